@@ -1,0 +1,2 @@
+// Public surface of native/: the one import path the engine, the app and the benchmarks use.
+export { setNumThreads, getNumThreads } from './lib/threads';

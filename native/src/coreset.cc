@@ -1,0 +1,1 @@
+#include "coreset.h"

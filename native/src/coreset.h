@@ -1,0 +1,2 @@
+// Coreset kernels, pure C++ (no N-API): approximate greedy, exact greedy and the pruned variant.
+#pragma once

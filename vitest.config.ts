@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+// One runner for everything. `unit` is fast and parallel; `e2e` drives Debian's Chromium against the headless host
+// and runs one file at a time.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['{native,electron,shared,renderer,bench,scripts}/**/*.test.{ts,tsx}'],
+          // Native addons and onnxruntime are happiest in child processes, not worker threads.
+          pool: 'forks',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['e2e/**/*.e2e.test.ts'],
+          pool: 'forks',
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
