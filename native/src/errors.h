@@ -19,7 +19,14 @@ struct UserError : std::runtime_error {
 
 // Faiss prefixes its messages with the source file and function; keep only the sentence a user can act on.
 inline std::string describe(const faiss::FaissException& e) {
-  return e.msg.empty() ? std::string(e.what()) : "Faiss: " + e.msg;
+  std::string msg = e.msg.empty() ? std::string(e.what()) : e.msg;
+  // FaissException builds "Error in <function> at <file>:<line>: <message>".
+  if (msg.rfind("Error in ", 0) == 0) {
+    size_t at = msg.find(" at ");
+    size_t colon = at == std::string::npos ? std::string::npos : msg.find(": ", at);
+    if (colon != std::string::npos) msg = msg.substr(colon + 2);
+  }
+  return "Faiss: " + msg;
 }
 
 template <class F>
