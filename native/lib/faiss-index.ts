@@ -55,6 +55,12 @@ function positiveInteger(value: unknown, name: string): number {
   return value;
 }
 
+// Faiss marks "no result" with label -1, so a negative id could never be told apart from a missing neighbour.
+function checkIds(ids: BigInt64Array): void {
+  const bad = ids.findIndex((id) => id < 0n);
+  if (bad >= 0) throw new RangeError(`ids must be >= 0 (-1 marks a missing result); ids[${bad}] is ${ids[bad]}`);
+}
+
 function toRaw(p: SearchParams): RawParams {
   return { nprobe: p.nprobe ?? -1, efSearch: p.efSearch ?? -1, kFactor: p.kFactor ?? -1 };
 }
@@ -135,6 +141,9 @@ export class FaissIndex {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await this.queue.exclusive(() => this.live().train(vectors, token));
+    } catch (err) {
+      if (err instanceof Error && err.name === 'AbortError') throw abortError('train() was aborted');
+      throw err;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
@@ -146,6 +155,7 @@ export class FaissIndex {
     if (ids !== undefined) {
       if (!(ids instanceof BigInt64Array)) throw new TypeError('ids must be a BigInt64Array');
       if (ids.length !== n) throw new RangeError(`ids length ${ids.length} does not match the ${n} vectors`);
+      checkIds(ids);
     } else if (raw.info().needsIds) {
       throw new TypeError('this index maps ids (IDMap): add(vectors, ids) needs a BigInt64Array of ids');
     }
@@ -184,6 +194,7 @@ export class FaissIndex {
   async removeIds(ids: BigInt64Array): Promise<number> {
     this.live();
     if (!(ids instanceof BigInt64Array)) throw new TypeError('ids must be a BigInt64Array');
+    checkIds(ids);
     return this.queue.exclusive(() => this.live().removeIds(ids));
   }
 

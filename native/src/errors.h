@@ -26,6 +26,11 @@ inline std::string describe(const faiss::FaissException& e) {
     size_t colon = at == std::string::npos ? std::string::npos : msg.find(": ", at);
     if (colon != std::string::npos) msg = msg.substr(colon + 2);
   }
+  // FAISS_THROW_IF_NOT_MSG adds "Error: '<condition>' failed: " before its explanation.
+  if (msg.rfind("Error: '", 0) == 0) {
+    size_t failed = msg.find("' failed: ");
+    if (failed != std::string::npos) msg = msg.substr(failed + 10);
+  }
   return "Faiss: " + msg;
 }
 

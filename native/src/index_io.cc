@@ -136,7 +136,10 @@ std::unique_ptr<faiss::Index> readIndexFile(const std::string& path, bool mmap) 
   try {
     index.reset(faiss::read_index(path.c_str(), mmap ? faiss::IO_FLAG_MMAP : 0));
   } catch (const faiss::FaissException& e) {
-    throw UserError("cannot read index file " + path + " (truncated, corrupt, or not a Faiss index): " + describe(e));
+    std::string why = describe(e);
+    // Faiss's short-read message carries a stale errno; say what it means instead.
+    if (why.find("read error in") != std::string::npos) why = "the file ends before the index does";
+    throw UserError("cannot read index file " + path + " (truncated, corrupt, or not a Faiss index): " + why);
   } catch (const std::bad_alloc&) {
     throw UserError("cannot read index file " + path + ": it declares sizes larger than available memory (corrupt?)");
   } catch (const std::length_error&) {
@@ -171,9 +174,13 @@ void writeIndexAtomic(faiss::Index& index, const std::string& path) {
   try {
     InlineLists inlined(index);
     faiss::FileIOWriter writer(f);
+    errno = 0;
     faiss::write_index(&index, &writer);
   } catch (const faiss::FaissException& e) {
-    fail(describe(e));
+    // A short fwrite (disk full, file size limit) leaves its errno; Faiss's own message names no file.
+    int err = errno;
+    std::string why = describe(e);
+    fail(why.find("write error") != std::string::npos && err != 0 ? sysError(err) : why);
   } catch (const std::bad_alloc&) {
     fail("out of memory");
   } catch (const std::exception& e) {

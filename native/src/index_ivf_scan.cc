@@ -27,7 +27,6 @@ Layout layoutOf(const faiss::IndexIVF& ivf) {
   if (typeid(ivf) == typeid(faiss::IndexIVFScalarQuantizer)) {
     const auto& sq = static_cast<const faiss::IndexIVFScalarQuantizer&>(ivf).sq;
     if (sq.qtype == SQ::QT_8bit && sq.trained.size() == 2 * static_cast<size_t>(ivf.d)) return Layout::Sq8;
-    if (sq.qtype == SQ::QT_8bit_uniform && sq.trained.size() == 2) return Layout::Sq8;
     if (sq.qtype == SQ::QT_fp16) return Layout::F16;
   }
   return Layout::None;
@@ -85,12 +84,11 @@ Decoder makeDecoder(const faiss::IndexIVF& ivf, Layout layout, std::vector<float
     dec.byResidual = sqi.by_residual;
     if (layout == Layout::Sq8) {
       // Faiss decodes component i as vmin_i + (code + 0.5) / 255 * vdiff_i.
-      bool uniform = sqi.sq.qtype == SQ::QT_8bit_uniform;
       dec.scale.resize(dec.d);
       dec.offset.resize(dec.d);
       for (size_t t = 0; t < dec.d; t++) {
-        float vmin = uniform ? sqi.sq.trained[0] : sqi.sq.trained[t];
-        float vdiff = uniform ? sqi.sq.trained[1] : sqi.sq.trained[dec.d + t];
+        float vmin = sqi.sq.trained[t];
+        float vdiff = sqi.sq.trained[dec.d + t];
         dec.scale[t] = vdiff / 255.0f;
         dec.offset[t] = vmin + 0.5f * dec.scale[t];
       }

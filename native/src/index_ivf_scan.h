@@ -9,7 +9,7 @@
 namespace patchline {
 
 // True when ivf's code layout has a batched kernel here: IndexIVFFlat, and IndexIVFScalarQuantizer with 8-bit
-// (per-dimension or uniform) or fp16 codes, with or without residuals.
+// (per-dimension range, factory "SQ8") or fp16 codes, with or without residuals.
 bool ivfScanSupported(const faiss::IndexIVF& ivf);
 
 // Searches with nprobe lists per query. Layouts without a kernel (PQ, ...) still get the coarse quantizer's

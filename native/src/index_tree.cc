@@ -225,6 +225,15 @@ void wrapFastStorage(std::unique_ptr<faiss::Index>& root) {
   wrapBelow(root.get());
 }
 
+void forgetPartialTraining(faiss::Index& root) {
+  visit(&root, [](const faiss::Index& cnode) {
+    auto& node = const_cast<faiss::Index&>(cnode);
+    if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(&node); ivf && !ivf->is_trained && ivf->quantizer != nullptr) {
+      ivf->quantizer->reset();
+    }
+  });
+}
+
 void disablePolysemousTraining(faiss::Index& root) {
   visit(&root, [](const faiss::Index& cnode) {
     auto& node = const_cast<faiss::Index&>(cnode);

@@ -41,6 +41,10 @@ class FastTraining {
   std::vector<std::unique_ptr<Hook>> hooks_;
 };
 
+// After an interrupted or failed train(): an IVF left untrained may hold a quantizer that k-means filled with
+// unfinished centroids, which the next train() would keep ("quantizer does not need training"). Empty them.
+void forgetPartialTraining(faiss::Index& root);
+
 struct RuntimeParams {
   long nprobe = -1;    // IVF: inverted lists visited per query
   long efSearch = -1;  // HNSW: candidate list size

@@ -314,7 +314,12 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
           }
           checkFinite(data, n, s.index->d, "training vectors");
           FastTraining fast(*s.index);
-          s.index->train(static_cast<faiss::Index::idx_t>(n), data);
+          try {
+            s.index->train(static_cast<faiss::Index::idx_t>(n), data);
+          } catch (...) {
+            forgetPartialTraining(*s.index);
+            throw;
+          }
         },
         nullptr, true);
     w->keep(x);
