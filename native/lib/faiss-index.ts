@@ -65,6 +65,11 @@ function toRaw(p: SearchParams): RawParams {
   return { nprobe: p.nprobe ?? -1, efSearch: p.efSearch ?? -1, kFactor: p.kFactor ?? -1 };
 }
 
+/** The SIMD kernel set the index fast paths run on this CPU: "avx512", "avx2" or "scalar". */
+export function simdLevel(): string {
+  return binding().simdLevel();
+}
+
 export class FaissIndex {
   readonly dimension: number;
   readonly factory: string | null;

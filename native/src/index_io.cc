@@ -26,7 +26,7 @@
 #include <unistd.h>
 #endif
 
-#include "errors.h"
+#include "faiss_message.h"
 #include "index_tree.h"
 
 namespace patchline {

@@ -6,17 +6,31 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <atomic>
 #include <memory>
 #include <limits>
 #include <typeinfo>
 #include <vector>
 
+#include "index_scratch.h"
 #include "index_simd.h"
 
 namespace patchline {
 
 namespace {
+
+// PATCHLINE_IVF_PROFILE=1 prints where each batched IVF search spends its time (stderr), for tuning.
+bool profiling() {
+  static const bool on = std::getenv("PATCHLINE_IVF_PROFILE") != nullptr;
+  return on;
+}
+
+double nowMs() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 enum class Layout { None, F32, Sq8, F16 };
 
@@ -31,6 +45,21 @@ Layout layoutOf(const faiss::IndexIVF& ivf) {
   }
   return Layout::None;
 }
+
+struct CoarseDSite;
+struct AssignSite;
+struct ListStartSite;
+struct SlotQuerySite;
+struct SlotOriginSite;
+struct FillSite;
+struct SlotDSite;
+struct SlotISite;
+struct SlotHeapSite;
+struct QueryBufSite;
+struct BoundSite;
+struct OutBufSite;
+struct CandBufSite;
+struct SlotOfOriginSite;
 
 // Vectors per kernel call: 4 queries x 512 distances stay in L1.
 constexpr size_t kChunk = 512;
@@ -154,37 +183,41 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
                idx_t* labels) {
   FAISS_THROW_IF_NOT_MSG(ivf.is_trained, "the index is not trained");
   nprobe = std::max<size_t>(1, std::min(nprobe, ivf.nlist));
-  std::vector<float> coarseD(n * nprobe);
-  std::vector<idx_t> assign(n * nprobe);
+  double t0 = profiling() ? nowMs() : 0;
+  Scratch<float, CoarseDSite> coarseD(n * nprobe);
+  Scratch<idx_t, AssignSite> assign(n * nprobe);
   if (auto* flat = dynamic_cast<const faiss::IndexFlat*>(ivf.quantizer);
-      flat != nullptr && flat->metric_type == faiss::METRIC_L2) {
+             flat != nullptr && flat->metric_type == faiss::METRIC_L2) {
     // Ranking centroids needs no exact re-scoring.
-    knnL2(x, n, flat->get_xb(), flat->ntotal, ivf.d, nprobe, coarseD.data(), assign.data(), false);
+    knnL2(x, n, flat->get_xb(), flat->ntotal, ivf.d, nprobe, coarseD.get(), assign.get(), false);
   } else {
-    ivf.quantizer->search(n, x, nprobe, coarseD.data(), assign.data());
+    ivf.quantizer->search(n, x, nprobe, coarseD.get(), assign.get());
   }
 
+  double t1 = profiling() ? nowMs() : 0;
   Layout layout = layoutOf(ivf);
   if (layout == Layout::None) {
     faiss::SearchParametersIVF params;
     params.nprobe = nprobe;
-    ivf.search_preassigned(n, x, k, assign.data(), coarseD.data(), distances, labels, false, &params);
+    ivf.search_preassigned(n, x, k, assign.get(), coarseD.get(), distances, labels, false, &params);
     return;
   }
 
   // Slots are (query, probe) pairs, bucketed by list: each slot gets its own heap, so threads scanning different
   // lists never share one and the per-query merge at the end needs no locks.
   size_t nslots = n * nprobe;
-  std::vector<size_t> listStart(ivf.nlist + 1, 0);
+  Scratch<size_t, ListStartSite> listStart(ivf.nlist + 1);
+  std::fill(listStart.get(), listStart.get() + ivf.nlist + 1, size_t{0});
   for (size_t s = 0; s < nslots; s++) {
     if (assign[s] >= 0) listStart[assign[s] + 1]++;
   }
   for (size_t l = 0; l < ivf.nlist; l++) listStart[l + 1] += listStart[l];
   size_t used = listStart[ivf.nlist];
-  std::vector<idx_t> slotQuery(used);
-  std::vector<size_t> slotOrigin(used);
+  Scratch<idx_t, SlotQuerySite> slotQuery(used);
+  Scratch<size_t, SlotOriginSite> slotOrigin(used);
   {
-    std::vector<size_t> fill(listStart.begin(), listStart.end() - 1);
+    Scratch<size_t, FillSite> fill(ivf.nlist);
+    std::copy_n(listStart.get(), ivf.nlist, fill.get());
     for (size_t s = 0; s < nslots; s++) {
       if (assign[s] < 0) continue;
       size_t pos = fill[assign[s]]++;
@@ -192,7 +225,11 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
       slotOrigin[pos] = s;
     }
   }
-  std::vector<ListTask> tasks;
+  // Reused between searches on this thread (keeps its capacity). Bound to a plain reference: inside the OpenMP
+  // region below, the name of a thread_local would denote each worker thread's own (empty) instance.
+  thread_local std::vector<ListTask> taskStore;
+  std::vector<ListTask>& tasks = taskStore;
+  tasks.clear();
   for (size_t l = 0; l < ivf.nlist; l++) {
     size_t count = listStart[l + 1] - listStart[l];
     if (count == 0) continue;
@@ -207,11 +244,11 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
     return a.rank != b.rank ? a.rank < b.rank : a.work > b.work;
   });
 
-  std::vector<float> slotD(used * k);
-  std::vector<idx_t> slotI(used * k);
-  std::vector<TopK> slotHeaps(used);
+  Scratch<float, SlotDSite> slotD(used * k);
+  Scratch<idx_t, SlotISite> slotI(used * k);
+  Scratch<TopK, SlotHeapSite> slotHeaps(used);
   for (size_t s = 0; s < used; s++) {
-    slotHeaps[s] = TopK{static_cast<size_t>(k), slotD.data() + s * k, slotI.data() + s * k};
+    slotHeaps[s] = TopK{static_cast<size_t>(k), slotD.get() + s * k, slotI.get() + s * k};
     slotHeaps[s].clear();
   }
 
@@ -220,20 +257,23 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
   const SimdKernels& K = simd();
   int threads = std::max(1, omp_get_max_threads());
   size_t d = ivf.d;
-  std::vector<float> qbuf(static_cast<size_t>(threads) * kGroup * d);
-  std::unique_ptr<std::atomic<float>[]> bounds(new std::atomic<float>[n]);
+  Scratch<float, QueryBufSite> qbuf(static_cast<size_t>(threads) * kGroup * d);
+  Scratch<std::atomic<float>, BoundSite> bounds(n);
   for (idx_t i = 0; i < n; i++) bounds[i].store(std::numeric_limits<float>::infinity(), std::memory_order_relaxed);
-  std::vector<float> outbuf(static_cast<size_t>(threads) * kGroup * kChunk);
-  std::vector<uint32_t> candbuf(static_cast<size_t>(threads) * kChunk);
+  Scratch<float, OutBufSite> outbuf(static_cast<size_t>(threads) * kGroup * kChunk);
+  Scratch<uint32_t, CandBufSite> candbuf(static_cast<size_t>(threads) * kChunk);
+  double t2 = profiling() ? nowMs() : 0;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (size_t t = 0; t < tasks.size(); t++) {
     int th = omp_get_thread_num();
-    scanList(K, ivf, dec, tasks[t], slotQuery.data(), slotHeaps.data(), bounds.get(), x, qbuf.data() + th * kGroup * d,
-             outbuf.data() + th * kGroup * kChunk, candbuf.data() + th * kChunk);
+    scanList(K, ivf, dec, tasks[t], slotQuery.get(), slotHeaps.get(), bounds.get(), x, qbuf.get() + th * kGroup * d,
+             outbuf.get() + th * kGroup * kChunk, candbuf.get() + th * kChunk);
   }
 
+  double t3 = profiling() ? nowMs() : 0;
   // Merge each query's nprobe slot heaps.
-  std::vector<size_t> slotOfOrigin(nslots, std::numeric_limits<size_t>::max());
+  Scratch<size_t, SlotOfOriginSite> slotOfOrigin(nslots);
+  std::fill(slotOfOrigin.get(), slotOfOrigin.get() + nslots, std::numeric_limits<size_t>::max());
   for (size_t pos = 0; pos < used; pos++) slotOfOrigin[slotOrigin[pos]] = pos;
 #pragma omp parallel for schedule(static) num_threads(threads) if (n > 64)
   for (idx_t i = 0; i < n; i++) {
@@ -248,6 +288,12 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
       }
     }
     h.sortAscending();
+  }
+  if (profiling()) {
+    size_t pairs = 0;
+    for (const ListTask& t : tasks) pairs += t.work - 1;
+    std::fprintf(stderr, "ivf: coarse %.2f ms, group %.2f ms, scan %.2f ms (%zu lists, %.0f vectors/query), merge %.2f ms\n",
+                 t1 - t0, t2 - t1, t3 - t2, tasks.size(), static_cast<double>(pairs) / n, nowMs() - t3);
   }
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "index_scratch.h"
 #include "index_simd.h"
 
 namespace patchline {
@@ -34,45 +35,49 @@ constexpr size_t kTileRows = 64;
 // k-means (thousands of small assignment calls) would mostly wait on barriers.
 constexpr double kParallelWork = 64.0 * 1024 * 1024;
 
-// Uninitialised float buffer (std::vector would zero it on every call).
-struct Buffer {
-  std::unique_ptr<float[]> p;
-  explicit Buffer(size_t n) : p(new float[n]) {}
-  float* data() { return p.get(); }
-};
-
-struct Scratch {
-  Buffer packed, xn, out, rowMin, zeros;
-  std::unique_ptr<uint32_t[]> cand;
-  Scratch(size_t block, size_t d)
-      : packed(block * d),
-        xn(block),
-        out(kTileRows * block),
-        rowMin(kTileRows),
-        zeros(d),
-        cand(new uint32_t[block]) {
-    std::fill(zeros.data(), zeros.data() + d, 0.0f);
+// One thread's tile buffers, carved from a per-call-site scratch area (see index_scratch.h).
+struct TileBuffers {
+  float *packed, *xn, *out, *rowMin, *zeros;
+  uint32_t* cand;
+  static size_t floats(size_t block, size_t d) { return block * d + block + kTileRows * block + kTileRows + d; }
+  TileBuffers(float* base, uint32_t* cands, size_t block, size_t d)
+      : packed(base),
+        xn(packed + block * d),
+        out(xn + block),
+        rowMin(out + kTileRows * block),
+        zeros(rowMin + kTileRows),
+        cand(cands) {
+    std::fill(zeros, zeros + d, 0.0f);
   }
 };
 
+struct TileSite;
+struct CandSite;
+struct CandDSite;
+struct CandISite;
+struct HeapSite;
+struct NormSite;
+struct ThreadDSite;
+struct ThreadISite;
+struct ThreadHeapSite;
+struct PairSite;
+
 // One database block [j0, j0 + nbBlock) against queries [i0, i1), feeding each query's top-k.
-void scanBlock(const SimdKernels& K, Scratch& s, const float* x, const float* qn, size_t i0, size_t i1,
+void scanBlock(const SimdKernels& K, const TileBuffers& s, const float* x, const float* qn, size_t i0, size_t i1,
                const float* xb, size_t j0, size_t nbBlock, size_t d, TopK* heaps) {
   size_t padded = (nbBlock + K.panel - 1) / K.panel * K.panel;
   const float* block = xb + j0 * d;
-  K.pack(block, nbBlock, d, s.packed.data());
-  for (size_t j = 0; j < nbBlock; j++) s.xn.data()[j] = K.l2sqr(block + j * d, s.zeros.data(), d);
-  for (size_t j = nbBlock; j < padded; j++) s.xn.data()[j] = kInf;
+  K.pack(block, nbBlock, d, s.packed);
+  for (size_t j = 0; j < nbBlock; j++) s.xn[j] = K.l2sqr(block + j * d, s.zeros, d);
+  for (size_t j = nbBlock; j < padded; j++) s.xn[j] = kInf;
   for (size_t i = i0; i < i1; i += kTileRows) {
     size_t rows = std::min(kTileRows, i1 - i);
-    K.l2Tile(x + i * d, rows, qn + i, s.packed.data(), s.xn.data(), padded, d, s.out.data(), padded,
-             s.rowMin.data());
+    K.l2Tile(x + i * d, rows, qn + i, s.packed, s.xn, padded, d, s.out, padded, s.rowMin);
     for (size_t r = 0; r < rows; r++) {
       TopK& h = heaps[i + r];
-      float worst = h.worst();
-      if (!(s.rowMin.data()[r] < worst)) continue;
-      const float* row = s.out.data() + r * padded;
-      pushRow(h, row, nbBlock, [j0](uint32_t j) { return static_cast<idx_t>(j0 + j); }, K.below, s.cand.get());
+      if (!(s.rowMin[r] < h.worst())) continue;
+      pushRow(h, s.out + r * padded, nbBlock, [j0](uint32_t j) { return static_cast<idx_t>(j0 + j); }, K.below,
+              s.cand);
     }
   }
 }
@@ -103,53 +108,63 @@ void knnL2(const float* x, size_t n, const float* xb, size_t nb, size_t d, size_
   const SimdKernels& K = simd();
   // A spare candidate lets the exact re-scoring fix a near tie that the GEMM form ranks wrongly.
   size_t kk = exact ? k + 1 : k;
-  std::vector<float> candD(n * kk);
-  std::vector<idx_t> candI(n * kk);
-  std::vector<TopK> heaps(n);
+  Scratch<float, CandDSite> candD(n * kk);
+  Scratch<idx_t, CandISite> candI(n * kk);
+  Scratch<TopK, HeapSite> heaps(n);
   for (size_t i = 0; i < n; i++) {
-    heaps[i] = TopK{kk, candD.data() + i * kk, candI.data() + i * kk};
+    heaps[i] = TopK{kk, candD.get() + i * kk, candI.get() + i * kk};
     heaps[i].clear();
   }
-  std::vector<float> qn(n), zeros(d, 0.0f);
-  for (size_t i = 0; i < n; i++) qn[i] = K.l2sqr(x + i * d, zeros.data(), d);
+  Scratch<float, NormSite> qn(n + d);
+  float* zeros = qn.get() + n;
+  std::fill(zeros, zeros + d, 0.0f);
+  for (size_t i = 0; i < n; i++) qn[i] = K.l2sqr(x + i * d, zeros, d);
 
   size_t block = blockSize(d, K.panel);
   size_t nBlocks = (nb + block - 1) / block;
   int threads = std::max(1, omp_get_max_threads());
   if (static_cast<double>(n) * static_cast<double>(nb) * static_cast<double>(d) < kParallelWork) threads = 1;
+  size_t perThread = TileBuffers::floats(block, d);
+  Scratch<float, TileSite> tiles(perThread * threads);
+  Scratch<uint32_t, CandSite> cands(block * threads);
+  auto buffers = [&](int t) { return TileBuffers(tiles.get() + t * perThread, cands.get() + t * block, block, d); };
 
   if (n >= 32 * static_cast<size_t>(threads) || nBlocks < 2) {
     // Many queries: each thread takes a slice of them against the whole database (packing a block costs 1/chunk
     // of the multiply, and no merge is needed).
     size_t chunk = std::max<size_t>(32, (n + 2 * threads - 1) / (2 * threads));
     size_t nChunks = (n + chunk - 1) / chunk;
-    std::vector<Scratch> scratch;
-    for (int t = 0; t < threads; t++) scratch.emplace_back(block, d);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (size_t c = 0; c < nChunks; c++) {
-      Scratch& s = scratch[omp_get_thread_num()];
-      size_t i0 = c * chunk, i1 = std::min(n, i0 + chunk);
-      for (size_t b = 0; b < nBlocks; b++) {
-        size_t j0 = b * block;
-        scanBlock(K, s, x, qn.data(), i0, i1, xb, j0, std::min(block, nb - j0), d, heaps.data());
+#pragma omp parallel num_threads(threads)
+    {
+      TileBuffers s = buffers(omp_get_thread_num());
+#pragma omp for schedule(dynamic, 1)
+      for (size_t c = 0; c < nChunks; c++) {
+        size_t i0 = c * chunk, i1 = std::min(n, i0 + chunk);
+        for (size_t b = 0; b < nBlocks; b++) {
+          size_t j0 = b * block;
+          scanBlock(K, s, x, qn.get(), i0, i1, xb, j0, std::min(block, nb - j0), d, heaps.get());
+        }
       }
     }
   } else {
     // Few queries, big database: threads split the database, each with its own heaps, merged afterwards.
-    std::vector<Scratch> scratch;
-    for (int t = 0; t < threads; t++) scratch.emplace_back(block, d);
-    std::vector<float> tD(static_cast<size_t>(threads) * n * kk);
-    std::vector<idx_t> tI(static_cast<size_t>(threads) * n * kk);
-    std::vector<TopK> tHeaps(static_cast<size_t>(threads) * n);
-    for (size_t h = 0; h < tHeaps.size(); h++) {
-      tHeaps[h] = TopK{kk, tD.data() + h * kk, tI.data() + h * kk};
+    size_t nh = static_cast<size_t>(threads) * n;
+    Scratch<float, ThreadDSite> tD(nh * kk);
+    Scratch<idx_t, ThreadISite> tI(nh * kk);
+    Scratch<TopK, ThreadHeapSite> tHeaps(nh);
+    for (size_t h = 0; h < nh; h++) {
+      tHeaps[h] = TopK{kk, tD.get() + h * kk, tI.get() + h * kk};
       tHeaps[h].clear();
     }
-#pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
-    for (size_t b = 0; b < nBlocks; b++) {
+#pragma omp parallel num_threads(threads)
+    {
       int t = omp_get_thread_num();
-      size_t j0 = b * block;
-      scanBlock(K, scratch[t], x, qn.data(), 0, n, xb, j0, std::min(block, nb - j0), d, tHeaps.data() + t * n);
+      TileBuffers s = buffers(t);
+#pragma omp for schedule(dynamic, 4)
+      for (size_t b = 0; b < nBlocks; b++) {
+        size_t j0 = b * block;
+        scanBlock(K, s, x, qn.get(), 0, n, xb, j0, std::min(block, nb - j0), d, tHeaps.get() + t * n);
+      }
     }
     for (int t = 0; t < threads; t++) {
       for (size_t i = 0; i < n; i++) {
@@ -161,7 +176,7 @@ void knnL2(const float* x, size_t n, const float* xb, size_t nb, size_t d, size_
     }
   }
 
-  std::vector<std::pair<float, idx_t>> pairs(exact ? n * kk : 0);
+  Scratch<std::pair<float, idx_t>, PairSite> pairs(exact ? n * kk : 1);
 #pragma omp parallel for schedule(static) num_threads(threads) if (n > 64)
   for (size_t i = 0; i < n; i++) {
     TopK& h = heaps[i];
@@ -169,7 +184,7 @@ void knnL2(const float* x, size_t n, const float* xb, size_t nb, size_t d, size_
       for (size_t c = 0; c < kk; c++) {
         if (h.ids[c] >= 0) h.dis[c] = K.l2sqr(x + i * d, xb + h.ids[c] * d, d);
       }
-      sortByDistance(kk, h.dis, h.ids, pairs.data() + i * kk);
+      sortByDistance(kk, h.dis, h.ids, pairs.get() + i * kk);
     } else {
       h.sortAscending();
     }

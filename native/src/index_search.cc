@@ -13,6 +13,8 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <vector>
 
 #include "index_ivf_scan.h"
@@ -68,6 +70,36 @@ void refineSearch(const faiss::IndexRefine& r, idx_t n, const float* x, idx_t k,
   }
 }
 
+// Faiss 1.7.3 sizes HNSW's candidate heap from the field hnsw.efSearch and only the stopping test from
+// SearchParametersHNSW, so a per-call efSearch above the stored one is silently capped. A search with another
+// efSearch therefore sets the field for its duration, alone (exclusive lock); searches that match the field share.
+std::shared_mutex hnswField;
+
+void hnswSearch(const faiss::IndexHNSW& h, idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                const RuntimeParams& params) {
+  faiss::SearchParametersHNSW sp;
+  {
+    std::shared_lock<std::shared_mutex> shared(hnswField);
+    sp.efSearch = params.efSearch > 0 ? static_cast<int>(params.efSearch) : h.hnsw.efSearch;
+    if (sp.efSearch == h.hnsw.efSearch) {
+      h.search(n, x, k, distances, labels, &sp);
+      return;
+    }
+  }
+  std::unique_lock<std::shared_mutex> exclusive(hnswField);
+  // The index object is not const (the caller owns it mutably); only this search path sees it as such.
+  int& field = const_cast<faiss::HNSW&>(h.hnsw).efSearch;
+  int saved = field;
+  field = sp.efSearch;
+  try {
+    h.search(n, x, k, distances, labels, &sp);
+  } catch (...) {
+    field = saved;
+    throw;
+  }
+  field = saved;
+}
+
 }  // namespace
 
 void searchTree(const faiss::Index& index, idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
@@ -97,9 +129,7 @@ void searchTree(const faiss::Index& index, idx_t n, const float* x, idx_t k, flo
       ivf->search(n, x, k, distances, labels, &sp);
     }
   } else if (auto* h = dynamic_cast<const faiss::IndexHNSW*>(&index)) {
-    faiss::SearchParametersHNSW sp;
-    sp.efSearch = params.efSearch > 0 ? static_cast<int>(params.efSearch) : h->hnsw.efSearch;
-    h->search(n, x, k, distances, labels, &sp);
+    hnswSearch(*h, n, x, k, distances, labels, params);
   } else {
     // Flat (a FastFlatL2 once wrapped) and every other leaf: its own search.
     index.search(n, x, k, distances, labels);

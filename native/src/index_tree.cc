@@ -16,7 +16,7 @@
 #include <algorithm>
 #include <functional>
 
-#include "errors.h"
+#include "faiss_message.h"
 #include "index_knn.h"
 
 namespace patchline {

@@ -39,6 +39,19 @@ describe('recall@1 against exact search', () => {
     expect(await recall('HNSW32', { efSearch: 64 })).toBeGreaterThanOrEqual(0.95);
   });
 
+  it('a per-call efSearch above the stored one takes effect (Faiss 1.7.3 would cap it at the stored value)', async () => {
+    const index = FaissIndex.create(d, 'HNSW16');
+    await index.add(bank);
+    expect(index.getParams()).toEqual({ efSearch: 16 });
+    const low = await index.search(queries, 1, { efSearch: 2 });
+    const high = await index.search(queries, 1, { efSearch: 128 });
+    index.setParams({ efSearch: 128 });
+    const stored = await index.search(queries, 1);
+    expect(high.labels).toEqual(stored.labels);
+    expect(recallAt1(high.labels, exact, 1)).toBeGreaterThan(recallAt1(low.labels, exact, 1));
+    index.close();
+  });
+
   it('IVF-SQ8 with re-ranking (IVF64,SQ8,RFlat, nprobe 8, kFactor 4) reaches recall@1 >= 0.97', async () => {
     expect(await recall('IVF64,SQ8,RFlat', { nprobe: 8, kFactor: 4 })).toBeGreaterThanOrEqual(0.97);
   });
