@@ -1,0 +1,119 @@
+// AVX-512F kernels (Skylake-SP, Ice Lake, Zen 4/5). One zmm register holds the 16 lanes of coreset_simd.h; its
+// reduction splits it into the same lo/hi halves as the AVX2 table so both sum in the same order.
+#include "coreset_simd.h"
+#include "simd_half.h"
+
+#if PL_X86_SIMD
+#include <immintrin.h>
+
+// GCC 12 warns inside its own _mm512_castps512_ps256 (an intentionally undefined upper half).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+namespace patchline::simd {
+namespace {
+
+#define PL_TARGET __attribute__((target("avx512f,avx2,fma,f16c")))
+
+PL_TARGET inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
+
+PL_TARGET inline __m512 load16(const uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+PL_TARGET inline float reduce(__m512 acc) {
+  const __m256 lo = _mm512_castps512_ps256(acc);
+  const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
+  const __m256 s8 = _mm256_add_ps(lo, hi);
+  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
+}
+
+PL_TARGET inline float sqrt1(float s) { return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(s))); }
+
+template <class T>
+PL_TARGET inline float dist1(const T* x, const float* y, size_t dp) {
+  __m512 acc = _mm512_setzero_ps();
+  for (size_t j = 0; j < dp; j += 16) {
+    const __m512 d = _mm512_sub_ps(load16(x + j), _mm512_loadu_ps(y + j));
+    acc = _mm512_fmadd_ps(d, d, acc);
+  }
+  return sqrt1(reduce(acc));
+}
+
+template <class T>
+PL_TARGET inline void dist4(const T* x0, const T* x1, const T* x2, const T* x3, const float* y, size_t dp,
+                            float out[4]) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  for (size_t j = 0; j < dp; j += 16) {
+    const __m512 yv = _mm512_loadu_ps(y + j);
+    const __m512 d0 = _mm512_sub_ps(load16(x0 + j), yv);
+    const __m512 d1 = _mm512_sub_ps(load16(x1 + j), yv);
+    const __m512 d2 = _mm512_sub_ps(load16(x2 + j), yv);
+    const __m512 d3 = _mm512_sub_ps(load16(x3 + j), yv);
+    a0 = _mm512_fmadd_ps(d0, d0, a0);
+    a1 = _mm512_fmadd_ps(d1, d1, a1);
+    a2 = _mm512_fmadd_ps(d2, d2, a2);
+    a3 = _mm512_fmadd_ps(d3, d3, a3);
+  }
+  out[0] = sqrt1(reduce(a0));
+  out[1] = sqrt1(reduce(a1));
+  out[2] = sqrt1(reduce(a2));
+  out[3] = sqrt1(reduce(a3));
+}
+
+// Whole groups of 16; the .inl converts the tail with the (bit-identical) portable code.
+PL_TARGET inline size_t halfToFloatBulk(const uint16_t* in, float* out, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, load16(in + i));
+  return i;
+}
+
+PL_TARGET inline size_t floatToHalfBulk(const float* in, uint16_t* out, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                        _mm512_cvtps_ph(_mm512_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+  return i;
+}
+
+PL_TARGET inline float dot1(const float* x, const float* w, size_t dp) {
+  __m512 acc = _mm512_setzero_ps();
+  for (size_t j = 0; j < dp; j += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(x + j), _mm512_loadu_ps(w + j), acc);
+  return reduce(acc);
+}
+
+// 4 rows x 4 outputs per block: 16 accumulators, 4 row operands and one weight operand in the 32 zmm registers.
+constexpr size_t kBlockRows = 4, kBlockCols = 4;
+
+PL_TARGET inline void projectBlock(const float* x, size_t dp, const float* w, float* out, size_t os) {
+  __m512 acc[4][4];
+  for (int a = 0; a < 4; ++a)
+    for (int b = 0; b < 4; ++b) acc[a][b] = _mm512_setzero_ps();
+  for (size_t k = 0; k < dp; k += 16) {
+    __m512 xv[4];
+    for (int a = 0; a < 4; ++a) xv[a] = _mm512_loadu_ps(x + a * dp + k);
+    for (int b = 0; b < 4; ++b) {
+      const __m512 wv = _mm512_loadu_ps(w + b * dp + k);
+      for (int a = 0; a < 4; ++a) acc[a][b] = _mm512_fmadd_ps(xv[a], wv, acc[a][b]);
+    }
+  }
+  for (int a = 0; a < 4; ++a)
+    for (int b = 0; b < 4; ++b) out[a * os + b] = reduce(acc[a][b]);
+}
+
+#include "simd_loops.inl"
+
+const Kernels table = PL_KERNEL_TABLE("avx512");
+
+}  // namespace
+
+const Kernels* const kAvx512Kernels = &table;
+
+}  // namespace patchline::simd
+
+#endif
