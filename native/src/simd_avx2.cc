@@ -44,24 +44,51 @@ PL_TARGET inline float dist1(const T* x, const float* y, size_t dp) {
   return sqrt1(reduce(a0, a1));
 }
 
+// Eight rows at once. The accumulators are reduced together by cross-row shuffles that pair exactly the lanes
+// reduce() pairs (l + l+8, + l+4, + l+2, + l+1), so each sum is bit-identical to reduce()'s.
 template <class T>
-PL_TARGET inline void dist4(const T* x0, const T* x1, const T* x2, const T* x3, const float* y, size_t dp,
-                            float out[4]) {
-  const T* x[4] = {x0, x1, x2, x3};
-  __m256 lo[4], hi[4];
-  for (int q = 0; q < 4; ++q) lo[q] = hi[q] = _mm256_setzero_ps();
-  for (size_t j = 0; j < dp; j += 16) {
-    const __m256 ylo = _mm256_loadu_ps(y + j), yhi = _mm256_loadu_ps(y + j + 8);
-    for (int q = 0; q < 4; ++q) {
-      __m256 l, h;
-      load16(x[q] + j, l, h);
-      l = _mm256_sub_ps(l, ylo);
-      h = _mm256_sub_ps(h, yhi);
-      lo[q] = _mm256_fmadd_ps(l, l, lo[q]);
-      hi[q] = _mm256_fmadd_ps(h, h, hi[q]);
+PL_TARGET inline void dist8(const T* const x[8], const float* y, size_t dp, float out[8]) {
+  __m256 s8[8];
+  for (int half = 0; half < 2; ++half) {
+    // Four rows at a time keep the 8 accumulators in registers.
+    __m256 lo[4], hi[4];
+    for (int q = 0; q < 4; ++q) lo[q] = hi[q] = _mm256_setzero_ps();
+    for (size_t j = 0; j < dp; j += 16) {
+      const __m256 ylo = _mm256_loadu_ps(y + j), yhi = _mm256_loadu_ps(y + j + 8);
+      for (int q = 0; q < 4; ++q) {
+        __m256 l, h;
+        load16(x[4 * half + q] + j, l, h);
+        l = _mm256_sub_ps(l, ylo);
+        h = _mm256_sub_ps(h, yhi);
+        lo[q] = _mm256_fmadd_ps(l, l, lo[q]);
+        hi[q] = _mm256_fmadd_ps(h, h, hi[q]);
+      }
     }
+    for (int q = 0; q < 4; ++q) s8[4 * half + q] = _mm256_add_ps(lo[q], hi[q]);  // l + l+8
   }
-  for (int q = 0; q < 4; ++q) out[q] = sqrt1(reduce(lo[q], hi[q]));
+  // l + l+4: rows (2i, 2i+1) -> [row 2i: 4 sums | row 2i+1: 4 sums]
+  __m256 u[4];
+  for (int i = 0; i < 4; ++i) {
+    u[i] = _mm256_add_ps(_mm256_permute2f128_ps(s8[2 * i], s8[2 * i + 1], 0x20),
+                         _mm256_permute2f128_ps(s8[2 * i], s8[2 * i + 1], 0x31));
+  }
+  // l + l+2: 128-bit half h of z[i] = [row 4i+h: 2 sums, row 4i+2+h: 2 sums]
+  __m256 z[2];
+  for (int i = 0; i < 2; ++i) {
+    z[i] = _mm256_add_ps(_mm256_shuffle_ps(u[2 * i], u[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm256_shuffle_ps(u[2 * i], u[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  // l + l+1: lane 0 of half h = row 4i+h, lane 2 = row 4i+2+h
+  for (int i = 0; i < 2; ++i) {
+    const __m256 r = _mm256_add_ps(z[i], _mm256_shuffle_ps(z[i], z[i], _MM_SHUFFLE(2, 3, 0, 1)));
+    const __m256 s = _mm256_sqrt_ps(r);
+    alignas(32) float v[8];
+    _mm256_store_ps(v, s);
+    out[4 * i + 0] = v[0];
+    out[4 * i + 1] = v[4];
+    out[4 * i + 2] = v[2];
+    out[4 * i + 3] = v[6];
+  }
 }
 
 // Whole groups of 8; the .inl converts the tail with the (bit-identical) portable code.

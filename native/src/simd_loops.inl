@@ -2,7 +2,7 @@
 // #include, the file defines PL_TARGET (its __attribute__((target))) and these primitives, with the lane order of
 // coreset_simd.h:
 //   float dist1(const T* x, const float* y, size_t dp);                       T = float or uint16_t (binary16)
-//   void dist4(const T* x0, const T* x1, const T* x2, const T* x3, const float* y, size_t dp, float out[4]);
+//   void dist8(const T* const x[8], const float* y, size_t dp, float out[8]);           eight rows, same sums
 //   float dot1(const float* x, const float* w, size_t dp);
 //   size_t halfToFloatBulk(const uint16_t* in, float* out, size_t n), floatToHalfBulk(...): convert a prefix, return
 //   its length (the rest goes through the portable simd_half.h code, bit-identical to F16C);
@@ -12,16 +12,31 @@
 // Keep this file free of standard-library templates: anything instantiated here would be compiled for the ISA.
 
 template <class T>
+PL_TARGET inline void prefetchRow(const T* row, size_t dp) {
+#if defined(__GNUC__) || defined(__clang__)
+  const char* p = reinterpret_cast<const char*>(row);
+  for (size_t off = 0; off < dp * sizeof(T); off += 64) __builtin_prefetch(p + off);
+#endif
+}
+
+constexpr size_t kMinUpdateAhead = 16;
+
+template <class T>
 PL_TARGET void minUpdate(const T* rows, size_t n, size_t dp, const float* y, float* value, uint32_t first,
                          Best* best) {
   float bv = best->value;
   uint32_t bi = best->index;
-  float d[4];
+  float d[8];
+  const T* x[8];
   size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const T* x = rows + i * dp;
-    dist4(x, x + dp, x + 2 * dp, x + 3 * dp, y, dp, d);
-    for (size_t q = 0; q < 4; ++q) {
+  for (; i + 8 <= n; i += 8) {
+    for (size_t q = 0; q < 8; ++q) x[q] = rows + (i + q) * dp;
+    // Sequential, but eight rows are read side by side: help the hardware prefetcher a few KiB ahead.
+    if (i + kMinUpdateAhead + 8 <= n) {
+      for (size_t q = 0; q < 8; ++q) prefetchRow(rows + (i + kMinUpdateAhead + q) * dp, dp);
+    }
+    dist8(x, y, dp, d);
+    for (size_t q = 0; q < 8; ++q) {
       float v = value[i + q];
       if (d[q] < v) {
         v = d[q];
@@ -35,7 +50,7 @@ PL_TARGET void minUpdate(const T* rows, size_t n, size_t dp, const float* y, flo
   }
   for (; i < n; ++i) {
     float v = value[i];
-    float di = dist1(rows + i * dp, y, dp);
+    const float di = dist1(rows + i * dp, y, dp);
     if (di < v) {
       v = di;
       value[i] = v;
@@ -50,25 +65,19 @@ PL_TARGET void minUpdate(const T* rows, size_t n, size_t dp, const float* y, flo
 }
 
 template <class T>
-PL_TARGET inline void prefetchRow(const T* row, size_t dp) {
-#if defined(__GNUC__) || defined(__clang__)
-  const char* p = reinterpret_cast<const char*>(row);
-  for (size_t off = 0; off < dp * sizeof(T); off += 64) __builtin_prefetch(p + off);
-#endif
-}
-
-template <class T>
 PL_TARGET bool updateRows(const T* rows, const uint32_t* pos, size_t n, size_t dp, const float* y, float* value,
                           uint32_t* owner, uint32_t who) {
-  constexpr size_t kAhead = 8;
+  constexpr size_t kAhead = 16;
   for (size_t i = 0; i < n && i < kAhead; ++i) prefetchRow(rows + pos[i] * dp, dp);
   bool any = false;
-  float d[4];
+  float d[8];
+  const T* x[8];
   size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    for (size_t q = i + kAhead; q < i + kAhead + 4 && q < n; ++q) prefetchRow(rows + pos[q] * dp, dp);
-    dist4(rows + pos[i] * dp, rows + pos[i + 1] * dp, rows + pos[i + 2] * dp, rows + pos[i + 3] * dp, y, dp, d);
-    for (size_t q = 0; q < 4; ++q) {
+  for (; i + 8 <= n; i += 8) {
+    for (size_t q = i + kAhead; q < i + kAhead + 8 && q < n; ++q) prefetchRow(rows + pos[q] * dp, dp);
+    for (size_t q = 0; q < 8; ++q) x[q] = rows + pos[i + q] * dp;
+    dist8(x, y, dp, d);
+    for (size_t q = 0; q < 8; ++q) {
       const uint32_t p = pos[i + q];
       if (d[q] < value[p]) {
         value[p] = d[q];
@@ -91,17 +100,18 @@ PL_TARGET bool updateRows(const T* rows, const uint32_t* pos, size_t n, size_t d
 
 template <class T>
 PL_TARGET void meanDist(const T* rows, size_t n, size_t dp, const float* starts, size_t nstarts, float* out) {
-  float d[4];
+  float d[8];
+  const T* x[8];
   const float count = static_cast<float>(nstarts);
   size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const T* x = rows + i * dp;
-    float sum[4] = {0.f, 0.f, 0.f, 0.f};
+  for (; i + 8 <= n; i += 8) {
+    for (size_t q = 0; q < 8; ++q) x[q] = rows + (i + q) * dp;
+    float sum[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
     for (size_t s = 0; s < nstarts; ++s) {
-      dist4(x, x + dp, x + 2 * dp, x + 3 * dp, starts + s * dp, dp, d);
-      for (size_t q = 0; q < 4; ++q) sum[q] += d[q];
+      dist8(x, starts + s * dp, dp, d);
+      for (size_t q = 0; q < 8; ++q) sum[q] += d[q];
     }
-    for (size_t q = 0; q < 4; ++q) out[i + q] = sum[q] / count;
+    for (size_t q = 0; q < 8; ++q) out[i + q] = sum[q] / count;
   }
   for (; i < n; ++i) {
     float sum = 0.f;

@@ -33,11 +33,8 @@ float dist1(const T* x, const float* y, size_t dp) {
 }
 
 template <class T>
-void dist4(const T* x0, const T* x1, const T* x2, const T* x3, const float* y, size_t dp, float out[4]) {
-  out[0] = dist1(x0, y, dp);
-  out[1] = dist1(x1, y, dp);
-  out[2] = dist1(x2, y, dp);
-  out[3] = dist1(x3, y, dp);
+void dist8(const T* const x[8], const float* y, size_t dp, float out[8]) {
+  for (int q = 0; q < 8; ++q) out[q] = dist1(x[q], y, dp);
 }
 
 inline size_t halfToFloatBulk(const uint16_t*, float*, size_t) { return 0; }
