@@ -16,7 +16,14 @@
         "src/index_simd_scalar.cc",
         "src/index_tree.cc",
         "src/coreset_wrap.cc",
-        "src/coreset.cc"
+        "src/coreset.cc",
+        "src/coreset_prepare.cc",
+        "src/coreset_pruned.cc",
+        "src/coreset_tree.cc",
+        "src/simd_dispatch.cc",
+        "src/simd_scalar.cc",
+        "src/simd_avx2.cc",
+        "src/simd_avx512.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
