@@ -2,7 +2,7 @@
 // D = 128 and D = 1024, on seeded synthetic clustered data (bench/lib/patch-features.ts). Exact Flat search is the
 // baseline and the ground truth; every other index is reported with its recall@1 against it, its build time
 // (train + add) and its memory. "ms/image" is the median over repeated searches of all 784 queries at k = 1.
-import { FaissIndex, getNumThreads, simdLevel, type SearchParams } from '../native/index';
+import { FaissIndex, getNumThreads, nlistFor, simdLevel, type SearchParams } from '../native/index';
 import { PatchFeatureModel } from './lib/patch-features';
 import { median, table, type BenchArgs, type Row } from './lib/report';
 
@@ -45,11 +45,6 @@ async function hnswTooSlow(bank: Bank, factory: string): Promise<string | null> 
   const estimate = perInsert * bank.size * 1.3;
   if (estimate <= HNSW_BUDGET_S) return null;
   return `not built: ${(perInsert * 1e3).toFixed(2)} ms per insert on a 20k prefix, ~${Math.round(estimate / 60)} min for the bank`;
-}
-
-/** IVF list count: about 4 sqrt(N), a power of two, with at least 64 training points per list. */
-export function nlistFor(size: number): number {
-  return Math.min(2 ** Math.round(Math.log2(4 * Math.sqrt(size))), 2 ** Math.floor(Math.log2(size / 64)));
 }
 
 function makeBank(model: PatchFeatureModel, size: number, seed: number): Bank {
@@ -111,7 +106,7 @@ function candidates(quick: boolean): Candidate[] {
   const high = (b: Bank) => b.dim > 256;
   // k-means wants >= 39 points per centroid (Faiss warns below); 40 per list is plenty for a coarse quantizer.
   const ivfTrain = (b: Bank) => Math.min(b.size, 40 * nlistFor(b.size));
-  const pqTrain = (b: Bank) => Math.min(b.size, 32768);
+  const pqTrain = (b: Bank) => Math.min(b.size, Math.max(32768, 40 * nlistFor(b.size)));
   const pq = (b: Bank) => `${high(b) ? 'PCA256,' : ''}IVF${nlistFor(b.size)},PQ${high(b) ? 64 : b.dim / 4}`;
   const list: Candidate[] = [
     {

@@ -2,3 +2,5 @@
 export { setNumThreads, getNumThreads } from './lib/threads';
 export { FaissIndex, simdLevel } from './lib/faiss-index';
 export type { SearchResult, SearchParams, ReadOptions, TrainOptions } from './lib/faiss-index';
+export { recommendIndex, nlistFor } from './lib/index-recommend';
+export type { IndexRecommendation } from './lib/index-recommend';
