@@ -33,18 +33,21 @@ export function recommendIndex(ntotal: number, dim: number): IndexRecommendation
   const nlist = nlistFor(ntotal);
   // 40 points per list: k-means wants >= 39 (Faiss warns below), more only slows training.
   const trainSize = Math.min(ntotal, 40 * nlist);
+  // Sparse banks (few vectors per mode of the data) need more probes for the same recall: measured 0.957 at
+  // nprobe 4 on 16k vectors against 0.983 on 100k.
+  const nprobe = ntotal < 50000 ? 8 : 4;
   if (dim > 256) {
-    // The list scan is memory bound at high D: probe on a 256-d PCA projection, re-rank on the full vectors.
+    // The list scan is memory bound at high D: probe on a 128-d PCA projection, re-rank on the full vectors.
     return {
-      factory: `PCA256,IVF${nlist},SQ8,RFlat`,
-      params: { nprobe: 4, kFactor: 8 },
+      factory: `PCA128,IVF${nlist},SQ8,RFlat`,
+      params: { nprobe, kFactor: 16 },
       trainSize,
-      reason: 'high-dimensional bank: PCA-256 IVF over 8-bit codes, exact re-ranking of 8 candidates per result',
+      reason: 'high-dimensional bank: IVF over 8-bit codes of a 128-d PCA projection, exact re-ranking of 16 candidates',
     };
   }
   return {
     factory: `IVF${nlist},SQ8,RFlat`,
-    params: { nprobe: 4, kFactor: 4 },
+    params: { nprobe, kFactor: 4 },
     trainSize,
     reason: 'IVF over 8-bit codes scanned in batches, exact re-ranking of 4 candidates per result',
   };

@@ -8,7 +8,8 @@ describe('recommendIndex', () => {
     expect(recommendIndex(2000, 1024).factory).toBe('Flat');
     expect(recommendIndex(100000, 128)).toMatchObject({ factory: 'IVF1024,SQ8,RFlat', params: { nprobe: 4, kFactor: 4 } });
     expect(recommendIndex(1000000, 128).factory).toBe('IVF4096,SQ8,RFlat');
-    expect(recommendIndex(1000000, 1536).factory).toBe('PCA256,IVF4096,SQ8,RFlat');
+    expect(recommendIndex(1000000, 1536)).toMatchObject({ factory: 'PCA128,IVF4096,SQ8,RFlat', params: { nprobe: 4, kFactor: 16 } });
+    expect(recommendIndex(30000, 128).params.nprobe).toBe(8); // sparse bank: more probes
     expect(recommendIndex(100000, 128).trainSize).toBe(40 * 1024);
   });
 
@@ -29,7 +30,7 @@ describe('recommendIndex', () => {
     const d = 300; // > 256: the PCA branch
     const { bank, queries } = clustered(d, 12000, 20, 61);
     const rec = recommendIndex(12000, d);
-    expect(rec.factory).toMatch(/^PCA256,IVF\d+,SQ8,RFlat$/);
+    expect(rec.factory).toMatch(/^PCA128,IVF\d+,SQ8,RFlat$/);
     const index = FaissIndex.create(d, rec.factory);
     await index.train(bank.subarray(0, rec.trainSize * d));
     await index.add(bank);
