@@ -2,7 +2,7 @@
 // D = 128 and D = 1024, on seeded synthetic clustered data (bench/lib/patch-features.ts). Exact Flat search is the
 // baseline and the ground truth; every other index is reported with its recall@1 against it, its build time
 // (train + add) and its memory. "ms/image" is the median over repeated searches of all 784 queries at k = 1.
-import { FaissIndex, getNumThreads, simdLevel, type SearchParams } from '../native/index';
+import { FaissIndex, getNumThreads, nlistFor, simdLevel, type SearchParams } from '../native/index';
 import { PatchFeatureModel } from './lib/patch-features';
 import { median, table, type BenchArgs, type Row } from './lib/report';
 
@@ -21,10 +21,12 @@ interface Candidate {
   /** Faiss factory string for this bank. */
   factory: (bank: Bank) => string;
   /** Parameter settings to sweep (search only: the index is built once). */
-  sweep: SearchParams[];
+  sweep: (bank: Bank) => SearchParams[];
   /** Training vectors to use (a prefix of the bank: the sample is i.i.d.). */
   trainSize?: (bank: Bank) => number;
-  /** A reason not to build it here (too slow for the time budget), or null. */
+  /** Whether this index type belongs in this bank's table at all (default: yes). */
+  applies?: (bank: Bank) => boolean;
+  /** A reason not to build it here (too slow for the time budget), shown in the table; null to build it. */
   skip?: (bank: Bank, args: BenchArgs) => Promise<string | null> | string | null;
 }
 
@@ -43,11 +45,6 @@ async function hnswTooSlow(bank: Bank, factory: string): Promise<string | null> 
   const estimate = perInsert * bank.size * 1.3;
   if (estimate <= HNSW_BUDGET_S) return null;
   return `not built: ${(perInsert * 1e3).toFixed(2)} ms per insert on a 20k prefix, ~${Math.round(estimate / 60)} min for the bank`;
-}
-
-/** IVF list count: about 4 sqrt(N), a power of two, with at least 64 training points per list. */
-export function nlistFor(size: number): number {
-  return Math.min(2 ** Math.round(Math.log2(4 * Math.sqrt(size))), 2 ** Math.floor(Math.log2(size / 64)));
 }
 
 function makeBank(model: PatchFeatureModel, size: number, seed: number): Bank {
@@ -104,47 +101,86 @@ function describeParams(p: SearchParams): string {
 }
 
 // PatchCore's banks: D = 128 (default backbone) to 1024+ (WideResNet-50 layers 2+3). At high D the list scan is
-// memory bound, so the IVF stage runs on a PCA projection and the exact re-ranking on the full vectors.
+// memory bound, so the IVF stage runs on a PCA projection and the exact re-ranking (RFlat) on the full vectors.
 function candidates(quick: boolean): Candidate[] {
-  const pca = (b: Bank) => (b.dim > 256 ? 'PCA128,' : '');
-  const ivfTrain = (b: Bank) => Math.min(b.size, 64 * nlistFor(b.size));
-  return [
+  const high = (b: Bank) => b.dim > 256;
+  // k-means wants >= 39 points per centroid (Faiss warns below); 40 per list is plenty for a coarse quantizer.
+  const ivfTrain = (b: Bank) => Math.min(b.size, 40 * nlistFor(b.size));
+  const pqTrain = (b: Bank) => Math.min(b.size, Math.max(32768, 40 * nlistFor(b.size)));
+  const pq = (b: Bank) => `${high(b) ? 'PCA256,' : ''}IVF${nlistFor(b.size)},PQ${high(b) ? 64 : b.dim / 4}`;
+  const list: Candidate[] = [
     {
-      factory: (b) => `${pca(b)}IVF${nlistFor(b.size)},SQ8,RFlat`,
-      sweep: [
-        { nprobe: 4, kFactor: 4 },
-        { nprobe: 8, kFactor: 4 },
-        { nprobe: 16, kFactor: 8 },
+      factory: (b) => `${high(b) ? 'PCA128,' : ''}IVF${nlistFor(b.size)},SQ8,RFlat`,
+      sweep: (b) =>
+        high(b)
+          ? [
+              { nprobe: 4, kFactor: 8 },
+              { nprobe: 4, kFactor: 16 },
+              { nprobe: 8, kFactor: 16 },
+            ]
+          : [
+              { nprobe: 2, kFactor: 4 },
+              { nprobe: 4, kFactor: 4 },
+              { nprobe: 8, kFactor: 8 },
+            ],
+      trainSize: ivfTrain,
+    },
+    {
+      // At 1M, half the lists: half the coarse quantization cost, twice the list length.
+      factory: (b) => `IVF${nlistFor(b.size) / 2},SQ8,RFlat`,
+      sweep: () => [
+        { nprobe: 1, kFactor: 4 },
+        { nprobe: 2, kFactor: 4 },
+      ],
+      trainSize: (b) => Math.min(b.size, 40 * (nlistFor(b.size) / 2)),
+      applies: (b) => b.size >= 1e6 && !high(b),
+    },
+    {
+      factory: (b) => `PCA256,IVF${nlistFor(b.size)},SQ8,RFlat`,
+      sweep: () => [
+        { nprobe: 4, kFactor: 8 },
+        { nprobe: 8, kFactor: 16 },
       ],
       trainSize: ivfTrain,
+      applies: high,
     },
     {
-      factory: (b) => `${pca(b)}IVF${nlistFor(b.size)},SQfp16`,
-      sweep: quick ? [{ nprobe: 8 }] : [{ nprobe: 8 }, { nprobe: 16 }],
+      factory: (b) => `IVF${nlistFor(b.size)},SQ8,RFlat`,
+      sweep: () => [{ nprobe: 4, kFactor: 4 }],
       trainSize: ivfTrain,
-      skip: (b) => (b.dim > 256 ? 'no exact re-ranking: superseded by the RFlat variant at high D' : null),
+      applies: high,
+      skip: (b) => (b.size > 200000 ? 'not built: k-means over 1024-d vectors into 4096 lists is too slow here' : null),
     },
     {
-      factory: (b) => `${b.dim > 256 ? 'PCA256,' : ''}IVF${nlistFor(b.size)},PQ${b.dim > 256 ? 64 : b.dim / 4}`,
-      sweep: quick ? [{ nprobe: 16 }] : [{ nprobe: 4 }, { nprobe: 16 }],
+      factory: (b) => `IVF${nlistFor(b.size)},SQfp16`,
+      sweep: () => (quick ? [{ nprobe: 4 }] : [{ nprobe: 4 }, { nprobe: 8 }]),
+      trainSize: ivfTrain,
+      applies: (b) => !high(b),
+    },
+    {
+      factory: pq,
+      sweep: () => [{ nprobe: 4 }, { nprobe: 16 }],
       // PQ k-means cost grows with the sample; 32k points train 256 centroids per sub-quantizer well.
-      trainSize: (b) => Math.min(b.size, quick ? 10240 : 32768),
+      trainSize: pqTrain,
+      applies: () => !quick,
     },
     {
-      factory: (b) => `${b.dim > 256 ? 'PCA256,' : ''}IVF${nlistFor(b.size)},PQ${b.dim > 256 ? 64 : b.dim / 4},RFlat`,
-      sweep: [{ nprobe: 16, kFactor: 16 }],
-      trainSize: (b) => Math.min(b.size, 32768),
-      skip: () => (quick ? 'skipped in --quick (PQ training time)' : null),
+      factory: (b) => `${pq(b)},RFlat`,
+      sweep: () => [{ nprobe: 16, kFactor: 16 }],
+      trainSize: pqTrain,
+      applies: () => !quick,
     },
     {
       factory: () => 'HNSW32',
-      sweep: [{ efSearch: 16 }, { efSearch: 32 }, { efSearch: 64 }],
+      sweep: () => [{ efSearch: 16 }, { efSearch: 32 }, { efSearch: 64 }],
       skip: (b, args) => (args.quick && b.size > 20000 ? 'skipped in --quick (build time)' : hnswTooSlow(b, 'HNSW32')),
     },
   ];
+  return list;
 }
 
 export async function runSearchBench(args: BenchArgs): Promise<{ rows: Row[]; summary: Record<string, number> }> {
+  // --quick: the two smaller banks at D = 128, without IVF-PQ (its training alone would take most of the budget).
   const sizes = args.quick ? [16384, 100000] : [16384, 100000, 1000000];
   const dims = args.quick ? [128] : [128, 1024];
   const runs = args.quick ? 5 : 7;
@@ -177,6 +213,7 @@ export async function runSearchBench(args: BenchArgs): Promise<{ rows: Row[]; su
 
       let best: { ms: number; recall: number } | null = null;
       for (const c of candidates(args.quick)) {
+        if (c.applies && !c.applies(bank)) continue;
         const factory = c.factory(bank);
         const reason = (await c.skip?.(bank, args)) ?? null;
         if (reason) {
@@ -184,7 +221,7 @@ export async function runSearchBench(args: BenchArgs): Promise<{ rows: Row[]; su
           continue;
         }
         const built = await build(bank, factory, c.trainSize?.(bank) ?? 0);
-        for (const params of c.sweep) {
+        for (const params of c.sweep(bank)) {
           const r = await timeSearch(built.index, bank.queries, params, runs);
           const rec = recall(r.labels, exact.labels);
           rows.push({

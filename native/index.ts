@@ -10,3 +10,5 @@ export {
   coresetKernels,
 } from './lib/coreset';
 export type { FeatureMatrix, GreedyOptions, CoresetResult, CoresetStats, CoresetKernelInfo } from './lib/coreset';
+export { recommendIndex, nlistFor } from './lib/index-recommend';
+export type { IndexRecommendation } from './lib/index-recommend';

@@ -193,6 +193,38 @@ void knnL2(const float* x, size_t n, const float* xb, size_t nb, size_t d, size_
   }
 }
 
+struct IpPackSite;
+struct IpTileSite;
+
+void innerProducts(const float* x, size_t n, const float* y, size_t m, size_t d, float* out) {
+  if (n == 0 || m == 0) return;
+  const SimdKernels& K = simd();
+  size_t padded = (m + K.panel - 1) / K.panel * K.panel;
+  // Zero norms turn the tile's qn + xn - 2<q, x> into -2<q, x>; +inf "norms" keep the padding out of the row minima.
+  Scratch<float, IpPackSite> packed(padded * d + padded + kTileRows);
+  float* yn = packed.get() + padded * d;
+  float* zeros = yn + padded;
+  K.pack(y, m, d, packed.get());
+  std::fill(yn, yn + m, 0.0f);
+  std::fill(yn + m, yn + padded, kInf);
+  std::fill(zeros, zeros + kTileRows, 0.0f);
+  int threads = std::max(1, omp_get_max_threads());
+  if (static_cast<double>(n) * static_cast<double>(m) * static_cast<double>(d) < kParallelWork) threads = 1;
+  size_t tileFloats = kTileRows * padded + kTileRows;
+  Scratch<float, IpTileSite> tiles(tileFloats * threads);
+  size_t nTiles = (n + kTileRows - 1) / kTileRows;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (size_t t = 0; t < nTiles; t++) {
+    float* tile = tiles.get() + omp_get_thread_num() * tileFloats;
+    float* mins = tile + kTileRows * padded;
+    size_t i0 = t * kTileRows, rows = std::min(kTileRows, n - i0);
+    K.l2Tile(x + i0 * d, rows, zeros, packed.get(), yn, padded, d, tile, padded, mins);
+    for (size_t r = 0; r < rows; r++) {
+      for (size_t j = 0; j < m; j++) out[(i0 + r) * m + j] = -0.5f * tile[r * padded + j];
+    }
+  }
+}
+
 void FastFlatL2::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                         const faiss::SearchParameters* params) const {
   FAISS_THROW_IF_NOT_MSG(k > 0, "k must be > 0");

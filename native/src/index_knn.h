@@ -20,6 +20,11 @@ using idx_t = faiss::Index::idx_t;
 void knnL2(const float* x, size_t n, const float* xb, size_t nb, size_t d, size_t k, float* distances,
            idx_t* labels, bool exact = true);
 
+// out[i * m + j] = <x_i, y_j> for n row-major x against m row-major y (dimension d), on the SIMD tile kernel: the
+// matrix products of PCA / linear transforms at search time, without OpenBLAS (which picks AVX2 kernels on CPUs
+// newer than its build, e.g. Zen 4/5).
+void innerProducts(const float* x, size_t n, const float* y, size_t m, size_t d, float* out);
+
 // Keeps the k smallest of a stream of (distance, label) pairs: a max-heap over caller-owned arrays.
 struct TopK {
   size_t k;

@@ -6,6 +6,7 @@
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexRefine.h>
+#include <faiss/VectorTransform.h>
 #include <faiss/impl/FaissAssert.h>
 #include <omp.h>
 
@@ -100,6 +101,30 @@ void hnswSearch(const faiss::IndexHNSW& h, idx_t n, const float* x, idx_t k, flo
   field = saved;
 }
 
+// The chain applied with the SIMD kernels when every step is a trained linear map y = A x + b (PCA, random
+// rotations, OPQ); nullptr when some step is not.
+const float* applyLinearChain(const faiss::IndexPreTransform& p, idx_t n, const float* x,
+                              std::unique_ptr<const float[]>& owned) {
+  for (const faiss::VectorTransform* vt : p.chain) {
+    auto* lt = dynamic_cast<const faiss::LinearTransform*>(vt);
+    if (lt == nullptr || !lt->is_trained || lt->A.size() != static_cast<size_t>(lt->d_in) * lt->d_out) return nullptr;
+  }
+  const float* cur = x;
+  for (const faiss::VectorTransform* vt : p.chain) {
+    auto* lt = static_cast<const faiss::LinearTransform*>(vt);
+    std::unique_ptr<float[]> next(new float[static_cast<size_t>(n) * lt->d_out]);
+    innerProducts(cur, n, lt->A.data(), lt->d_out, lt->d_in, next.get());
+    if (lt->have_bias) {
+      for (idx_t i = 0; i < n; i++) {
+        for (int j = 0; j < lt->d_out; j++) next[i * lt->d_out + j] += lt->b[j];
+      }
+    }
+    owned.reset(next.release());
+    cur = owned.get();
+  }
+  return cur;
+}
+
 }  // namespace
 
 void searchTree(const faiss::Index& index, idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
@@ -108,8 +133,12 @@ void searchTree(const faiss::Index& index, idx_t n, const float* x, idx_t k, flo
   if (n == 0) return;
 
   if (auto* p = dynamic_cast<const faiss::IndexPreTransform*>(&index)) {
-    const float* xt = p->apply_chain(n, x);
-    std::unique_ptr<const float[]> owned(xt != x ? xt : nullptr);
+    std::unique_ptr<const float[]> owned;
+    const float* xt = fastPaths ? applyLinearChain(*p, n, x, owned) : nullptr;
+    if (xt == nullptr) {
+      xt = p->apply_chain(n, x);
+      owned.reset(xt != x ? xt : nullptr);
+    }
     searchTree(*p->index, n, xt, k, distances, labels, params, fastPaths);
   } else if (auto* m = dynamic_cast<const IDMap*>(&index)) {
     searchTree(*m->index, n, x, k, distances, labels, params, fastPaths);

@@ -138,6 +138,8 @@ class IndexWorker : public Napi::AsyncWorker {
 
   // Keeps a JS object (an input array, the cancel token) alive until the operation ends.
   void keep(Napi::Object o) { kept_.push_back(Napi::Persistent(o)); }
+  // readIndex's worker hands its state to the JS side in OnOK, so it must keep it until then.
+  void keepStateUntilDone() { releaseOnWorker_ = false; }
   void setToken(const CancelToken* t) { token_ = t; }
   Napi::Promise promise() { return deferred_.Promise(); }
 
@@ -163,6 +165,9 @@ class IndexWorker : public Napi::AsyncWorker {
       }
     }
     finish();
+    // If close() ran meanwhile, this is the last reference: the index is destroyed here, on the worker thread,
+    // not on the JS thread when the worker object is deleted (freeing gigabytes takes a while).
+    if (releaseOnWorker_) state_.reset();
     if (cancelled_) throw std::runtime_error("the operation was aborted");
   }
 
@@ -185,7 +190,21 @@ class IndexWorker : public Napi::AsyncWorker {
   int threads_;
   const CancelToken* token_ = nullptr;
   bool cancelled_ = false;
+  bool releaseOnWorker_ = true;
   Snapshot snapshot_;
+};
+
+// Destroys an index on a worker thread.
+class FreeWorker : public Napi::AsyncWorker {
+ public:
+  FreeWorker(Napi::Env env, std::shared_ptr<IndexState> state)
+      : Napi::AsyncWorker(env, "patchline:faiss-index-free"), state_(std::move(state)) {}
+
+ protected:
+  void Execute() override { state_.reset(); }
+
+ private:
+  std::shared_ptr<IndexState> state_;
 };
 
 class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
@@ -452,7 +471,10 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     return w->promise();
   }
 
+  // Frees the index now, off the JS thread; an operation still running holds its own reference and frees it when
+  // it ends instead.
   Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (state_) (new FreeWorker(info.Env(), std::move(state_)))->Queue();
     state_.reset();
     return info.Env().Undefined();
   }
@@ -512,6 +534,7 @@ Napi::Value ReadIndex(const Napi::CallbackInfo& info) {
       env, state, nullptr, Napi::Object(),
       [path, mmap](IndexState& s) { s.index = readIndexFile(path, mmap); },
       [state](Napi::Env e) -> Napi::Value { return NativeIndex::Wrap(e, state, "", false); }, false);
+  w->keepStateUntilDone();
   w->Queue();
   return w->promise();
 }

@@ -3,8 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaissIndex, getNumThreads, setNumThreads } from '../index';
 import { clustered } from './index-helpers';
 
-/** Runs op while a 5 ms interval timer measures how late the JS thread gets to it. */
-async function maxTimerGap<T>(op: () => Promise<T>): Promise<{ gap: number; elapsed: number; result: T }> {
+/**
+ * Runs op while a 5 ms interval timer measures how late the JS thread gets to it, and measures the event loop's
+ * utilization (the share of time JS was running rather than waiting for events).
+ */
+async function probe<T>(op: () => Promise<T>): Promise<{ gap: number; elapsed: number; busy: number; result: T }> {
   let last = performance.now();
   let gap = 0;
   const timer = setInterval(() => {
@@ -13,12 +16,33 @@ async function maxTimerGap<T>(op: () => Promise<T>): Promise<{ gap: number; elap
     last = now;
   }, 5);
   const start = performance.now();
+  const elu = performance.eventLoopUtilization();
   try {
     const result = await op();
-    return { gap, elapsed: performance.now() - start, result };
+    return { gap, elapsed: performance.now() - start, busy: performance.eventLoopUtilization(elu).utilization, result };
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * Asserts that op leaves the JS thread free: the event loop stays mostly idle while it runs (which holds however
+ * loaded the machine is) and a 5 ms timer fires at least every 20 ms. The second part is only meaningful when the
+ * machine can keep that pace with no work of ours running, so an idle baseline of the same length follows; on a machine
+ * too overloaded for that (other processes hogging every core), the gap assertion is skipped with a printed reason.
+ */
+async function expectResponsive<T>(op: () => Promise<T>, log: (msg: string) => void): Promise<T> {
+  const { gap, elapsed, busy, result } = await probe(op);
+  // The same length of time with nothing of ours running: how late the OS alone makes an idle timer.
+  const idle = await probe(() => new Promise((resolve) => setTimeout(resolve, elapsed)));
+  expect(elapsed).toBeGreaterThan(200); // long enough for the measurement to mean something
+  expect(busy).toBeLessThan(0.25);
+  if (idle.gap >= 15) {
+    log(`timer gap not asserted: this machine already delays an idle timer by ${idle.gap.toFixed(1)} ms (overloaded); during the operation: ${gap.toFixed(1)} ms`);
+  } else {
+    expect(gap).toBeLessThan(20);
+  }
+  return result;
 }
 
 describe('responsiveness', () => {
@@ -34,10 +58,8 @@ describe('responsiveness', () => {
     const d = 32;
     const { bank } = clustered(d, 60000, 1, 51);
     const index = FaissIndex.create(d, 'IVF512,Flat');
-    const { gap, elapsed } = await maxTimerGap(() => index.train(bank));
+    await expectResponsive(() => index.train(bank), console.warn);
     expect(index.isTrained).toBe(true);
-    expect(elapsed).toBeGreaterThan(200); // long enough for the gap to mean something
-    expect(gap).toBeLessThan(20);
     index.close();
   });
 
@@ -46,10 +68,8 @@ describe('responsiveness', () => {
     const { bank, queries } = clustered(d, 150000, 3000, 52);
     const index = FaissIndex.create(d, 'Flat');
     await index.add(bank);
-    const { gap, elapsed, result } = await maxTimerGap(() => index.search(queries, 5));
+    const result = await expectResponsive(() => index.search(queries, 5), console.warn);
     expect(result.labels.length).toBe(3000 * 5);
-    expect(elapsed).toBeGreaterThan(200);
-    expect(gap).toBeLessThan(20);
     index.close();
   });
 });

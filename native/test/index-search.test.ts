@@ -80,7 +80,14 @@ describe('IVF fast paths agree with Faiss', () => {
   const d = 48;
   const { bank, queries } = clustered(d, 6000, 120, 5);
 
-  it.each(['IVF32,Flat', 'IVF32,SQ8', 'IVF32,SQfp16', 'IVF32,PQ12' /* no batched kernel: coarse step only */])(
+  it.each([
+    'IVF32,Flat',
+    'IVF32,SQ8',
+    'IVF32,SQfp16',
+    'IVF32,PQ12', // no batched kernel: coarse step only
+    'PCA24,IVF32,SQ8,RFlat', // PCA applied by the SIMD tile kernel instead of OpenBLAS
+    'RR48,IVF32,Flat', // random rotation: another linear step
+  ])(
     '%s: the batched SIMD scan returns what faiss::IndexIVF::search returns',
     async (factory) => {
       const raw = binding().createIndex(d, factory);
