@@ -163,65 +163,38 @@ export async function runCoresetBench(args: BenchArgs): Promise<{ rows: Row[]; s
     }
     const features = x;
     const n = `${c.rows / 1000}k`.replace('000k', 'M');
-    if (c.approxIterationsOnly) {
-      const count = c.approxIterationsOnly;
-      const a = await timed(() => approximateGreedyCoreset(features, { count, seed, storage: c.storage }));
-      const pruned = await timed(() => prunedGreedyCoreset(features, { ratio, seed, storage: c.storage }));
-      rows.push(
-        {
-          N: n,
-          storage: c.storage,
-          method: '(a) approximate, first iterations only',
-          iterations: count,
-          'prepare s': a.result.stats.prepareSeconds,
-          'select s': a.result.stats.selectSeconds,
-          'ms/iter': (1000 * a.result.stats.selectSeconds) / count,
-          'dist/iter': a.result.stats.distances / count,
-          'total s': a.seconds,
-        },
-        {
-          N: n,
-          storage: c.storage,
-          method: '(c) pruned',
-          iterations: pruned.result.indices.length,
-          'prepare s': pruned.result.stats.prepareSeconds,
-          'select s': pruned.result.stats.selectSeconds,
-          'ms/iter': (1000 * pruned.result.stats.selectSeconds) / pruned.result.indices.length,
-          'dist/iter': pruned.result.stats.distances / pruned.result.indices.length,
-          'total s': pruned.seconds,
-          radius: pruned.result.radius,
-        },
-      );
-      continue;
-    }
-    const opts: GreedyOptions = { ratio, seed, storage: c.storage };
-    const pruned = await timed(() => prunedGreedyCoreset(features, { ...opts, onProgress: progressPrinter(`(c) ${n} ${c.storage}`) }));
-    const approx = await timed(() => approximateGreedyCoreset(features, { ...opts, onProgress: progressPrinter(`(a) ${n} ${c.storage}`) }));
-    const count = approx.result.indices.length;
-    const ov = overlap(approx.result.indices, pruned.result.indices);
-    const radiusRel = Math.abs(approx.result.radius - pruned.result.radius) / approx.result.radius;
-    const agree = ov >= 0.999 && radiusRel <= 1e-4;
-    identical &&= agree;
-    const speedup = approx.seconds / pruned.seconds;
-    for (const [label, t] of [
-      ['(a) approximate', approx],
-      ['(c) pruned', pruned],
-    ] as const) {
-      rows.push({
+    const row = (method: string, t: Timed, extra: Row = {}): Row => {
+      const count = t.result.indices.length;
+      return {
         N: n,
         storage: c.storage,
-        method: label,
+        method,
         iterations: count,
         'prepare s': t.result.stats.prepareSeconds,
         'select s': t.result.stats.selectSeconds,
         'ms/iter': (1000 * t.result.stats.selectSeconds) / count,
         'dist/iter': t.result.stats.distances / count,
         'total s': t.seconds,
-        'speed-up': label === '(c) pruned' ? speedup : undefined,
-        overlap: label === '(c) pruned' ? ov : undefined,
-        radius: t.result.radius,
-      });
+        ...extra,
+      };
+    };
+    const opts: GreedyOptions = { ratio, seed, storage: c.storage };
+    const pruned = await timed(() => prunedGreedyCoreset(features, { ...opts, onProgress: progressPrinter(`(c) ${n} ${c.storage}`) }));
+    if (c.approxIterationsOnly) {
+      const a = await timed(() => approximateGreedyCoreset(features, { count: c.approxIterationsOnly, seed, storage: c.storage }));
+      rows.push(row('(a) approximate, first iterations only', a), row('(c) pruned', pruned, { radius: pruned.result.radius }));
+      continue;
     }
+    const approx = await timed(() => approximateGreedyCoreset(features, { ...opts, onProgress: progressPrinter(`(a) ${n} ${c.storage}`) }));
+    const count = approx.result.indices.length;
+    const ov = overlap(approx.result.indices, pruned.result.indices);
+    const radiusRel = Math.abs(approx.result.radius - pruned.result.radius) / approx.result.radius;
+    identical &&= ov >= 0.999 && radiusRel <= 1e-4;
+    const speedup = approx.seconds / pruned.seconds;
+    rows.push(
+      row('(a) approximate', approx, { radius: approx.result.radius }),
+      row('(c) pruned', pruned, { 'speed-up': speedup, overlap: ov, radius: pruned.result.radius }),
+    );
     const key = c.rows === 1_000_000 ? '1m' : '100k';
     if (c.storage === 'float16' || summary[`coreset_speedup_${key}`] === undefined) {
       summary[`coreset_speedup_${key}`] = speedup;
