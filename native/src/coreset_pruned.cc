@@ -44,7 +44,7 @@ inline bool better(const MaxRec& a, const MaxRec& b) {
 constexpr size_t kDefaultLeafSize = 64;
 // An iteration whose candidate leaves hold at least this many points spreads them over the threads.
 constexpr size_t kParallelPoints = 16384;
-// Subtrees handed to the crew per iteration (the frontier of a serial breadth-first expansion).
+// Subtrees handed to the crew per iteration (the frontier of a serial largest-first expansion from the root).
 constexpr size_t kFrontier = 128;
 constexpr uint32_t kNoOwner = 0xffffffffu;
 

@@ -30,7 +30,7 @@ constexpr size_t kChunk = 8192;
 constexpr size_t kMinSplitDivisor = 8;
 constexpr int kLloydSteps = 2;
 // Points per node that choose its split (strided over the node).
-constexpr size_t kSample = 1024;
+constexpr size_t kSample = 256;
 // Rows are fetched in a random order: prefetch this many items ahead.
 constexpr size_t kPrefetch = 8;
 

@@ -107,6 +107,22 @@ describe('the greedy rule against a brute-force TypeScript greedy', () => {
     }
   });
 
+  it('handles one row, a single column and selecting every row', async () => {
+    const one = { data: new Float32Array([3]), rows: 1, cols: 1 };
+    const line = { data: Float32Array.from([0, 10, 4, 7, 1]), rows: 5, cols: 1 };
+    const ref = bruteForceGreedy(line, 5, 10, 0);
+    for (const run of [exactGreedyCoreset, approximateGreedyCoreset, prunedGreedyCoreset]) {
+      const r1 = await run(one, { count: 1, projectionDim: 1 });
+      expect(Array.from(r1.indices)).toEqual([0]);
+      expect(r1.radius).toBe(0);
+      const r2 = await run(line, { ratio: 1, projectionDim: 1 });
+      expect(Array.from(r2.indices)).toEqual(ref.indices);
+      expect(r2.radius).toBe(0);
+      const r3 = await run(line, { count: 2, projectionDim: 1 });
+      expect(Array.from(r3.indices)).toEqual(ref.indices.slice(0, 2));
+    }
+  });
+
   it('duplicate rows: indices stay distinct and the radius reaches 0', async () => {
     const x = { data: new Float32Array(50 * 8).fill(0.5), rows: 50, cols: 8 };
     for (const run of [exactGreedyCoreset, approximateGreedyCoreset, prunedGreedyCoreset]) {
