@@ -17,12 +17,12 @@ function sortableKeys(scores: Float32Array, descending: boolean): Uint32Array {
 /** Indices that sort `scores` (descending by default). Stable: equal scores keep their input order. */
 export function argsort(scores: Float32Array, descending = true): Uint32Array {
   const n = scores.length;
-  let keys = sortableKeys(scores, descending);
-  let idx = new Uint32Array(n);
+  let keys: Uint32Array = sortableKeys(scores, descending);
+  let idx: Uint32Array = new Uint32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
   if (n < 2) return idx;
-  let keys2 = new Uint32Array(n);
-  let idx2 = new Uint32Array(n);
+  let keys2: Uint32Array = new Uint32Array(n);
+  let idx2: Uint32Array = new Uint32Array(n);
   const RADIX = 2048;
   const count = new Uint32Array(RADIX);
   for (let shift = 0; shift < 32; shift += 11) {
