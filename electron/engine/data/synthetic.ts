@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { rng } from '../random';
 
 export interface SyntheticOptions {
   seed?: number;
@@ -15,18 +16,6 @@ export interface SyntheticOptions {
 
 export const DEFECT_KINDS = ['scratch', 'hole', 'crack', 'stain'] as const;
 export type DefectKind = (typeof DEFECT_KINDS)[number];
-
-/** mulberry32: tiny, fast, good enough for textures; the same seed gives the same dataset everywhere. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Smooth value noise: random lattice values, bicubic-smoothstep interpolated, summed over octaves. */
 function valueNoise(size: number, cell: number, octaves: number, rand: () => number): Float32Array {
