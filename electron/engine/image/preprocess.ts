@@ -146,6 +146,12 @@ export function resampleMaskNearest(src: Uint8Array, g: Geometry): Uint8Array {
   return out;
 }
 
+/** Decodes an image at its own size into 8-bit interleaved RGB (for overlays on the original). */
+export async function decodeRgb(src: ImageSource): Promise<{ data: Uint8Array; width: number; height: number }> {
+  const { data, info } = await (await openImage(src)).toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+}
+
 /** Decodes only the header: the size of an image without decoding its pixels. */
 export async function imageSize(src: ImageSource): Promise<{ width: number; height: number }> {
   const meta = await (await openImage(src)).metadata();
