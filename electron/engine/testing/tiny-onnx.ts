@@ -13,20 +13,20 @@ function ints(name: string, values: number[]): onnxProto.onnx.IAttributeProto {
   return { name, type: onnx.AttributeProto.AttributeType.INTS, ints: values };
 }
 
-/** 1×1 conv weights [out, in, 1, 1]: w[o][i] = (o + 1) / (i + 2), fixed so tests can recompute outputs. */
+/** 1×1 conv weights [out, in, 1, 1]: w[o][i] = ((o % 7) − 3 + 1 / (i + 2)) / in, fixed so tests can recompute outputs. */
 export function tinyWeight(out: number, inp: number): number[] {
   const w: number[] = [];
-  for (let o = 0; o < out; o++) for (let i = 0; i < inp; i++) w.push((o + 1) / (i + 2));
+  for (let o = 0; o < out; o++) for (let i = 0; i < inp; i++) w.push(((o % 7) - 3 + 1 / (i + 2)) / inp);
   return w;
 }
 
 export const TINY = { c2: 4, c3: 6 };
 
 /**
- * input [N,3,H,W] → AveragePool 8/8 → Conv 3→4 = "layer2" (stride 8) → AveragePool 2/2 → Conv 4→6 = "layer3"
+ * input [N,3,H,W] → AveragePool 8/8 → Conv 3→c2 = "layer2" (stride 8) → AveragePool 2/2 → Conv c2→c3 = "layer3"
  * (stride 16) → GlobalAveragePool = "head" (the only declared output).
  */
-export function tinyTrunkOnnx(): Uint8Array {
+export function tinyTrunkOnnx(c2 = TINY.c2, c3 = TINY.c3): Uint8Array {
   const dim = (p: string) => ({ dimParam: p });
   const model = onnx.ModelProto.create({
     irVersion: 7,
@@ -36,7 +36,7 @@ export function tinyTrunkOnnx(): Uint8Array {
       name: 'tiny-trunk',
       input: [{ name: 'input', type: { tensorType: { elemType: DT.FLOAT, shape: { dim: [dim('n'), { dimValue: 3 }, dim('h'), dim('w')] } } } }],
       output: [{ name: 'head', type: { tensorType: { elemType: DT.FLOAT } } }],
-      initializer: [floatTensor('w2', [TINY.c2, 3, 1, 1], tinyWeight(TINY.c2, 3)), floatTensor('w3', [TINY.c3, TINY.c2, 1, 1], tinyWeight(TINY.c3, TINY.c2))],
+      initializer: [floatTensor('w2', [c2, 3, 1, 1], tinyWeight(c2, 3)), floatTensor('w3', [c3, c2, 1, 1], tinyWeight(c3, c2))],
       node: [
         { opType: 'AveragePool', input: ['input'], output: ['p8'], attribute: [ints('kernel_shape', [8, 8]), ints('strides', [8, 8])] },
         { opType: 'Conv', input: ['p8', 'w2'], output: ['layer2'] },
