@@ -68,6 +68,7 @@ function goodPart(size: number, rand: () => number): Part {
   const rOuter = size * (0.36 + rand() * 0.02);
   const rInner = size * (0.13 + rand() * 0.01);
   const light = 0.9 + rand() * 0.2;
+  const lightAngle = rand() * Math.PI * 2;
   const rgb = new Float32Array(size * size * 3);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
@@ -82,7 +83,7 @@ function goodPart(size: number, rand: () => number): Part {
       if (r < rOuter && r > rInner) {
         // Washer: turned rings (concentric fine grooves) with radial shading, brighter and warmer.
         const rings = 0.5 + 0.5 * Math.sin(r * 1.9 + grain[i] * 3);
-        const shade = 0.75 + 0.25 * Math.cos(Math.atan2(dy, dx) - 0.8);
+        const shade = 0.75 + 0.25 * Math.cos(Math.atan2(dy, dx) - lightAngle);
         v = (150 + 40 * rings + 25 * grain[i]) * shade;
         tint = [1.05, 1.0, 0.9];
         const edge = Math.min(r - rInner, rOuter - r);
@@ -121,32 +122,34 @@ function onPart(p: Part, rand: () => number): [number, number] {
 
 function addDefect(p: Part, kind: DefectKind, rand: () => number): void {
   const [x0, y0] = onPart(p, rand);
+  // Severity varies from faint to obvious, so the demo's scores spread like a real line's.
+  const sev = 0.12 + 0.88 * rand();
   if (kind === 'scratch') {
     const a = rand() * Math.PI;
-    const len = p.size * (0.15 + rand() * 0.15);
+    const len = p.size * (0.1 + rand() * 0.15);
     const bright = rand() < 0.5;
     for (let t = 0; t <= len; t += 0.5) {
-      stamp(p, x0 + Math.cos(a) * t, y0 + Math.sin(a) * t, 1.6, (v) => (bright ? Math.min(255, v + 90) : v * 0.35));
+      stamp(p, x0 + Math.cos(a) * t, y0 + Math.sin(a) * t, 1.4, (v) => (bright ? Math.min(255, v + 90 * sev) : v * (1 - 0.65 * sev)));
     }
   } else if (kind === 'hole') {
-    const r = p.size * (0.025 + rand() * 0.03);
-    stamp(p, x0, y0, r, (v, _c, t) => v * (0.15 + 0.3 * (1 - t)));
+    const r = p.size * (0.015 + rand() * 0.03);
+    stamp(p, x0, y0, r, (v, _c, t) => v * (1 - sev * (0.85 - 0.3 * (1 - t))));
   } else if (kind === 'crack') {
     let [x, y] = [x0, y0];
     let a = rand() * Math.PI * 2;
-    const steps = 40 + Math.floor(rand() * 40);
+    const steps = 30 + Math.floor(rand() * 40);
     for (let k = 0; k < steps; k++) {
       a += (rand() - 0.5) * 0.9;
       x += Math.cos(a) * 1.5;
       y += Math.sin(a) * 1.5;
-      stamp(p, x, y, 1.2, (v) => v * 0.3);
+      stamp(p, x, y, 1.0, (v) => v * (1 - 0.7 * sev));
     }
   } else {
     // Stain: an irregular discoloured blob (oil, corrosion): shifts hue, keeps texture.
     const blobs = 3 + Math.floor(rand() * 3);
     for (let b = 0; b < blobs; b++) {
       const r = p.size * (0.03 + rand() * 0.03);
-      stamp(p, x0 + (rand() - 0.5) * r * 2, y0 + (rand() - 0.5) * r * 2, r, (v, c) => v * [1.25, 0.8, 0.45][c]);
+      stamp(p, x0 + (rand() - 0.5) * r * 2, y0 + (rand() - 0.5) * r * 2, r, (v, c) => v * (1 + sev * [0.25, -0.2, -0.55][c]));
     }
   }
 }
@@ -161,9 +164,11 @@ async function writePng(file: string, data: Uint8Array, size: number, channels: 
   await sharp(data, { raw: { width: size, height: size, channels } }).png().toFile(file);
 }
 
+const DEFAULTS: Required<SyntheticOptions> = { seed: 7, size: 256, train: 60, testGood: 16, perDefect: 8 };
+
 export function syntheticName(opts: SyntheticOptions = {}): string {
-  const o = { seed: 7, size: 256, train: 40, testGood: 12, perDefect: 6, ...opts };
-  return `washers-v1-s${o.seed}-${o.size}px-${o.train}-${o.testGood}-${o.perDefect}`;
+  const o = { ...DEFAULTS, ...opts };
+  return `washers-v2-s${o.seed}-${o.size}px-${o.train}-${o.testGood}-${o.perDefect}`;
 }
 
 /**
@@ -171,7 +176,7 @@ export function syntheticName(opts: SyntheticOptions = {}): string {
  * Returns the dataset folder.
  */
 export async function generateSynthetic(dir: string, opts: SyntheticOptions = {}): Promise<string> {
-  const o = { seed: 7, size: 256, train: 40, testGood: 12, perDefect: 6, ...opts };
+  const o = { ...DEFAULTS, ...opts };
   if (existsSync(path.join(dir, '.complete'))) return dir;
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
