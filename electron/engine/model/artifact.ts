@@ -58,6 +58,31 @@ export interface StagedModel {
   abort(): Promise<void>;
 }
 
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temp folders that a killed fit left beside `final` (their writer process no longer exists). */
+export async function removeStaleStaging(final: string): Promise<string[]> {
+  const parent = path.dirname(final);
+  if (!existsSync(parent)) return [];
+  const prefix = `${path.basename(final)}.`;
+  const removed: string[] = [];
+  for (const name of await readdir(parent)) {
+    const m = name.startsWith(prefix) ? /^(?:tmp|old)-(\d+)-[0-9a-f]{8}$/.exec(name.slice(prefix.length)) : null;
+    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) {
+      await rm(path.join(parent, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+  }
+  return removed;
+}
+
 /** Starts an atomic model folder at `out`: refuses an existing one unless `overwrite`. */
 export async function stageModelDir(out: string, overwrite = false): Promise<StagedModel> {
   const final = path.resolve(out);
@@ -68,6 +93,7 @@ export async function stageModelDir(out: string, overwrite = false): Promise<Sta
     throw new Error(`${final} exists and is not a PatchLine model folder; refusing to replace it.`);
   }
   await mkdir(path.dirname(final), { recursive: true });
+  await removeStaleStaging(final);
   const dir = `${final}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   await mkdir(dir);
   return {

@@ -219,3 +219,17 @@ describe('evaluate', () => {
     expect(existsSync(report)).toBe(true);
   });
 });
+
+describe('staging', () => {
+  it('cleans temp folders left by a killed fit, and only those', async () => {
+    const { removeStaleStaging } = await import('./artifact');
+    const parent = tempDir();
+    const final = path.join(parent, 'model');
+    // pid 2^22 + 1 is above Linux's pid_max default: never a live process.
+    mkdirSync(`${final}.tmp-4194305-deadbeef`);
+    mkdirSync(`${final}.tmp-${process.pid}-cafebabe`);
+    mkdirSync(path.join(parent, 'model-other.tmp-4194305-deadbeef'));
+    expect(await removeStaleStaging(final)).toEqual(['model.tmp-4194305-deadbeef']);
+    expect(readdirSync(parent).sort()).toEqual(['model-other.tmp-4194305-deadbeef', `model.tmp-${process.pid}-cafebabe`]);
+  });
+});
