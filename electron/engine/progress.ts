@@ -4,6 +4,7 @@ import type { Progress } from './api';
 export class ProgressTracker {
   private started = Date.now();
   private lastEmit = 0;
+  private finished = false;
   done = 0;
 
   constructor(
@@ -26,7 +27,8 @@ export class ProgressTracker {
   }
 
   private emit(force: boolean, message?: string): void {
-    if (!this.onProgress) return;
+    if (!this.onProgress || this.finished) return;
+    if (this.done >= this.total) this.finished = true;
     const now = Date.now();
     if (!force && now - this.lastEmit < this.minIntervalMs) return;
     this.lastEmit = now;
