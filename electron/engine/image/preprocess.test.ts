@@ -17,6 +17,41 @@ const spec: PreprocessSpec = {
 };
 const dir = mkdtempSync(path.join(tmpdir(), 'pl-pre-'));
 
+/** Uncompressed little-endian baseline TIFF, one 16-bit grey channel, one strip, every pixel = value. */
+function tiff16(width: number, height: number, value: number): Uint8Array {
+  const entries: [number, number, number, number][] = [
+    // tag, type (3 SHORT, 4 LONG), count, value
+    [256, 3, 1, width],
+    [257, 3, 1, height],
+    [258, 3, 1, 16],
+    [259, 3, 1, 1],
+    [262, 3, 1, 1],
+    [273, 4, 1, 0], // strip offset, patched below
+    [277, 3, 1, 1],
+    [278, 3, 1, height],
+    [279, 4, 1, width * height * 2],
+  ];
+  const ifdSize = 2 + entries.length * 12 + 4;
+  const dataOffset = 8 + ifdSize;
+  entries[5][3] = dataOffset;
+  const buf = new Uint8Array(dataOffset + width * height * 2);
+  const dv = new DataView(buf.buffer);
+  buf.set([0x49, 0x49]);
+  dv.setUint16(2, 42, true);
+  dv.setUint32(4, 8, true);
+  dv.setUint16(8, entries.length, true);
+  entries.forEach(([tag, type, count, v], i) => {
+    const o = 10 + i * 12;
+    dv.setUint16(o, tag, true);
+    dv.setUint16(o + 2, type, true);
+    dv.setUint32(o + 4, count, true);
+    if (type === 3) dv.setUint16(o + 8, v, true);
+    else dv.setUint32(o + 8, v, true);
+  });
+  for (let i = 0; i < width * height; i++) dv.setUint16(dataOffset + i * 2, value, true);
+  return buf;
+}
+
 describe('geometryFor', () => {
   it('stretches to 256×256 then centre-crops 224 by default', () => {
     expect(geometryFor(240, 289, spec)).toEqual({ width: 240, height: 289, resizedWidth: 256, resizedHeight: 256, left: 16, top: 16, size: 224 });
@@ -67,6 +102,19 @@ describe('preprocess', () => {
     const a = await preprocess(bmp, spec);
     const b = await preprocess(png, spec);
     expect(Array.from(a.tensor.slice(0, 50))).toEqual(Array.from(b.tensor.slice(0, 50)));
+  });
+
+  it('reads 16-bit TIFF and RGBA PNG', async () => {
+    // sharp writes TIFF at 8 bits only, so a minimal baseline 16-bit greyscale TIFF is written by hand.
+    const tif = path.join(dir, 'deep.tif');
+    writeFileSync(tif, tiff16(40, 30, 50000));
+    const t = await preprocess(tif, spec);
+    expect(t.bits).toBe(16);
+    expect(t.tensor[0]).toBeCloseTo((50000 / 65535 - spec.mean[0]) / spec.std[0], 3);
+    const png = path.join(dir, 'alpha.png');
+    await sharp(Buffer.alloc(20 * 20 * 4, 255), { raw: { width: 20, height: 20, channels: 4 } }).png().toFile(png);
+    const a = await preprocess(png, spec);
+    expect(a.rgb[0]).toBe(255);
   });
 
   it('decodes an 8-bit palette BMP', () => {
