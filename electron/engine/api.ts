@@ -45,6 +45,8 @@ export interface FitOptions extends LongRunning {
   resize?: number;
   /** 'stretch' resizes to a square ignoring aspect (the reference); 'shorter-side' keeps aspect. */
   resizeMode?: 'stretch' | 'shorter-side';
+  /** Resampling kernel of the pre-crop resize (default 'linear', as the reference's bilinear). */
+  interpolation?: 'linear' | 'cubic' | 'lanczos3';
   /** Adaptive average pooling of the concatenated channels; default: the card's embedDimension (none for MobileNetV2). */
   embedDimension?: number | null;
   /** Images per forward pass during fit (default 16). */

@@ -96,11 +96,12 @@ export async function preprocess(src: ImageSource, spec: PreprocessSpec): Promis
   const meta = await img.metadata();
   if (!meta.width || !meta.height) throw new Error('image has no size');
   const bits: 8 | 16 = meta.depth === 'ushort' ? 16 : 8;
+  // fastShrinkOnLoad is off: JPEG DCT-domain shrinking would make large images differ from the reference's resize.
   const g = geometryFor(meta.width, meta.height, spec);
   const { data } = await img
     .toColourspace(bits === 16 ? 'rgb16' : 'srgb')
     .removeAlpha()
-    .resize(g.resizedWidth, g.resizedHeight, { fit: 'fill', kernel: spec.interpolation })
+    .resize(g.resizedWidth, g.resizedHeight, { fit: 'fill', kernel: spec.interpolation, fastShrinkOnLoad: false })
     .extract({ left: g.left, top: g.top, width: spec.size, height: spec.size })
     .raw({ depth: bits === 16 ? 'ushort' : 'uchar' })
     .toBuffer({ resolveWithObject: true });
