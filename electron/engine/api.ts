@@ -57,6 +57,10 @@ export interface FitOptions extends LongRunning {
   calibrationFraction?: number;
   /** Gaussian blur of the anomaly map (default 4). */
   sigma?: number;
+  /** Patch grid stride (default: the finest tap's); finer taps are averaged down to it. */
+  gridStride?: number;
+  /** Image score: the largest patch score (default, the reference) or the largest value of the blurred map. */
+  imageScore?: 'patch-max' | 'map-max';
   /** Index search parameters; default chosen with the factory and recorded in the manifest. */
   efSearch?: number;
   nprobe?: number;

@@ -1,7 +1,7 @@
 // Patch embedding as patchcore-inspection does it: local 3×3 averaging on each tapped map, coarser maps upsampled
 // bilinearly to the finest tapped grid, channels concatenated (finest first), optionally pooled to a target dimension.
 import type { TapOutput } from '../backbone/session';
-import { adaptiveAvgPool1d, avgPool3x3, bilinearResize } from './resample';
+import { adaptiveAvgPool1d, avgPool3x3, bilinearResize, blockAverage } from './resample';
 
 export interface PatchEmbedding {
   /** Row-major [patches × dim]: one vector per grid cell, rows then columns. */
@@ -16,10 +16,16 @@ export function embeddingDim(tapChannels: number[], embedDimension: number | nul
   return embedDimension && embedDimension < total ? embedDimension : total;
 }
 
-/** Embeds image `index` of a batch. `taps` must be ordered finest first (as selectTaps returns them). */
-export function embedImage(taps: TapOutput[], index: number, embedDimension: number | null = null): PatchEmbedding {
-  const gridH = Math.max(...taps.map((t) => t.height));
-  const gridW = Math.max(...taps.map((t) => t.width));
+/**
+ * Embeds image `index` of a batch. `taps` must be ordered finest first (as selectTaps returns them). The patch grid is
+ * the finest tap's (the reference), or the grid of the tap with stride `gridStride`: finer taps are then averaged down
+ * to it (e.g. MobileNetV2's stride-4 tap on the stride-8 grid, adding detail without 4× the patches).
+ */
+export function embedImage(taps: TapOutput[], index: number, embedDimension: number | null = null, gridStride?: number): PatchEmbedding {
+  const gridTap = gridStride ? taps.find((t) => t.tap.stride === gridStride) : undefined;
+  if (gridStride && !gridTap) throw new Error(`no tap has stride ${gridStride} (taps: ${taps.map((t) => `${t.tap.name}/${t.tap.stride}`).join(', ')})`);
+  const gridH = gridTap ? gridTap.height : Math.max(...taps.map((t) => t.height));
+  const gridW = gridTap ? gridTap.width : Math.max(...taps.map((t) => t.width));
   const total = taps.reduce((a, t) => a + t.channels, 0);
   const patches = gridH * gridW;
   const full = new Float32Array(patches * total);
@@ -27,7 +33,8 @@ export function embedImage(taps: TapOutput[], index: number, embedDimension: num
   for (const t of taps) {
     const plane = t.height * t.width;
     let maps = avgPool3x3(t.data, t.channels, t.height, t.width, index * t.channels * plane);
-    if (t.height !== gridH || t.width !== gridW) maps = bilinearResize(maps, t.channels, t.height, t.width, gridH, gridW);
+    if (t.height > gridH) maps = blockAverage(maps, t.channels, t.height, t.width, gridH, gridW);
+    else if (t.height !== gridH || t.width !== gridW) maps = bilinearResize(maps, t.channels, t.height, t.width, gridH, gridW);
     // Channel-major maps → patch-major rows.
     for (let c = 0; c < t.channels; c++) {
       const src = c * patches;

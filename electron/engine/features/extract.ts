@@ -10,6 +10,7 @@ export interface ExtractOptions {
   spec: PreprocessSpec;
   extractor: Extractor;
   embedDimension: number | null;
+  gridStride?: number | null;
   batchSize?: number;
   strict?: boolean;
   signal?: AbortSignal;
@@ -79,7 +80,7 @@ export async function extractFiles(
     batch.forEach((b, i) => input.set(b.pre.tensor, i * plane));
     const taps = await o.extractor.run(input, batch.length, size);
     for (let i = 0; i < batch.length; i++) {
-      await onImage({ file: batch[i].file, index: batch[i].index, embedding: embedImage(taps, i, o.embedDimension), pre: batch[i].pre });
+      await onImage({ file: batch[i].file, index: batch[i].index, embedding: embedImage(taps, i, o.embedDimension, o.gridStride ?? undefined), pre: batch[i].pre });
     }
   }
   return skipped;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adaptiveAvgPool1d, avgPool3x3, bilinearResize } from './resample';
+import { adaptiveAvgPool1d, avgPool3x3, bilinearResize, blockAverage } from './resample';
 import { embedImage, embeddingDim } from './embed';
 import type { TapOutput } from '../backbone/session';
 
@@ -38,6 +38,14 @@ describe('avgPool3x3 (count_include_pad)', () => {
   });
 });
 
+describe('blockAverage', () => {
+  it('averages integer-factor blocks and refuses other factors', () => {
+    const src = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    expect(Array.from(blockAverage(src, 1, 4, 4, 2, 2))).toEqual([3.5, 5.5, 11.5, 13.5]);
+    expect(() => blockAverage(src, 1, 4, 4, 3, 3)).toThrow(/integer factor/);
+  });
+});
+
 describe('adaptiveAvgPool1d', () => {
   it('uses PyTorch bins [floor(i·L/n), ceil((i+1)·L/n))', () => {
     // L=5 → n=3: bins [0,2) [1,4) [3,5)
@@ -71,6 +79,16 @@ describe('embedImage', () => {
     expect(e.data[p * 2 + 1]).toBeCloseTo((3 * 4) / 9, 6);
     // Corner patch of the fine map: 4 of 9 cells are inside.
     expect(e.data[0]).toBeCloseTo(4 / 9, 6);
+  });
+
+  it('puts a finer tap on a coarser grid when asked', () => {
+    const fine = new Float32Array(2 * 1 * 4 * 4).fill(9);
+    const mid = new Float32Array(2 * 1 * 2 * 2).fill(1);
+    const e = embedImage([tap('s4', 4, 1, 4, fine), tap('s8', 8, 1, 2, mid)], 0, null, 8);
+    expect([e.gridH, e.gridW, e.dim]).toEqual([2, 2, 2]);
+    // Fine map: 3×3 average of 9s is 9·(inside cells)/9, then 2×2 block means; corner block = (4+6+6+9)/9 · 9 / 4.
+    expect(e.data[0]).toBeCloseTo(((4 + 6 + 6 + 9) / 9) * 9 / 4, 5);
+    expect(() => embedImage([tap('s4', 4, 1, 4, fine)], 0, null, 16)).toThrow(/no tap has stride 16/);
   });
 
   it('pools channels to a target dimension', () => {

@@ -86,3 +86,21 @@ export function adaptiveAvgPool1d(src: Float32Array, srcOffset: number, inLen: n
     dst[dstOffset + i] = sum / (e - s);
   }
 }
+
+/** Average pooling by an integer factor (block means): a finer tapped map brought down to a coarser patch grid. */
+export function blockAverage(src: Float32Array, channels: number, h: number, w: number, outH: number, outW: number): Float32Array {
+  if (h % outH !== 0 || w % outW !== 0) throw new Error(`cannot pool ${h}×${w} to ${outH}×${outW}: not an integer factor`);
+  const fy = h / outH;
+  const fx = w / outW;
+  const out = new Float32Array(channels * outH * outW);
+  const inv = 1 / (fy * fx);
+  for (let c = 0; c < channels; c++) {
+    const base = c * h * w;
+    const ob = c * outH * outW;
+    for (let y = 0; y < h; y++) {
+      const oy = Math.floor(y / fy);
+      for (let x = 0; x < w; x++) out[ob + oy * outW + Math.floor(x / fx)] += src[base + y * w + x] * inv;
+    }
+  }
+  return out;
+}

@@ -20,7 +20,7 @@ import { Scorer } from '../score/scorer';
 import { sha256File } from '../backbone/resolve';
 import { SCHEMA_VERSION, stageModelDir, writeBank } from './artifact';
 import { calibrate, THRESHOLD_QUANTILE } from './calibration';
-import { preprocessSpec, resolveParams } from './params';
+import { preprocessSpec, resolveParams, scoringParams } from './params';
 
 export interface FitInternals {
   backends?: Partial<EngineBackends>;
@@ -87,8 +87,8 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
   const opened: KnnIndex[] = [];
   try {
     // 1. Patches of every training image, in file order.
-    const minStride = Math.min(...taps.map((t) => t.stride));
-    const grid = Math.ceil(params.imageSize / minStride);
+    const gridStride = params.gridStride ?? Math.min(...taps.map((t) => t.stride));
+    const grid = Math.ceil(params.imageSize / gridStride);
     const patchesPerImage = grid * grid;
     const dim = embeddingDim(
       taps.map((t) => t.channels),
@@ -101,7 +101,7 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
     const progress = new ProgressTracker('extract', files.length, o.onProgress);
     await extractFiles(
       files,
-      { spec, extractor, embedDimension: params.embedDimension, batchSize: params.batchSize, strict: o.strict, signal: o.signal },
+      { spec, extractor, embedDimension: params.embedDimension, gridStride: params.gridStride, batchSize: params.batchSize, strict: o.strict, signal: o.signal },
       ({ file, embedding }) => {
         if (embedding.data.length !== patchesPerImage * dim) throw new Error(`${file}: embedding has ${embedding.data.length} values, expected ${patchesPerImage}×${dim}`);
         patches.set(embedding.data, kept.length * patchesPerImage * dim);
@@ -161,7 +161,7 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
     throwIfAborted(o.signal);
 
     // 4. Calibration on good images the bank has not seen.
-    const scoring = { k: params.k, reweight: params.reweight, reweightNeighbors: params.reweightNeighbors, sigma: params.sigma, size: params.imageSize };
+    const scoring = scoringParams(params);
     const calScores: number[] = [];
     let calSource: 'validation' | 'train-holdout';
     if (source.validation.length) {
@@ -170,7 +170,7 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
       const cp = new ProgressTracker('calibrate', source.validation.length, o.onProgress);
       await extractFiles(
         source.validation,
-        { spec, extractor, embedDimension: params.embedDimension, batchSize: params.batchSize, strict: o.strict, signal: o.signal },
+        { spec, extractor, embedDimension: params.embedDimension, gridStride: params.gridStride, batchSize: params.batchSize, strict: o.strict, signal: o.signal },
         async ({ embedding }) => {
           calScores.push((await scorer.score([embedding]))[0].score);
           cp.tick();

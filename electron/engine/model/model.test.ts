@@ -167,6 +167,17 @@ describe('a loaded model', () => {
   });
 });
 
+describe('scoring options', () => {
+  it('scores an image by its map maximum when asked, and records it', async () => {
+    const dir = await fitted({ imageScore: 'map-max' });
+    const model = await loadModel(dir, { backends });
+    expect(model.params.imageScore).toBe('map-max');
+    const p = await model.predictFile(path.join(data, 'test', 'crack', '000.png'));
+    expect(p.score).toBeCloseTo(Math.max(...p.map.data), 6);
+    await model.close();
+  });
+});
+
 describe('refusals', () => {
   it('refuses another schema version, naming what to do', async () => {
     const dir = await fitted();

@@ -15,7 +15,7 @@ import { ProgressTracker } from '../progress';
 import { mapToOriginal, resampleMap } from '../score/anomaly-map';
 import { Scorer, type PatchScores } from '../score/scorer';
 import { readBank, readManifest, removeQuietly, verifyModelFiles, writeBank, writeManifest } from './artifact';
-import { preprocessSpec, type ModelParams } from './params';
+import { preprocessSpec, scoringParams, withDefaults, type ModelParams } from './params';
 
 export interface LoadOptions {
   device?: Device;
@@ -54,7 +54,7 @@ export class PatchLineModel implements Model {
     const manifest = readManifest(root);
     await verifyModelFiles(root, manifest);
     const card = parseCard(manifest.backbone.card, `${root}/manifest.json (backbone.card)`);
-    const params = manifest.params as unknown as ModelParams;
+    const params = withDefaults(manifest.params as Partial<ModelParams>);
     const taps = params.taps.map((name) => {
       const t = [...card.taps, ...card.optionalTaps].find((x) => x.name === name);
       if (!t) throw new Error(`${root}: manifest names tap ${name}, which its backbone card lacks; the model is damaged. Fit it again.`);
@@ -81,8 +81,7 @@ export class PatchLineModel implements Model {
   }
 
   private makeScorer(): Scorer {
-    const p = this.params;
-    return new Scorer(this.index, { k: p.k, reweight: p.reweight, reweightNeighbors: p.reweightNeighbors, sigma: p.sigma, size: p.imageSize }, () => this.bank());
+    return new Scorer(this.index, scoringParams(this.params), () => this.bank());
   }
 
   private bank(): Float32Array {
@@ -102,7 +101,7 @@ export class PatchLineModel implements Model {
   async scoreTensor(tensor: Float32Array): Promise<Scored> {
     const t0 = performance.now();
     const taps = await this.extractor.run(tensor, 1, this.params.imageSize);
-    const emb = embedImage(taps, 0, this.params.embedDimension);
+    const emb = embedImage(taps, 0, this.params.embedDimension, this.params.gridStride ?? undefined);
     const t1 = performance.now();
     const [patch] = await this.scorer.score([emb]);
     const t2 = performance.now();
@@ -172,7 +171,7 @@ export class PatchLineModel implements Model {
     const progress = new ProgressTracker('update', images.length, opts.onProgress);
     const skipped = await extractFiles(
       images,
-      { spec: this.spec, extractor: this.extractor, embedDimension: p.embedDimension, batchSize: p.batchSize, signal: opts.signal },
+      { spec: this.spec, extractor: this.extractor, embedDimension: p.embedDimension, gridStride: p.gridStride, batchSize: p.batchSize, signal: opts.signal },
       ({ embedding }) => {
         chunks.push(embedding.data);
         progress.tick();

@@ -15,6 +15,8 @@ export interface ModelParams {
   reweight: boolean;
   reweightNeighbors: number;
   sigma: number;
+  gridStride: number | null;
+  imageScore: 'patch-max' | 'map-max';
   seed: number;
   batchSize: number;
   calibrationFraction: number;
@@ -43,6 +45,8 @@ export function resolveParams(o: FitOptions, card: BackboneCard, taps: string[],
     reweight: o.reweight ?? false,
     reweightNeighbors: o.reweightNeighbors ?? 9,
     sigma: o.sigma ?? 4,
+    gridStride: o.gridStride ?? null,
+    imageScore: o.imageScore ?? 'patch-max',
     seed: o.seed ?? 0,
     batchSize: o.batchSize ?? 16,
     calibrationFraction: fraction,
@@ -50,6 +54,15 @@ export function resolveParams(o: FitOptions, card: BackboneCard, taps: string[],
     device: o.device ?? 'cpu',
     provider: 'cpu',
   };
+}
+
+/** Fills parameters that models written before they existed lack. */
+export function withDefaults(p: Partial<ModelParams>): ModelParams {
+  return { gridStride: null, imageScore: 'patch-max', ...p } as ModelParams;
+}
+
+export function scoringParams(p: ModelParams) {
+  return { k: p.k, reweight: p.reweight, reweightNeighbors: p.reweightNeighbors, sigma: p.sigma, size: p.imageSize, imageScore: p.imageScore };
 }
 
 export function preprocessSpec(p: ModelParams, card: BackboneCard): PreprocessSpec {

@@ -12,6 +12,8 @@ export interface ScoringParams {
   sigma: number;
   /** Side of the anomaly map (the network input size). */
   size: number;
+  /** 'patch-max' (default): the largest patch score; 'map-max': the largest value of the blurred map. */
+  imageScore?: 'patch-max' | 'map-max';
 }
 
 export interface PatchScores {
@@ -19,8 +21,10 @@ export interface PatchScores {
   scores: Float32Array;
   gridH: number;
   gridW: number;
-  /** Image score: max patch score, reweighted when asked. */
+  /** Image score: max patch score (or map maximum), reweighted when asked. */
   score: number;
+  /** The anomaly map, when computing the score needed it. */
+  map?: AnomalyMap;
 }
 
 /** Patch scores from a search result: sqrt of squared L2, averaged over the k neighbours. */
@@ -75,8 +79,13 @@ export class Scorer {
       let arg = 0;
       for (let p = 1; p < patches; p++) if (scores[p] > scores[arg]) arg = p;
       let score = scores[arg];
+      let map: AnomalyMap | undefined;
+      if (this.params.imageScore === 'map-max') {
+        map = anomalyMap(scores, e.gridH, e.gridW, this.params.size, this.params.sigma);
+        score = map.data.reduce((m, v) => (v > m ? v : m), -Infinity);
+      }
       if (this.params.reweight) score = await this.reweight(e, arg, Number(res.labels[(off + arg) * k]), score);
-      out.push({ scores, gridH: e.gridH, gridW: e.gridW, score });
+      out.push({ scores, gridH: e.gridH, gridW: e.gridW, score, map });
       off += patches;
     }
     return out;
@@ -104,6 +113,7 @@ export class Scorer {
   }
 
   map(p: PatchScores): AnomalyMap {
+    if (p.map) return p.map;
     return anomalyMap(p.scores, p.gridH, p.gridW, this.params.size, this.params.sigma);
   }
 }
