@@ -14,7 +14,7 @@ export interface SearchResult {
 
 export interface KnnIndex {
   readonly ntotal: number;
-  train?(vectors: Float32Array): Promise<void> | void;
+  train?(vectors: Float32Array, opts?: { signal?: AbortSignal }): Promise<void> | void;
   add(vectors: Float32Array): Promise<void> | void;
   search(queries: Float32Array, k: number): Promise<SearchResult> | SearchResult;
   setParams(params: IndexParams): void;

@@ -35,11 +35,11 @@ function gatherRows(src: Float32Array, dim: number, rows: Uint32Array | number[]
 }
 
 /** Builds an index of `vectors` with the chosen factory and search parameters. */
-export async function buildIndex(backends: EngineBackends, dim: number, choice: IndexChoice, vectors: Float32Array): Promise<KnnIndex> {
+export async function buildIndex(backends: EngineBackends, dim: number, choice: IndexChoice, vectors: Float32Array, signal?: AbortSignal): Promise<KnnIndex> {
   const index = await backends.index.create(dim, choice.factory);
   if (needsTraining(choice.factory)) {
     if (!index.train) throw new Error(`index ${choice.factory} needs training but the backend cannot train`);
-    await index.train(vectors);
+    await index.train(vectors, { signal });
   }
   await index.add(vectors);
   index.setParams(choice.params);
@@ -154,7 +154,7 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
     if (o.efSearch) choice.params.efSearch = o.efSearch;
     if (o.nprobe) choice.params.nprobe = o.nprobe;
     const ip = new ProgressTracker('index', 1, o.onProgress);
-    const index = await buildIndex(backends, dim, choice, bank);
+    const index = await buildIndex(backends, dim, choice, bank, o.signal);
     opened.push(index);
     ip.set(1, choice.factory);
     mark('index');
@@ -186,7 +186,7 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
       for (let i = 0; i < selected.length; i++) if (!held.has(Math.floor(selected[i] / patchesPerImage))) keepRows.push(i);
       const calBank = gatherRows(bank, dim, keepRows);
       const calChoice = o.index ? choice : chooseIndex(keepRows.length, dim);
-      const calIndex = await buildIndex(backends, dim, { ...calChoice, params: { ...choice.params, ...calChoice.params } }, calBank);
+      const calIndex = await buildIndex(backends, dim, { ...calChoice, params: { ...choice.params, ...calChoice.params } }, calBank, o.signal);
       opened.push(calIndex);
       const scorer = new Scorer(calIndex, scoring, () => calBank);
       const cp = new ProgressTracker('calibrate', held.size, o.onProgress);
