@@ -186,7 +186,7 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
       for (let i = 0; i < selected.length; i++) if (!held.has(Math.floor(selected[i] / patchesPerImage))) keepRows.push(i);
       const calBank = gatherRows(bank, dim, keepRows);
       const calChoice = o.index ? choice : chooseIndex(keepRows.length, dim);
-      const calIndex = await buildIndex(backends, dim, { ...calChoice, params: { ...choice.params, ...calChoice.params } }, calBank, o.signal);
+      const calIndex = await buildIndex(backends, dim, { ...calChoice, params: { ...calChoice.params, ...choice.params } }, calBank, o.signal);
       opened.push(calIndex);
       const scorer = new Scorer(calIndex, scoring, () => calBank);
       const cp = new ProgressTracker('calibrate', held.size, o.onProgress);
