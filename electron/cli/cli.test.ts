@@ -9,7 +9,7 @@ import { tempDir } from '../engine/testing/fixtures';
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(argv, { out: (s) => (out += `${s}\n`), err: (s) => (err += `${s}\n`) });
+  const code = await main(argv, { out: (s) => (out += `${s}\n`), err: (s) => (err += `${s}\n`), progress: null });
   return { code, out, err };
 }
 
@@ -76,5 +76,48 @@ describe('patchline main', () => {
   it('lists the backbones and where their files are', async () => {
     const r = await run(['backbones']);
     expect(r.out).toMatch(/mobilenetv2-int8[\s\S]*365_quantized[\s\S]*wide-resnet50-2/);
+  });
+});
+
+describe('patchline end to end (tiny backbone, native index and coreset)', () => {
+  it('fits, evaluates, predicts, reports, grows the bank and sets the threshold', async () => {
+    const { smallDataset, tinyBackbone } = await import('../engine/testing/fixtures');
+    const { existsSync, readFileSync, readdirSync } = await import('node:fs');
+    const card = tinyBackbone();
+    const data = await smallDataset();
+    const work = tempDir();
+    const model = path.join(work, 'model');
+    const fit = await run(['fit', '--data', data, '--out', model, '--backbone', card, '--coreset', '0.25']);
+    expect(fit.err).toBe('');
+    expect(fit.code).toBe(0);
+    expect(fit.out).toMatch(/Model written to .*\n\s+6 images \(0 skipped\), 384 patches → bank 96 × 10/);
+    const ev = await run(['eval', '--model', model, '--data', data, '--json', path.join(work, 'e.json'), '--report', path.join(work, 'r.html')]);
+    expect(ev.code).toBe(0);
+    const e = JSON.parse(readFileSync(path.join(work, 'e.json'), 'utf8'));
+    expect(Object.keys(e)).toEqual(expect.arrayContaining(['image_auroc', 'pixel_auroc', 'aupro', 'f1_max', 'ms_per_image']));
+    expect(existsSync(path.join(work, 'r.html'))).toBe(true);
+    const img = path.join(data, 'test', 'hole', '000.png');
+    const pr = await run(['predict', '--model', model, img, '--out', path.join(work, 'heat'), '--json', path.join(work, 'p.json')]);
+    expect(pr.code).toBe(0);
+    expect(readdirSync(path.join(work, 'heat'))).toEqual(['000_heatmap.png']);
+    expect(JSON.parse(readFileSync(path.join(work, 'p.json'), 'utf8')).results[0]).toMatchObject({ path: img, verdict: expect.stringMatching(/OK|NG/) });
+    const bad = await run(['predict', '--model', model, path.join(work, 'missing.png')]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/ERROR {2}.*missing\.png/);
+    expect((await run(['add-good', '--model', model, path.join(data, 'test', 'good', '000.png')])).out).toMatch(/^v2: \+1 images/);
+    expect((await run(['threshold', '--model', model, '3.5'])).out).toMatch(/→ 3\.5 \(v3\)/);
+    const info = await run(['info', model]);
+    expect(info.out).toMatch(/threshold {2}3\.5000[\s\S]*v2 add-good[\s\S]*v3 threshold/);
+  });
+});
+
+describe('ProgressBar off a terminal', () => {
+  it('writes sparse lines: start, quarters, done with the elapsed time', async () => {
+    const { ProgressBar } = await import('./progress-bar');
+    const lines: string[] = [];
+    const bar = new ProgressBar({ write: (s: string) => lines.push(s), isTTY: false });
+    for (let d = 0; d <= 100; d += 5) bar.update({ phase: 'extract', done: d, total: 100, etaSeconds: 1 });
+    expect(lines.map((l) => l.match(/(\d+)%/)?.[1])).toEqual(['0', '25', '50', '75', '100']);
+    expect(lines.at(-1)).toMatch(/done \(\d+\.\d s\)\n$/);
   });
 });

@@ -4,7 +4,7 @@ import { cmdAddGood, cmdBackbones, cmdEval, cmdFit, cmdInfo, cmdPredict, cmdThre
 import { cmdDemo } from './demo';
 import { UsageError } from './args';
 import { ADD_GOOD_HELP, BACKBONES_HELP, DEMO_HELP, EVAL_HELP, FIT_HELP, INFO_HELP, MAIN_HELP, PREDICT_HELP, THRESHOLD_HELP } from './help';
-import { ProgressBar } from './progress-bar';
+import { ProgressBar, type BarOutput } from './progress-bar';
 
 type Command = (argv: string[], ctx: Context) => Promise<void>;
 
@@ -19,7 +19,14 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   demo: { run: cmdDemo, help: DEMO_HELP },
 };
 
-export async function main(argv: string[], io: { out?: (s: string) => void; err?: (s: string) => void } = {}): Promise<number> {
+export interface MainIO {
+  out?: (s: string) => void;
+  err?: (s: string) => void;
+  /** Progress bars and notes; default stderr, null for none. */
+  progress?: BarOutput | null;
+}
+
+export async function main(argv: string[], io: MainIO = {}): Promise<number> {
   const out = io.out ?? ((s: string) => process.stdout.write(`${s}\n`));
   const err = io.err ?? ((s: string) => process.stderr.write(`${s}\n`));
   const [name, ...rest] = argv;
@@ -49,7 +56,8 @@ export async function main(argv: string[], io: { out?: (s: string) => void; err?
     controller.abort();
   };
   process.once('SIGINT', onSigint);
-  const ctx: Context = { signal: controller.signal, out, bar: new ProgressBar() };
+  const bar = io.progress === null ? new ProgressBar(process.stderr, true) : new ProgressBar(io.progress ?? process.stderr);
+  const ctx: Context = { signal: controller.signal, out, bar };
   try {
     await cmd.run(rest, ctx);
     return 0;

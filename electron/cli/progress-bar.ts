@@ -19,12 +19,19 @@ export function formatProgress(p: Progress, width = 28): string {
   return `${p.phase.padEnd(10)} ${bar} ${String(Math.round(frac * 100)).padStart(3)}%${count}  ${eta}${p.message ? `  ${p.message}` : ''}`;
 }
 
+/** Where progress goes: a terminal stream (redrawn line) or anything with write() (sparse lines). */
+export interface BarOutput {
+  write(s: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
 export class ProgressBar {
   private phase = '';
   private lastPct = -1;
   private started = 0;
   constructor(
-    private readonly out: NodeJS.WriteStream = process.stderr,
+    private readonly out: BarOutput = process.stderr,
     private readonly quiet = false,
   ) {}
 
@@ -52,6 +59,7 @@ export class ProgressBar {
   };
 
   note(msg: string): void {
+    if (this.quiet) return;
     if (this.out.isTTY && this.phase) this.out.write('\n');
     this.out.write(`note: ${msg}\n`);
   }
