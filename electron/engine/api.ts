@@ -36,6 +36,46 @@ export interface FitOptions extends LongRunning {
   /** Treat an unreadable image as fatal instead of skipping it. */
   strict?: boolean;
   seed?: number;
+  /** Tap names from the card (default taps, or optional ones such as MobileNetV2's stride-4 `339_quantized`). */
+  taps?: string[];
+  /** An explicit ONNX file for the backbone (checked against the card's sha256 when it has one). */
+  modelFile?: string;
+  /** Network input side (default: the card's, e.g. 224) and the pre-crop resize (default: 256/224 of it). */
+  imageSize?: number;
+  resize?: number;
+  /** 'stretch' resizes to a square ignoring aspect (the reference); 'shorter-side' keeps aspect. */
+  resizeMode?: 'stretch' | 'shorter-side';
+  /** Resampling kernel of the pre-crop resize (default 'linear', as the reference's bilinear). */
+  interpolation?: 'linear' | 'cubic' | 'lanczos3';
+  /** Adaptive average pooling of the concatenated channels; default: the card's embedDimension (none for MobileNetV2). */
+  embedDimension?: number | null;
+  /** Images per forward pass during fit (default 16). */
+  batchSize?: number;
+  /** CPU threads for onnxruntime and the native kernels (default: all cores). */
+  threads?: number;
+  /** Fraction of train held out for calibration when there is no validation/good (default 0.1). */
+  calibrationFraction?: number;
+  /** Gaussian blur of the anomaly map (default 4). */
+  sigma?: number;
+  /** Patch grid stride (default: the finest tap's); finer taps are averaged down to it. */
+  gridStride?: number;
+  /** Image score: the largest patch score (default, the reference) or the largest value of the blurred map. */
+  imageScore?: 'patch-max' | 'map-max';
+  /** Index search parameters; default chosen with the factory and recorded in the manifest. */
+  efSearch?: number;
+  nprobe?: number;
+  /** Bank neighbours used by the Eq. 7 reweighting (default 9, as anomalib). */
+  reweightNeighbors?: number;
+  /** Replace an existing model folder at `out`. */
+  overwrite?: boolean;
+}
+
+export interface FitResult {
+  dir: string;
+  manifest: ModelManifest;
+  skipped: SkippedFile[];
+  /** Wall-clock seconds per phase and in total. */
+  seconds: Record<string, number>;
 }
 
 export interface SkippedFile {
@@ -70,7 +110,21 @@ export interface ModelManifest {
   createdAt: string;
   backbone: { id: string; card: unknown; sha256: string };
   params: Record<string, unknown>;
-  bank: { vectors: number; dimension: number; indexFactory: string; indexFile: string; indexBytes: number };
+  bank: {
+    vectors: number;
+    dimension: number;
+    indexFactory: string;
+    indexFile: string;
+    indexBytes: number;
+    /** Search parameters the index is used with (efSearch for HNSW, nprobe for IVF). */
+    indexParams?: Record<string, number>;
+    /** Why this index was chosen (size rule or user choice). */
+    indexReason?: string;
+    indexSha256?: string;
+    /** Raw little-endian float32 bank vectors (rows × dimension), for Eq. 7 and index rebuilds. */
+    bankFile?: string;
+    bankSha256?: string;
+  };
   calibration: Calibration;
   training: { images: number; patches: number; skipped: number; source: string };
   history: ModelVersion[];
@@ -100,6 +154,8 @@ export interface Prediction {
   verdict: 'OK' | 'NG';
   /** Map at the model's input resolution (e.g. 224 × 224). */
   map: AnomalyMap;
+  /** The part of the original image the map covers (the centre crop), in original pixels. */
+  crop?: { left: number; top: number; width: number; height: number; imageWidth: number; imageHeight: number };
   timings: { preprocessMs: number; extractMs: number; searchMs: number; mapMs: number; totalMs: number };
 }
 
@@ -122,6 +178,8 @@ export interface EvalOptions extends LongRunning {
   data: string;
   report?: string; // self-contained HTML report path
   strict?: boolean;
+  device?: Device;
+  threads?: number;
 }
 
 export interface EvalImageResult {
@@ -141,4 +199,9 @@ export interface EvalResult {
   ms_per_image: number;
   images: EvalImageResult[];
   skipped: SkippedFile[];
+  /** Median ms per stage (batch 1): extract = backbone + embedding, search = k-NN, map = scores + anomaly map. */
+  stage_ms?: { extract: number; search: number; map: number };
+  /** Per-defect image AUROC (each defect against the good test images). */
+  per_defect?: Record<string, { images: number; image_auroc: number }>;
+  report?: string;
 }

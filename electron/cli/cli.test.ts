@@ -1,0 +1,123 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseArgs, num, UsageError } from './args';
+import { parseCoreset } from './commands';
+import { main } from './main';
+import { formatProgress } from './progress-bar';
+import { tempDir } from '../engine/testing/fixtures';
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (s) => (out += `${s}\n`), err: (s) => (err += `${s}\n`), progress: null });
+  return { code, out, err };
+}
+
+describe('parseArgs', () => {
+  const spec = { data: { type: 'string' as const }, strict: { type: 'boolean' as const }, help: { type: 'boolean' as const, alias: 'h' } };
+  it('reads values, switches, = forms, aliases and positionals', () => {
+    const p = parseArgs(['a.png', '--data', 'x', '--strict', 'b.png', '-h', '--data=y'], spec);
+    expect(p.options).toEqual({ data: 'y', strict: true, help: true });
+    expect(p.positionals).toEqual(['a.png', 'b.png']);
+  });
+  it('names the option that is wrong', () => {
+    expect(() => parseArgs(['--dat', 'x'], spec)).toThrow(/unknown option --dat/);
+    expect(() => parseArgs(['--data'], spec)).toThrow(/--data needs a value/);
+    expect(() => parseArgs(['--strict=yes'], spec)).toThrow(/switch/);
+    expect(() => num(parseArgs(['--data', 'ten'], spec), 'data')).toThrow(/--data must be a number, got "ten"/);
+    expect(() => num(parseArgs(['--data', '1.5'], spec), 'data', { int: true })).toThrow(UsageError);
+  });
+});
+
+describe('parseCoreset', () => {
+  it('accepts ratios, methods and none', () => {
+    expect(parseCoreset('0.1')).toEqual({ method: 'approx-greedy', ratio: 0.1 });
+    expect(parseCoreset('greedy:0.05')).toEqual({ method: 'approx-greedy', ratio: 0.05 });
+    expect(parseCoreset('random:0.2')).toEqual({ method: 'random', ratio: 0.2 });
+    expect(parseCoreset('random')).toEqual({ method: 'random', ratio: 0.1 });
+    expect(parseCoreset('none')).toEqual({ method: 'none', ratio: 1 });
+    expect(() => parseCoreset('1.5')).toThrow(/\(0, 1\]/);
+    expect(() => parseCoreset('lots')).toThrow(/--coreset must look like/);
+  });
+});
+
+describe('formatProgress', () => {
+  it('shows a bar, the count, percent and ETA', () => {
+    const s = formatProgress({ phase: 'extract', done: 381, total: 762, etaSeconds: 75 }, 10);
+    expect(s).toMatch(/^extract\s+█████░░░░░\s+50% 381\/762 {2}ETA 1:15$/);
+    expect(formatProgress({ phase: 'index', done: 1, total: 1, etaSeconds: 0 }, 4)).toMatch(/100%\s+done/);
+  });
+});
+
+describe('patchline main', () => {
+  it('prints help for the tool and each command', async () => {
+    expect((await run(['--help'])).out).toMatch(/Commands:[\s\S]*fit[\s\S]*demo/);
+    const r = await run(['eval', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/--report FILE\.html/);
+    expect((await run([])).code).toBe(2);
+  });
+
+  it('exits 2 with the command help on a usage error', async () => {
+    const r = await run(['fit', '--data', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/patchline fit: fit needs --out[\s\S]*--coreset SPEC/);
+    expect((await run(['frobnicate'])).err).toMatch(/unknown command "frobnicate"/);
+    expect((await run(['predict', '--model', 'm'])).err).toMatch(/at least one image/);
+  });
+
+  it('exits 1 with one clear line on a bad model folder', async () => {
+    const r = await run(['info', path.join(tempDir(), 'none')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/no such model folder/);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('lists the backbones and where their files are', async () => {
+    const r = await run(['backbones']);
+    expect(r.out).toMatch(/mobilenetv2-int8[\s\S]*365_quantized[\s\S]*wide-resnet50-2/);
+  });
+});
+
+describe('patchline end to end (tiny backbone, native index and coreset)', () => {
+  it('fits, evaluates, predicts, reports, grows the bank and sets the threshold', async () => {
+    const { smallDataset, tinyBackbone } = await import('../engine/testing/fixtures');
+    const { existsSync, readFileSync, readdirSync } = await import('node:fs');
+    const card = tinyBackbone();
+    const data = await smallDataset();
+    const work = tempDir();
+    const model = path.join(work, 'model');
+    const fit = await run(['fit', '--data', data, '--out', model, '--backbone', card, '--coreset', '0.25']);
+    expect(fit.err).toBe('');
+    expect(fit.code).toBe(0);
+    expect(fit.out).toMatch(/Model written to .*\n\s+6 images \(0 skipped\), 384 patches → bank 96 × 10/);
+    const ev = await run(['eval', '--model', model, '--data', data, '--json', path.join(work, 'e.json'), '--report', path.join(work, 'r.html')]);
+    expect(ev.code).toBe(0);
+    const e = JSON.parse(readFileSync(path.join(work, 'e.json'), 'utf8'));
+    expect(Object.keys(e)).toEqual(expect.arrayContaining(['image_auroc', 'pixel_auroc', 'aupro', 'f1_max', 'ms_per_image']));
+    expect(existsSync(path.join(work, 'r.html'))).toBe(true);
+    const img = path.join(data, 'test', 'hole', '000.png');
+    const pr = await run(['predict', '--model', model, img, '--out', path.join(work, 'heat'), '--json', path.join(work, 'p.json')]);
+    expect(pr.code).toBe(0);
+    expect(readdirSync(path.join(work, 'heat'))).toEqual(['000_heatmap.png']);
+    expect(JSON.parse(readFileSync(path.join(work, 'p.json'), 'utf8')).results[0]).toMatchObject({ path: img, verdict: expect.stringMatching(/OK|NG/) });
+    const bad = await run(['predict', '--model', model, path.join(work, 'missing.png')]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/ERROR {2}.*missing\.png/);
+    expect((await run(['add-good', '--model', model, path.join(data, 'test', 'good', '000.png')])).out).toMatch(/^v2: \+1 images/);
+    expect((await run(['threshold', '--model', model, '3.5'])).out).toMatch(/→ 3\.5 \(v3\)/);
+    const info = await run(['info', model]);
+    expect(info.out).toMatch(/threshold {2}3\.5000[\s\S]*v2 add-good[\s\S]*v3 threshold/);
+  });
+});
+
+describe('ProgressBar off a terminal', () => {
+  it('writes sparse lines: start, quarters, done with the elapsed time', async () => {
+    const { ProgressBar } = await import('./progress-bar');
+    const lines: string[] = [];
+    const bar = new ProgressBar({ write: (s: string) => lines.push(s), isTTY: false });
+    for (let d = 0; d <= 100; d += 5) bar.update({ phase: 'extract', done: d, total: 100, etaSeconds: 1 });
+    expect(lines.map((l) => l.match(/(\d+)%/)?.[1])).toEqual(['0', '25', '50', '75', '100']);
+    expect(lines.at(-1)).toMatch(/done \(\d+\.\d s\)\n$/);
+  });
+});

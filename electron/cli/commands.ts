@@ -1,0 +1,267 @@
+// The `patchline` commands. Each parses its options, calls the engine, prints a short human summary (stdout) and
+// progress (stderr), and optionally writes JSON.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { CoresetMethod, Device, FitOptions, Prediction } from '../engine/api';
+import {
+  builtinCardIds,
+  candidatePaths,
+  decodeRgb,
+  encodeRgb,
+  evaluate,
+  fit,
+  loadCard,
+  loadModel,
+  mapToOriginal,
+  overlay,
+  preprocess,
+  readManifest,
+  writeEvalJson,
+} from '../engine/index';
+import { replaceFileAtomic } from '../engine/model/artifact';
+import { num, oneOf, parseArgs, required, str, UsageError, type OptionSpec, type Parsed } from './args';
+import { ProgressBar } from './progress-bar';
+
+export interface Context {
+  signal: AbortSignal;
+  out: (line: string) => void;
+  bar: ProgressBar;
+}
+
+const DEVICES = ['cpu', 'cuda', 'webgpu', 'dml', 'coreml', 'auto'] as const;
+const common: Record<string, OptionSpec> = {
+  help: { type: 'boolean', alias: 'h' },
+  device: { type: 'string' },
+  threads: { type: 'string' },
+  json: { type: 'string' },
+};
+
+function device(p: Parsed): Device | undefined {
+  return oneOf(p, 'device', DEVICES);
+}
+
+const fmt = (v: number, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+
+export function parseCoreset(spec: string): { method: CoresetMethod; ratio: number } {
+  if (spec === 'none') return { method: 'none', ratio: 1 };
+  const m = /^(?:(greedy|approx-greedy|random):)?([0-9.]+)$/.exec(spec) ?? /^(random|greedy)$/.exec(spec);
+  if (!m) throw new UsageError(`--coreset must look like 0.1, greedy:0.1, random:0.1 or none, got "${spec}"`);
+  const method: CoresetMethod = m[1] === 'random' ? 'random' : 'approx-greedy';
+  const ratio = m[2] === undefined ? 0.1 : Number(m[2]);
+  if (!(ratio > 0 && ratio <= 1)) throw new UsageError(`--coreset ratio must be in (0, 1], got ${m[2]}`);
+  return { method, ratio };
+}
+
+async function writeJson(file: string, value: unknown): Promise<void> {
+  await replaceFileAtomic(path.resolve(file), JSON.stringify(value, null, 2) + '\n');
+}
+
+export function fitOptionsFrom(p: Parsed, ctx: Context): FitOptions {
+  const taps = str(p, 'taps');
+  const sigma = num(p, 'sigma', { min: 0 });
+  return {
+    data: required(p, 'data', 'fit'),
+    out: required(p, 'out', 'fit'),
+    backbone: str(p, 'backbone'),
+    modelFile: str(p, 'model-file'),
+    taps: taps ? taps.split(',').map((t) => t.trim()).filter(Boolean) : undefined,
+    coreset: str(p, 'coreset') ? parseCoreset(str(p, 'coreset')!) : undefined,
+    index: str(p, 'index'),
+    efSearch: num(p, 'ef-search', { int: true, min: 1 }),
+    nprobe: num(p, 'nprobe', { int: true, min: 1 }),
+    k: num(p, 'k', { int: true, min: 1 }),
+    reweight: p.options.reweight === true,
+    reweightNeighbors: num(p, 'reweight-neighbors', { int: true, min: 2 }),
+    imageSize: num(p, 'image-size', { int: true, min: 32 }),
+    resize: num(p, 'resize', { int: true, min: 32 }),
+    resizeMode: oneOf(p, 'resize-mode', ['stretch', 'shorter-side'] as const),
+    sigma,
+    gridStride: num(p, 'grid-stride', { int: true, min: 1 }),
+    imageScore: oneOf(p, 'image-score', ['patch-max', 'map-max'] as const),
+    calibrationFraction: num(p, 'calibration', { min: 0.001, max: 0.9 }),
+    device: device(p),
+    threads: num(p, 'threads', { int: true, min: 1 }),
+    batchSize: num(p, 'batch', { int: true, min: 1 }),
+    seed: num(p, 'seed', { int: true }),
+    strict: p.options.strict === true,
+    overwrite: p.options.overwrite === true,
+    signal: ctx.signal,
+    onProgress: ctx.bar.update,
+  };
+}
+
+export const FIT_OPTIONS: Record<string, OptionSpec> = {
+  ...common,
+  data: { type: 'string' },
+  out: { type: 'string' },
+  backbone: { type: 'string' },
+  'model-file': { type: 'string' },
+  taps: { type: 'string' },
+  coreset: { type: 'string' },
+  index: { type: 'string' },
+  'ef-search': { type: 'string' },
+  nprobe: { type: 'string' },
+  k: { type: 'string' },
+  reweight: { type: 'boolean' },
+  'reweight-neighbors': { type: 'string' },
+  'image-size': { type: 'string' },
+  resize: { type: 'string' },
+  'resize-mode': { type: 'string' },
+  sigma: { type: 'string' },
+  'grid-stride': { type: 'string' },
+  'image-score': { type: 'string' },
+  calibration: { type: 'string' },
+  batch: { type: 'string' },
+  seed: { type: 'string' },
+  strict: { type: 'boolean' },
+  overwrite: { type: 'boolean' },
+};
+
+export async function cmdFit(argv: string[], ctx: Context): Promise<void> {
+  const p = parseArgs(argv, FIT_OPTIONS);
+  if (p.positionals.length) throw new UsageError(`fit takes no positional arguments (got ${p.positionals.join(' ')})`);
+  const o = fitOptionsFrom(p, ctx);
+  const r = await fit(o, { onNote: (m) => ctx.bar.note(m) });
+  const m = r.manifest;
+  ctx.out(`Model written to ${r.dir}`);
+  ctx.out(`  ${m.training.images} images (${r.skipped.length} skipped), ${m.training.patches.toLocaleString('en-US')} patches → bank ${m.bank.vectors.toLocaleString('en-US')} × ${m.bank.dimension}`);
+  ctx.out(`  index ${m.bank.indexFactory} ${JSON.stringify(m.bank.indexParams ?? {})} (${m.bank.indexReason})`);
+  ctx.out(`  threshold ${fmt(m.calibration.threshold, 4)} (${m.calibration.images} ${m.calibration.source} images)`);
+  ctx.out(`  ${Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
+  for (const s of r.skipped) ctx.out(`  skipped ${s.path}: ${s.reason}`);
+  const json = str(p, 'json');
+  if (json) await writeJson(json, { dir: r.dir, seconds: r.seconds, skipped: r.skipped, manifest: m });
+}
+
+export async function cmdEval(argv: string[], ctx: Context): Promise<void> {
+  const p = parseArgs(argv, { ...common, model: { type: 'string' }, data: { type: 'string' }, report: { type: 'string' }, strict: { type: 'boolean' } });
+  if (p.positionals.length) throw new UsageError(`eval takes no positional arguments (got ${p.positionals.join(' ')})`);
+  const r = await evaluate(
+    {
+      model: required(p, 'model', 'eval'),
+      data: required(p, 'data', 'eval'),
+      report: str(p, 'report'),
+      strict: p.options.strict === true,
+      device: device(p),
+      threads: num(p, 'threads', { int: true, min: 1 }),
+      signal: ctx.signal,
+      onProgress: ctx.bar.update,
+    },
+    { onNote: (m) => ctx.bar.note(m) },
+  );
+  ctx.out(`image AUROC ${fmt(r.image_auroc)}   pixel AUROC ${fmt(r.pixel_auroc)}   AUPRO@0.3 ${fmt(r.aupro)}   F1-max ${fmt(r.f1_max)} (at ${fmt(r.f1_threshold, 4)})`);
+  const st = r.stage_ms;
+  ctx.out(`${fmt(r.ms_per_image, 1)} ms per image (median, batch 1${st ? `: extract ${fmt(st.extract, 1)}, search ${fmt(st.search, 1)}, map ${fmt(st.map, 1)}` : ''}) over ${r.images.length} images, ${r.skipped.length} skipped`);
+  for (const [d, v] of Object.entries(r.per_defect ?? {})) ctx.out(`  ${d.padEnd(16)} ${String(v.images).padStart(4)} images  AUROC ${fmt(v.image_auroc)}`);
+  for (const s of r.skipped) ctx.out(`  skipped ${s.path}: ${s.reason}`);
+  const json = str(p, 'json');
+  if (json) {
+    await writeEvalJson(json, r);
+    ctx.out(`JSON: ${path.resolve(json)}`);
+  }
+  if (r.report) ctx.out(`Report: ${r.report}`);
+}
+
+export async function cmdPredict(argv: string[], ctx: Context): Promise<void> {
+  const p = parseArgs(argv, { ...common, model: { type: 'string' }, out: { type: 'string' }, threshold: { type: 'string' } });
+  const images = p.positionals;
+  if (images.length === 0) throw new UsageError('predict needs at least one image');
+  const model = await loadModel(required(p, 'model', 'predict'), { device: device(p), threads: num(p, 'threads', { int: true, min: 1 }), onNote: (m) => ctx.bar.note(m) });
+  const thr = num(p, 'threshold', { min: 0 }) ?? model.threshold;
+  const outDir = str(p, 'out');
+  if (outDir) mkdirSync(outDir, { recursive: true });
+  const rows: (Partial<Prediction> & { path: string; heatmap?: string; error?: string })[] = [];
+  let failed = 0;
+  try {
+    for (const file of images) {
+      ctx.signal.throwIfAborted();
+      try {
+        const t0 = performance.now();
+        const pre = await preprocess(file, model.spec);
+        const pr = await model.predictPreprocessed(pre, performance.now() - t0);
+        const verdict = pr.score > thr ? 'NG' : 'OK';
+        let heatmap: string | undefined;
+        if (outDir) {
+          const orig = await decodeRgb(file);
+          const map = mapToOriginal(pr.map, pre.geometry);
+          const rgb = overlay(orig.data, map, { lo: thr * 0.5, hi: thr * 1.5 });
+          heatmap = path.join(outDir, `${path.basename(file, path.extname(file))}_heatmap.png`);
+          await replaceFileAtomic(heatmap, await encodeRgb(rgb, orig.width, orig.height, 'png'));
+        }
+        rows.push({ path: file, score: pr.score, normalizedScore: pr.score / thr, threshold: thr, verdict, timings: pr.timings, heatmap });
+        ctx.out(`${verdict}  ${fmt(pr.score, 4)}  (${fmt(pr.score / thr, 2)}× threshold)  ${file}${heatmap ? `  → ${heatmap}` : ''}`);
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') throw err;
+        failed++;
+        rows.push({ path: file, error: (err as Error).message });
+        ctx.out(`ERROR  ${file}: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+  } finally {
+    await model.close();
+  }
+  const json = str(p, 'json');
+  if (json) await writeJson(json, { model: model.dir, threshold: thr, results: rows });
+  if (failed) throw new Error(`${failed} of ${images.length} image(s) could not be read`);
+}
+
+export async function cmdInfo(argv: string[], ctx: Context): Promise<void> {
+  const p = parseArgs(argv, { help: { type: 'boolean', alias: 'h' }, json: { type: 'boolean' } });
+  if (p.positionals.length !== 1) throw new UsageError('info needs exactly one model folder');
+  const m = readManifest(path.resolve(p.positionals[0]));
+  if (p.options.json) {
+    ctx.out(JSON.stringify(m, null, 2));
+    return;
+  }
+  const prm = m.params as Record<string, unknown>;
+  ctx.out(`${m.name}  (id ${m.id}, schema v${m.schemaVersion}, created ${m.createdAt})`);
+  ctx.out(`backbone   ${m.backbone.id}  sha256 ${m.backbone.sha256}`);
+  ctx.out(`taps       ${String(prm.taps)}`);
+  ctx.out(`input      ${prm.imageSize} px, ${prm.resizeMode} resize to ${prm.resize} then centre crop`);
+  ctx.out(`bank       ${m.bank.vectors.toLocaleString('en-US')} × ${m.bank.dimension} (coreset ${JSON.stringify(prm.coreset)})`);
+  ctx.out(`index      ${m.bank.indexFactory} ${JSON.stringify(m.bank.indexParams ?? {})}, ${(m.bank.indexBytes / 2 ** 20).toFixed(1)} MiB — ${m.bank.indexReason ?? ''}`);
+  ctx.out(`scoring    k=${prm.k}${prm.reweight ? `, Eq. 7 reweighting (${prm.reweightNeighbors} neighbours)` : ''}, map blur σ=${prm.sigma}`);
+  ctx.out(`threshold  ${fmt(m.calibration.threshold, 4)} from ${m.calibration.images} ${m.calibration.source} images; quantiles ${Object.entries(m.calibration.quantiles).sort((a, b) => Number(a[0]) - Number(b[0])).map(([q, v]) => `${q}:${fmt(v, 3)}`).join(' ')}`);
+  ctx.out(`training   ${m.training.images} images, ${m.training.patches.toLocaleString('en-US')} patches, ${m.training.skipped} skipped, from ${m.training.source}`);
+  ctx.out('history');
+  for (const h of m.history) ctx.out(`  v${h.version} ${h.kind.padEnd(9)} ${h.createdAt}  +${h.addedImages} images, +${h.addedVectors} vectors → ${h.bankVectors}${h.note ? `  (${h.note})` : ''}`);
+}
+
+export async function cmdAddGood(argv: string[], ctx: Context): Promise<void> {
+  const p = parseArgs(argv, { ...common, model: { type: 'string' } });
+  if (p.positionals.length === 0) throw new UsageError('add-good needs at least one image');
+  const model = await loadModel(required(p, 'model', 'add-good'), { threads: num(p, 'threads', { int: true, min: 1 }), device: device(p) });
+  try {
+    const v = await model.addGood(p.positionals, { signal: ctx.signal, onProgress: ctx.bar.update });
+    ctx.out(`v${v.version}: +${v.addedImages} images, +${v.addedVectors} vectors → bank ${v.bankVectors}${v.note ? ` (${v.note})` : ''}`);
+  } finally {
+    await model.close();
+  }
+}
+
+export async function cmdThreshold(argv: string[], ctx: Context): Promise<void> {
+  const p = parseArgs(argv, { help: { type: 'boolean', alias: 'h' }, model: { type: 'string' } });
+  if (p.positionals.length !== 1) throw new UsageError('threshold needs one value');
+  const value = Number(p.positionals[0]);
+  if (!(value > 0)) throw new UsageError(`threshold must be a positive number, got ${p.positionals[0]}`);
+  const model = await loadModel(required(p, 'model', 'threshold'));
+  try {
+    const prev = model.threshold;
+    await model.setThreshold(value);
+    ctx.out(`threshold ${prev} → ${value} (v${model.manifest.history.at(-1)?.version})`);
+  } finally {
+    await model.close();
+  }
+}
+
+export async function cmdBackbones(argv: string[], ctx: Context): Promise<void> {
+  parseArgs(argv, { help: { type: 'boolean', alias: 'h' } });
+  const { existsSync } = await import('node:fs');
+  for (const id of builtinCardIds()) {
+    const card = loadCard(id);
+    const found = candidatePaths(card).find((c) => existsSync(c.path));
+    ctx.out(`${id}: ${card.name}`);
+    ctx.out(`  taps ${card.taps.map((t) => `${t.name} (stride ${t.stride}, ${t.channels} ch)`).join(', ')}${card.optionalTaps.length ? `; optional ${card.optionalTaps.map((t) => t.name).join(', ')}` : ''}`);
+    ctx.out(found ? `  file ${found.path} (${found.source})` : `  file ${card.file}: not found; put it in $PATCHLINE_MODELS or ${candidatePaths(card).at(-1)!.path}${card.url ? ', or it is downloaded on first use' : ''}`);
+  }
+}

@@ -1,0 +1,118 @@
+// Help texts: what each command does, every option, and an example a new user can paste.
+
+export const MAIN_HELP = `patchline — find defects on parts without ever being shown one (PatchCore).
+
+Usage: patchline <command> [options]
+
+Commands:
+  fit        learn what good parts look like from a folder of good images → a model folder
+  eval       score an MVTec-layout test set: AUROC, pixel AUROC, AUPRO, F1; JSON and an HTML report
+  predict    score images with a model: OK/NG, scores, heatmap PNGs
+  info       describe a model folder
+  add-good   add confirmed-good images to a model's memory bank
+  threshold  set a model's decision threshold
+  backbones  list the backbone cards and where their ONNX files are found
+  demo       generate a small synthetic dataset (or use --data DIR), fit, evaluate, write the report
+
+Run \`patchline <command> --help\` for its options.
+
+Quick start:
+  patchline fit  --data ./my_part --out ./models/my_part
+  patchline eval --model ./models/my_part --data ./my_part --report report.html
+  patchline predict --model ./models/my_part new_part.png --out heatmaps/
+`;
+
+export const FIT_HELP = `patchline fit --data DIR --out MODEL [options]
+
+Learns a memory bank of good-part patches and writes a model folder (manifest.json + index), atomically.
+
+  --data DIR            an MVTec AD category folder (train/good, optional validation/good) or a plain folder of good images
+  --out MODEL           the model folder to create
+  --backbone CARD       a backbone card id or .json path (default mobilenetv2-int8; see \`patchline backbones\`)
+  --model-file FILE     the backbone's ONNX file, if it is not found automatically
+  --taps A,B            feature tensors to tap (default: the card's; e.g. 339_quantized,365_quantized,426_quantized)
+  --coreset SPEC        0.1 (approximate greedy, 10 %: default) | greedy:0.05 | random:0.1 | none
+  --index FACTORY       Faiss factory string (default: chosen by bank size, recorded in the manifest), e.g. Flat, HNSW32
+  --ef-search N         HNSW search depth (default 64)      --nprobe N    IVF lists searched (default 32)
+  --k N                 nearest neighbours per patch (default 1)
+  --reweight            PatchCore Eq. 7 image-score reweighting      --reweight-neighbors N (default 9)
+  --image-size N        network input side (default 224)    --resize N   pre-crop resize (default 256 for 224)
+  --resize-mode MODE    stretch (square, ignore aspect: default) | shorter-side (keep aspect)
+  --sigma S             anomaly-map blur (default 4)
+  --grid-stride N       patch grid stride (default: the finest tap's); finer taps are averaged down to it,
+                        e.g. --taps 339_quantized,365_quantized,426_quantized --grid-stride 8
+  --image-score MODE    patch-max (default: the largest patch score) | map-max (the largest value of the blurred map)
+  --calibration F       fraction of train held out for calibration when there is no validation/good (default 0.1)
+  --device DEV          cpu (default) | cuda | webgpu | dml | coreml | auto (falls back to cpu)
+  --threads N           CPU threads (default: all cores)
+  --batch N             images per forward pass (default 16)
+  --seed N              random seed (default 0)
+  --strict              stop at the first unreadable image instead of skipping it
+  --overwrite           replace an existing model folder
+  --json FILE           write the fit summary as JSON
+
+Example: patchline fit --data ../shared/datasets/magnetic_tile --out models/tile
+`;
+
+export const EVAL_HELP = `patchline eval --model MODEL --data DIR [options]
+
+Scores every image of an MVTec AD test split (test/good, test/<defect>, ground_truth/<defect>/<name>_mask.png), one at
+a time, and reports image AUROC, pixel AUROC, AUPRO (to FPR 0.3), F1-max and the median ms per image.
+
+  --model MODEL         a model folder from \`patchline fit\`
+  --data DIR            the MVTec AD category folder
+  --json FILE           write all figures and per-image scores as JSON
+  --report FILE.html    write a self-contained HTML report (heatmaps of every test image, ROC, histograms)
+  --device DEV          cpu (default) | cuda | webgpu | dml | coreml | auto
+  --threads N           CPU threads (default: all cores)
+  --strict              stop at the first unreadable image instead of skipping it
+
+Example: patchline eval --model models/tile --data ../shared/datasets/magnetic_tile --json eval.json --report eval.html
+`;
+
+export const PREDICT_HELP = `patchline predict --model MODEL IMAGE... [options]
+
+Scores images: prints score, normalised score (1.0 = threshold) and OK/NG; with --out writes a heatmap PNG per image,
+overlaid on the original image at its own size.
+
+  --model MODEL         a model folder
+  --out DIR             write <name>_heatmap.png per image
+  --json FILE           write the results as JSON
+  --threshold T         decide OK/NG at T instead of the model's threshold
+  --device DEV          cpu (default) | cuda | webgpu | dml | coreml | auto
+  --threads N           CPU threads
+
+Example: patchline predict --model models/tile part1.jpg part2.jpg --out heatmaps/
+`;
+
+export const INFO_HELP = `patchline info MODEL [--json]
+
+Prints a model's backbone, parameters, memory bank, index, calibration, training summary and version history.
+`;
+
+export const ADD_GOOD_HELP = `patchline add-good --model MODEL IMAGE...
+
+Adds confirmed-good images to the memory bank (same coreset rule as the fit), as a new model version. Atomic.
+`;
+
+export const THRESHOLD_HELP = `patchline threshold --model MODEL VALUE
+
+Sets the raw-score decision threshold (see \`patchline info\` for the calibration quantiles), as a new model version.
+`;
+
+export const BACKBONES_HELP = `patchline backbones
+
+Lists the backbone cards shipped with PatchLine, their taps, and where each ONNX file was found (or where to put it).
+`;
+
+export const DEMO_HELP = `patchline demo [--data DIR] [--out DIR] [--seed N]
+
+Without --data: writes a small seeded synthetic dataset (machined washers with scratches, holes, cracks and stains) to
+the user cache, fits a model on it, evaluates it and prints where the HTML report is. With --data: the same on a real
+MVTec AD category folder.
+
+  --data DIR     use this dataset instead of the synthetic one
+  --out DIR      where the model, eval.json and report.html go (default: the user cache)
+  --seed N       synthetic dataset seed (default 7)
+  --threads N    CPU threads
+`;

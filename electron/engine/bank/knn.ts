@@ -1,0 +1,52 @@
+// The engine's view of the memory-bank index and the coreset sampler. The implementations live in native/ (Faiss and
+// the C++ kernels); tests may pass their own through `Backends`.
+
+export interface IndexParams {
+  efSearch?: number;
+  nprobe?: number;
+}
+
+export interface SearchResult {
+  /** Squared L2 distances, n × k. */
+  distances: Float32Array;
+  labels: BigInt64Array;
+}
+
+export interface KnnIndex {
+  readonly ntotal: number;
+  train?(vectors: Float32Array, opts?: { signal?: AbortSignal }): Promise<void> | void;
+  add(vectors: Float32Array): Promise<void> | void;
+  search(queries: Float32Array, k: number): Promise<SearchResult> | SearchResult;
+  setParams(params: IndexParams): void;
+  /** Atomic: a crash leaves either the old file or the new one. */
+  write(file: string): Promise<void> | void;
+  memoryBytes(): number;
+  close(): void;
+}
+
+export interface IndexBackend {
+  create(dim: number, factory: string): KnnIndex | Promise<KnnIndex>;
+  read(file: string, opts: { mmap: boolean }): KnnIndex | Promise<KnnIndex>;
+}
+
+export interface CoresetRequest {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+  ratio: number;
+  projectionDim: number;
+  numStarts: number;
+  seed: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CoresetBackend {
+  /** Approximate greedy (k-center) coreset: the indices of the picked rows and the covering radius. */
+  greedy(req: CoresetRequest): Promise<{ indices: Uint32Array; radius: number }>;
+}
+
+export interface Backends {
+  index: IndexBackend;
+  coreset: CoresetBackend;
+}

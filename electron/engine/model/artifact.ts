@@ -1,0 +1,186 @@
+// The model artifact: a folder with manifest.json, the Faiss index and the raw bank vectors. A fit builds it in a temp
+// sibling folder and renames it into place; later changes write new files, then swap manifest.json atomically.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { ModelManifest } from '../api';
+import { sha256File } from '../backbone/resolve';
+
+export const SCHEMA_VERSION = 1;
+export const MANIFEST_FILE = 'manifest.json';
+
+export async function fsyncPath(p: string): Promise<void> {
+  // Directories can be fsynced on POSIX; Windows refuses (and does not need it for rename durability).
+  let fh;
+  try {
+    fh = await open(p, 'r');
+    await fh.sync();
+  } catch (err) {
+    if (process.platform !== 'win32') throw err;
+  } finally {
+    await fh?.close();
+  }
+}
+
+export async function writeFileDurable(file: string, data: string | Uint8Array): Promise<void> {
+  const fh = await open(file, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Replaces a file atomically: temp file in the same folder, fsync, rename, fsync the folder. */
+export async function replaceFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFileDurable(tmp, data);
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncPath(path.dirname(file));
+}
+
+export function bytesOf(v: Float32Array): Uint8Array {
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+export interface StagedModel {
+  /** The temp folder to write index and bank files into. */
+  dir: string;
+  /** Writes manifest.json, fsyncs, and renames the folder to its final place. */
+  commit(manifest: ModelManifest): Promise<string>;
+  abort(): Promise<void>;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temp folders that a killed fit left beside `final` (their writer process no longer exists). */
+export async function removeStaleStaging(final: string): Promise<string[]> {
+  const parent = path.dirname(final);
+  if (!existsSync(parent)) return [];
+  const prefix = `${path.basename(final)}.`;
+  const removed: string[] = [];
+  for (const name of await readdir(parent)) {
+    const m = name.startsWith(prefix) ? /^(?:tmp|old)-(\d+)-[0-9a-f]{8}$/.exec(name.slice(prefix.length)) : null;
+    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) {
+      await rm(path.join(parent, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+  }
+  return removed;
+}
+
+/** Starts an atomic model folder at `out`: refuses an existing one unless `overwrite`. */
+export async function stageModelDir(out: string, overwrite = false): Promise<StagedModel> {
+  const final = path.resolve(out);
+  if (existsSync(final) && !overwrite) {
+    throw new Error(`${final} already exists. Choose another --out, or pass --overwrite to replace it.`);
+  }
+  if (existsSync(final) && !existsSync(path.join(final, MANIFEST_FILE)) && (await readdir(final)).length > 0) {
+    throw new Error(`${final} exists and is not a PatchLine model folder; refusing to replace it.`);
+  }
+  await mkdir(path.dirname(final), { recursive: true });
+  await removeStaleStaging(final);
+  const dir = `${final}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await mkdir(dir);
+  return {
+    dir,
+    async commit(manifest) {
+      await writeFileDurable(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+      await fsyncPath(dir);
+      if (existsSync(final)) {
+        const old = `${final}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
+        await rename(final, old);
+        await rename(dir, final);
+        await rm(old, { recursive: true, force: true });
+      } else {
+        await rename(dir, final);
+      }
+      await fsyncPath(path.dirname(final));
+      return final;
+    },
+    async abort() {
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function refuse(dir: string, what: string): Error {
+  return new Error(`${dir}: ${what}`);
+}
+
+/** Reads and checks manifest.json; every refusal says what to do. */
+export function readManifest(dir: string): ModelManifest {
+  const file = path.join(dir, MANIFEST_FILE);
+  if (!existsSync(dir)) throw refuse(dir, 'no such model folder. Fit one with `patchline fit --data DIR --out MODEL`.');
+  if (!existsSync(file)) throw refuse(dir, 'not a PatchLine model folder (no manifest.json). Fit one with `patchline fit`.');
+  let m: ModelManifest;
+  try {
+    m = JSON.parse(readFileSync(file, 'utf8')) as ModelManifest;
+  } catch (err) {
+    throw new Error(`${dir}: manifest.json is not valid JSON (${(err as Error).message}); the model is damaged. Fit it again.`, { cause: err });
+  }
+  if (typeof m !== 'object' || m === null || typeof m.schemaVersion !== 'number') {
+    throw refuse(dir, 'manifest.json has no schemaVersion; the model is damaged or not a PatchLine model. Fit it again.');
+  }
+  if (m.schemaVersion !== SCHEMA_VERSION) {
+    const newer = m.schemaVersion > SCHEMA_VERSION;
+    throw refuse(
+      dir,
+      `model schema version ${m.schemaVersion}, but this PatchLine reads version ${SCHEMA_VERSION}. ` +
+        (newer ? 'Update PatchLine to open it, or refit the model with this version.' : 'Refit the model with `patchline fit` (same data and options).'),
+    );
+  }
+  const missing = ['backbone', 'bank', 'calibration', 'params', 'history'].filter((k) => !(k in m));
+  if (missing.length) throw refuse(dir, `manifest.json lacks ${missing.join(', ')}; the model is damaged. Fit it again.`);
+  return m;
+}
+
+/** Checks that the index (and bank) files are the ones the manifest describes: size, then sha256. */
+export async function verifyModelFiles(dir: string, m: ModelManifest): Promise<void> {
+  const checks: [string, number | undefined, string | undefined][] = [[m.bank.indexFile, m.bank.indexBytes, m.bank.indexSha256]];
+  if (m.bank.bankFile) checks.push([m.bank.bankFile, m.bank.vectors * m.bank.dimension * 4, m.bank.bankSha256]);
+  for (const [name, bytes, sha] of checks) {
+    const file = path.join(dir, name);
+    const fix = 'The model is damaged: restore it from a backup or fit it again.';
+    if (!existsSync(file)) throw refuse(dir, `${name} is missing. ${fix}`);
+    const size = statSync(file).size;
+    if (bytes !== undefined && size !== bytes) throw refuse(dir, `${name} has ${size} bytes, the manifest says ${bytes} (corrupt or truncated index). ${fix}`);
+    if (sha && (await sha256File(file)) !== sha) throw refuse(dir, `${name} does not match its sha256 in the manifest (corrupt index). ${fix}`);
+  }
+}
+
+export async function writeManifest(dir: string, m: ModelManifest): Promise<void> {
+  await replaceFileAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(m, null, 2) + '\n');
+}
+
+export async function writeBank(file: string, bank: Float32Array): Promise<void> {
+  await writeFileDurable(file, bytesOf(bank));
+}
+
+export function readBank(file: string, rows: number, dim: number): Float32Array {
+  const buf = readFileSync(file);
+  if (buf.byteLength !== rows * dim * 4) throw new Error(`${file} has ${buf.byteLength} bytes, expected ${rows}×${dim} float32`);
+  // Copy into an aligned buffer (Buffer pool slices may not be 4-byte aligned).
+  const out = new Float32Array(rows * dim);
+  new Uint8Array(out.buffer).set(buf);
+  return out;
+}
+
+export async function removeQuietly(file: string): Promise<void> {
+  await rm(file, { force: true });
+}
+

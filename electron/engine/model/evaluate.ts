@@ -1,0 +1,149 @@
+// Evaluation on an MVTec-layout test split: every image scored alone (batch 1, timed from its preprocessed tensor to
+// its anomaly map), then image AUROC, pooled pixel AUROC, AUPRO@0.3 and F1-max; optionally the HTML report.
+import { cpus } from 'node:os';
+import path from 'node:path';
+import type { EvalImageResult, EvalOptions, EvalResult, SkippedFile } from '../api';
+import { openTestSet, type TestImage } from '../data/dataset';
+import { BadImageError } from '../features/extract';
+import { loadMask, preprocess, type Preprocessed } from '../image/preprocess';
+import { pixelMetrics } from '../metrics/pro';
+import { auroc, f1Max, rocCurve } from '../metrics/roc';
+import { mapLimit, ProgressTracker, throwIfAborted } from '../progress';
+import { dataUri, overlay, sideBySide } from '../report/heatmap';
+import { renderReport, type ReportImage } from '../report/html';
+import { replaceFileAtomic } from './artifact';
+import { loadModel, type LoadOptions } from './model';
+
+export interface EvalInternals extends Pick<LoadOptions, 'backends' | 'onNote' | 'modelFile'> {
+  /** Images decoded ahead of scoring; scoring itself runs one image at a time. */
+  chunk?: number;
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export async function evaluate(o: EvalOptions, internals: EvalInternals = {}): Promise<EvalResult> {
+  const test = openTestSet(o.data);
+  const model = await loadModel(o.model, { device: o.device, threads: o.threads, backends: internals.backends, onNote: internals.onNote, modelFile: internals.modelFile });
+  try {
+    const size = model.params.imageSize;
+    const plane = size * size;
+    const n = test.images.length;
+    const maps = new Float32Array(n * plane);
+    const masks = new Uint8Array(n * plane);
+    const results: EvalImageResult[] = [];
+    const stages = { extract: [] as number[], search: [] as number[], map: [] as number[] };
+    const skipped: SkippedFile[] = [];
+    const report: (ReportImage & { rgb?: Uint8Array })[] = [];
+    const thr = model.threshold;
+    // A fixed colour scale for every overlay, so heatmaps compare across images.
+    const scale = { lo: thr * 0.5, hi: thr * 1.5 };
+    const progress = new ProgressTracker('evaluate', n, o.onProgress);
+    const chunk = internals.chunk ?? 16;
+    let stored = 0;
+    for (let start = 0; start < n; start += chunk) {
+      throwIfAborted(o.signal);
+      const part = test.images.slice(start, start + chunk);
+      // Decoding runs before the timed loop so it does not compete with the scoring for the CPU.
+      const decoded = await mapLimit(part, 4, async (img: TestImage) => {
+        try {
+          const pre = await preprocess(img.path, model.spec);
+          const mask = img.mask ? await loadMask(img.mask, model.spec) : null;
+          return { img, pre, mask };
+        } catch (err) {
+          const reason = (err as Error).message.split('\n')[0];
+          if (o.strict) throw new BadImageError(img.path, reason);
+          skipped.push({ path: img.path, reason });
+          return null;
+        }
+      });
+      const overlays: Promise<void>[] = [];
+      for (const d of decoded) {
+        if (!d) {
+          progress.tick();
+          continue;
+        }
+        const s = await model.scoreTensor(d.pre.tensor);
+        stages.extract.push(s.timings.extractMs);
+        stages.search.push(s.timings.searchMs);
+        stages.map.push(s.timings.mapMs);
+        maps.set(s.map.data, stored * plane);
+        if (d.mask) masks.set(d.mask, stored * plane);
+        stored++;
+        results.push({ path: d.img.path, defect: d.img.defect, label: d.img.label, score: s.patch.score, msPerImage: s.timings.totalMs });
+        if (o.report) overlays.push(addOverlay(report, d.img, d.pre, d.mask, s.map, s.patch.score, scale));
+        progress.tick();
+      }
+      await Promise.all(overlays);
+    }
+    if (skipped.length) internals.onNote?.(`skipped ${skipped.length} unreadable test image(s): ${skipped.map((s) => path.basename(s.path)).join(', ')}`);
+    const labels = results.map((r) => r.label);
+    const scores = Float32Array.from(results.map((r) => r.score));
+    if (!labels.includes(0) || !labels.includes(1)) throw new Error('after skipping unreadable images, the test set lacks good or defective images; metrics need both.');
+    const pm = new ProgressTracker('metrics', 1, o.onProgress);
+    const pixel = pixelMetrics(maps.subarray(0, stored * plane), masks.subarray(0, stored * plane), size, size, 0.3);
+    pm.set(1);
+    const f1 = f1Max(scores, labels);
+    const perDefect: Record<string, { images: number; image_auroc: number }> = {};
+    for (const d of test.defects) {
+      const sel = results.filter((r) => r.defect === d || r.label === 0);
+      perDefect[d] = { images: results.filter((r) => r.defect === d).length, image_auroc: auroc(Float32Array.from(sel.map((r) => r.score)), sel.map((r) => r.label)) };
+    }
+    const result: EvalResult = {
+      image_auroc: auroc(scores, labels),
+      pixel_auroc: pixel.pixelAuroc,
+      aupro: pixel.aupro,
+      f1_max: f1.f1,
+      f1_threshold: f1.threshold,
+      ms_per_image: median(results.map((r) => r.msPerImage)),
+      images: results,
+      skipped,
+      stage_ms: { extract: median(stages.extract), search: median(stages.search), map: median(stages.map) },
+      per_defect: perDefect,
+    };
+    if (o.report) {
+      const order = new Map(results.map((r, i) => [r.path, i]));
+      report.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
+      const html = renderReport({
+        title: `PatchLine evaluation: ${path.basename(test.root)}`,
+        dataset: test.root,
+        manifest: model.manifest,
+        result,
+        roc: rocCurve(scores, labels, 400),
+        pro: pixel.proCurve,
+        images: report.map((r) => ({ ...r, name: path.relative(test.root, r.name) })),
+        machine: `${cpus()[0]?.model.trim() ?? 'cpu'}, ${cpus().length} cores`,
+        scale,
+      });
+      await replaceFileAtomic(path.resolve(o.report), html);
+      result.report = path.resolve(o.report);
+    }
+    return result;
+  } finally {
+    await model.close();
+  }
+}
+
+async function addOverlay(
+  out: ReportImage[],
+  img: TestImage,
+  pre: Preprocessed,
+  mask: Uint8Array | null,
+  map: { width: number; height: number; data: Float32Array },
+  score: number,
+  scale: { lo: number; hi: number },
+): Promise<void> {
+  const size = map.width;
+  const heat = overlay(pre.rgb, map, { ...scale, mask });
+  const uri = await dataUri(sideBySide(pre.rgb, heat, size, size), size * 2, size, 'jpeg');
+  out.push({ name: img.path, defect: img.defect, label: img.label, score, uri });
+}
+
+/** Writes the eval JSON (numbers at the top level, per-image rows below), atomically. */
+export async function writeEvalJson(file: string, r: EvalResult): Promise<void> {
+  await replaceFileAtomic(path.resolve(file), JSON.stringify(r, null, 2) + '\n');
+}

@@ -1,0 +1,274 @@
+// A loaded model: the backbone session, the memory-mapped index, and everything needed to score a part.
+import path from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import type { AnomalyMap, Device, LongRunning, Model, ModelManifest, ModelVersion, Prediction, RawImage } from '../api';
+import { parseCard, type BackboneCard } from '../backbone/card';
+import { resolveModelFile, sha256File } from '../backbone/resolve';
+import { Extractor } from '../backbone/session';
+import { resolveBackends, type EngineBackends } from '../bank/backends';
+import type { KnnIndex } from '../bank/knn';
+import { randomSubset } from '../bank/random-coreset';
+import { embedImage, type PatchEmbedding } from '../features/embed';
+import { extractFiles } from '../features/extract';
+import { preprocess, type Preprocessed, type PreprocessSpec } from '../image/preprocess';
+import { ProgressTracker } from '../progress';
+import { mapToOriginal, resampleMap } from '../score/anomaly-map';
+import { Scorer, type PatchScores } from '../score/scorer';
+import { readBank, readManifest, removeQuietly, verifyModelFiles, writeBank, writeManifest } from './artifact';
+import { preprocessSpec, scoringParams, withDefaults, type ModelParams } from './params';
+
+export interface LoadOptions {
+  device?: Device;
+  threads?: number;
+  /** An explicit backbone ONNX file (still checked against the sha256 the model was fitted with). */
+  modelFile?: string;
+  backends?: Partial<EngineBackends>;
+  onNote?: (msg: string) => void;
+}
+
+export interface Scored {
+  patch: PatchScores;
+  map: AnomalyMap;
+  timings: { extractMs: number; searchMs: number; mapMs: number; totalMs: number };
+}
+
+export class PatchLineModel implements Model {
+  private bankCache: Float32Array | null = null;
+  private scorer: Scorer;
+
+  private constructor(
+    readonly dir: string,
+    public manifest: ModelManifest,
+    readonly card: BackboneCard,
+    readonly params: ModelParams,
+    readonly spec: PreprocessSpec,
+    readonly extractor: Extractor,
+    private index: KnnIndex,
+    private readonly backends: EngineBackends,
+  ) {
+    this.scorer = this.makeScorer();
+  }
+
+  static async load(dir: string, o: LoadOptions = {}): Promise<PatchLineModel> {
+    const root = path.resolve(dir);
+    const manifest = readManifest(root);
+    await verifyModelFiles(root, manifest);
+    const card = parseCard(manifest.backbone.card, `${root}/manifest.json (backbone.card)`);
+    const params = withDefaults(manifest.params as Partial<ModelParams>);
+    const taps = params.taps.map((name) => {
+      const t = [...card.taps, ...card.optionalTaps].find((x) => x.name === name);
+      if (!t) throw new Error(`${root}: manifest names tap ${name}, which its backbone card lacks; the model is damaged. Fit it again.`);
+      return t;
+    });
+    const backends = await resolveBackends(o.backends);
+    if (o.threads) backends.setThreads?.(o.threads);
+    const resolved = await resolveModelFile(card, { explicitPath: o.modelFile, expectedSha256: manifest.backbone.sha256 });
+    const extractor = await Extractor.create(card, taps, resolved.path, { device: o.device, threads: o.threads, inputSize: params.imageSize, onNote: o.onNote });
+    let index: KnnIndex;
+    try {
+      index = await backends.index.read(path.join(root, manifest.bank.indexFile), { mmap: true });
+    } catch (err) {
+      await extractor.close();
+      throw new Error(`${root}: ${manifest.bank.indexFile} cannot be read (${(err as Error).message}); the index is corrupt. Fit the model again.`, { cause: err });
+    }
+    if (index.ntotal !== manifest.bank.vectors) {
+      index.close();
+      await extractor.close();
+      throw new Error(`${root}: the index holds ${index.ntotal} vectors, the manifest says ${manifest.bank.vectors}; the model is damaged. Fit it again.`);
+    }
+    index.setParams(manifest.bank.indexParams ?? {});
+    return new PatchLineModel(root, manifest, card, params, preprocessSpec(params, card), extractor, index, backends);
+  }
+
+  private makeScorer(): Scorer {
+    return new Scorer(this.index, scoringParams(this.params), () => this.bank());
+  }
+
+  private bank(): Float32Array {
+    if (!this.bankCache) {
+      const b = this.manifest.bank;
+      if (!b.bankFile) throw new Error(`${this.dir}: this model has no bank file; Eq. 7 reweighting needs it. Fit it again.`);
+      this.bankCache = readBank(path.join(this.dir, b.bankFile), b.vectors, b.dimension);
+    }
+    return this.bankCache;
+  }
+
+  get threshold(): number {
+    return this.manifest.calibration.threshold;
+  }
+
+  /** Preprocessed tensor → anomaly map, batch 1: what `ms_per_image` measures. */
+  async scoreTensor(tensor: Float32Array): Promise<Scored> {
+    const t0 = performance.now();
+    const taps = await this.extractor.run(tensor, 1, this.params.imageSize);
+    const emb = embedImage(taps, 0, this.params.embedDimension, this.params.gridStride ?? undefined);
+    const t1 = performance.now();
+    const [patch] = await this.scorer.score([emb]);
+    const t2 = performance.now();
+    const map = this.scorer.map(patch);
+    const t3 = performance.now();
+    return { patch, map, timings: { extractMs: t1 - t0, searchMs: t2 - t1, mapMs: t3 - t2, totalMs: t3 - t0 } };
+  }
+
+  /** Scores embeddings already computed (batched searches; no maps). */
+  async scoreEmbeddings(embeddings: PatchEmbedding[]): Promise<PatchScores[]> {
+    return this.scorer.score(embeddings);
+  }
+
+  async predictPreprocessed(pre: Preprocessed, preprocessMs = 0): Promise<Prediction> {
+    const s = await this.scoreTensor(pre.tensor);
+    const g = pre.geometry;
+    const thr = this.threshold;
+    return {
+      score: s.patch.score,
+      normalizedScore: s.patch.score / thr,
+      threshold: thr,
+      verdict: s.patch.score > thr ? 'NG' : 'OK',
+      map: s.map,
+      crop: {
+        left: (g.left * g.width) / g.resizedWidth,
+        top: (g.top * g.height) / g.resizedHeight,
+        width: (g.size * g.width) / g.resizedWidth,
+        height: (g.size * g.height) / g.resizedHeight,
+        imageWidth: g.width,
+        imageHeight: g.height,
+      },
+      timings: { preprocessMs, ...s.timings, totalMs: preprocessMs + s.timings.totalMs },
+    };
+  }
+
+  private async predictSource(src: string | Uint8Array | RawImage): Promise<Prediction> {
+    const t0 = performance.now();
+    const pre = await preprocess(src, this.spec);
+    return this.predictPreprocessed(pre, performance.now() - t0);
+  }
+
+  predictFile(file: string): Promise<Prediction> {
+    return this.predictSource(file);
+  }
+
+  predictBuffer(encoded: Uint8Array): Promise<Prediction> {
+    return this.predictSource(encoded);
+  }
+
+  predictRaw(image: RawImage): Promise<Prediction> {
+    return this.predictSource(image);
+  }
+
+  mapToSize(map: AnomalyMap, width: number, height: number): AnomalyMap {
+    return resampleMap(map, width, height);
+  }
+
+  /** The map placed on the original image (the crop region mapped back, edges extended beyond it). */
+  mapToOriginal(map: AnomalyMap, pre: Preprocessed): AnomalyMap {
+    return mapToOriginal(map, pre.geometry);
+  }
+
+  async addGood(images: string[], opts: LongRunning = {}): Promise<ModelVersion> {
+    const p = this.params;
+    const dim = this.manifest.bank.dimension;
+    const chunks: Float32Array[] = [];
+    const progress = new ProgressTracker('update', images.length, opts.onProgress);
+    const skipped = await extractFiles(
+      images,
+      { spec: this.spec, extractor: this.extractor, embedDimension: p.embedDimension, gridStride: p.gridStride, batchSize: p.batchSize, signal: opts.signal },
+      ({ embedding }) => {
+        chunks.push(embedding.data);
+        progress.tick();
+      },
+    );
+    if (chunks.length === 0) throw new Error(`none of the ${images.length} image(s) could be read: ${skipped.map((s) => `${s.path} (${s.reason})`).join('; ')}`);
+    const rows = chunks.reduce((a, c) => a + c.length / dim, 0);
+    const fresh = new Float32Array(rows * dim);
+    chunks.reduce((off, c) => (fresh.set(c, off), off + c.length), 0);
+    // The same coreset rule as the fit, applied to the new patches only.
+    const target = Math.max(1, Math.round(rows * p.coreset.ratio));
+    let pick: Uint32Array;
+    let radius: number | undefined;
+    if (p.coreset.method === 'none' || target >= rows) pick = Uint32Array.from({ length: rows }, (_, i) => i);
+    else if (p.coreset.method === 'random') pick = randomSubset(rows, target, p.seed + this.manifest.history.length);
+    else {
+      const r = await this.backends.coreset.greedy({ data: fresh, rows, cols: dim, ratio: p.coreset.ratio, projectionDim: p.coreset.projectionDim, numStarts: p.coreset.numStarts, seed: p.seed, signal: opts.signal });
+      pick = r.indices;
+      radius = r.radius;
+    }
+    const added = new Float32Array(pick.length * dim);
+    pick.forEach((row, i) => added.set(fresh.subarray(row * dim, (row + 1) * dim), i * dim));
+
+    const version = Math.max(...this.manifest.history.map((h) => h.version)) + 1;
+    const b = this.manifest.bank;
+    const indexFile = `index-v${version}.faiss`;
+    const bankFile = `bank-v${version}.f32`;
+    // Updates never touch the files the current manifest points at: new files first, then the manifest swap.
+    const writable = await this.backends.index.read(path.join(this.dir, b.indexFile), { mmap: false });
+    try {
+      await writable.add(added);
+      await writable.write(path.join(this.dir, indexFile));
+    } finally {
+      writable.close();
+    }
+    const bank = new Float32Array((b.vectors + pick.length) * dim);
+    bank.set(this.bank());
+    bank.set(added, b.vectors * dim);
+    await writeBank(path.join(this.dir, bankFile), bank);
+    const entry: ModelVersion = {
+      version,
+      createdAt: new Date().toISOString(),
+      kind: 'add-good',
+      addedImages: chunks.length,
+      addedVectors: pick.length,
+      bankVectors: b.vectors + pick.length,
+      radius,
+      note: skipped.length ? `skipped ${skipped.length} unreadable image(s)` : undefined,
+    };
+    const old = { index: b.indexFile, bank: b.bankFile };
+    const next: ModelManifest = {
+      ...this.manifest,
+      bank: {
+        ...b,
+        vectors: b.vectors + pick.length,
+        indexFile,
+        indexBytes: statSync(path.join(this.dir, indexFile)).size,
+        indexSha256: await sha256File(path.join(this.dir, indexFile)),
+        bankFile,
+        bankSha256: await sha256File(path.join(this.dir, bankFile)),
+      },
+      history: [...this.manifest.history, entry],
+    };
+    await writeManifest(this.dir, next);
+    const reopened = await this.backends.index.read(path.join(this.dir, indexFile), { mmap: true });
+    reopened.setParams(b.indexParams ?? {});
+    this.index.close();
+    this.index = reopened;
+    this.manifest = next;
+    this.bankCache = bank;
+    this.scorer = this.makeScorer();
+    for (const f of [old.index, old.bank]) if (f && f !== indexFile && f !== bankFile && existsSync(path.join(this.dir, f))) await removeQuietly(path.join(this.dir, f));
+    return entry;
+  }
+
+  async setThreshold(threshold: number): Promise<void> {
+    if (!(Number.isFinite(threshold) && threshold > 0)) throw new Error(`threshold must be a positive number, got ${threshold}`);
+    const prev = this.manifest.calibration.threshold;
+    const version = Math.max(...this.manifest.history.map((h) => h.version)) + 1;
+    const next: ModelManifest = {
+      ...this.manifest,
+      calibration: { ...this.manifest.calibration, threshold },
+      history: [
+        ...this.manifest.history,
+        { version, createdAt: new Date().toISOString(), kind: 'threshold', addedImages: 0, addedVectors: 0, bankVectors: this.manifest.bank.vectors, note: `threshold ${prev} → ${threshold}` },
+      ],
+    };
+    await writeManifest(this.dir, next);
+    this.manifest = next;
+  }
+
+  async close(): Promise<void> {
+    this.index.close();
+    await this.extractor.close();
+  }
+}
+
+export function loadModel(dir: string, o: LoadOptions = {}): Promise<PatchLineModel> {
+  return PatchLineModel.load(dir, o);
+}

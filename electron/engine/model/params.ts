@@ -1,0 +1,78 @@
+// Every parameter of a fitted model, resolved from FitOptions and the card, as recorded in the manifest.
+import type { CoresetMethod, Device, FitOptions } from '../api';
+import type { BackboneCard } from '../backbone/card';
+import type { Interpolation, PreprocessSpec, ResizeMode } from '../image/preprocess';
+
+export interface ModelParams {
+  taps: string[];
+  imageSize: number;
+  resize: number;
+  resizeMode: ResizeMode;
+  interpolation: Interpolation;
+  embedDimension: number | null;
+  coreset: { method: CoresetMethod; ratio: number; projectionDim: number; numStarts: number };
+  k: number;
+  reweight: boolean;
+  reweightNeighbors: number;
+  sigma: number;
+  gridStride: number | null;
+  imageScore: 'patch-max' | 'map-max';
+  seed: number;
+  batchSize: number;
+  calibrationFraction: number;
+  thresholdQuantile: string;
+  device: Device;
+  provider: string;
+}
+
+export function resolveParams(o: FitOptions, card: BackboneCard, taps: string[], thresholdQuantile: string): ModelParams {
+  const imageSize = o.imageSize ?? card.input.size;
+  const coreset = o.coreset ?? { method: 'approx-greedy', ratio: 0.1 };
+  if (!(coreset.ratio > 0 && coreset.ratio <= 1)) throw new Error(`coreset ratio must be in (0, 1], got ${coreset.ratio}`);
+  const k = o.k ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new Error(`k must be a positive integer, got ${k}`);
+  const fraction = o.calibrationFraction ?? 0.1;
+  if (!(fraction > 0 && fraction < 1)) throw new Error(`calibration fraction must be in (0, 1), got ${fraction}`);
+  return {
+    taps,
+    imageSize,
+    resize: o.resize ?? Math.round((imageSize * 256) / 224),
+    resizeMode: o.resizeMode ?? 'stretch',
+    interpolation: o.interpolation ?? 'linear',
+    embedDimension: o.embedDimension !== undefined ? o.embedDimension : card.embedDimension,
+    coreset: { method: coreset.method, ratio: coreset.ratio, projectionDim: 128, numStarts: 10 },
+    k,
+    reweight: o.reweight ?? false,
+    reweightNeighbors: o.reweightNeighbors ?? 9,
+    sigma: o.sigma ?? 4,
+    gridStride: o.gridStride ?? null,
+    imageScore: o.imageScore ?? 'patch-max',
+    seed: o.seed ?? 0,
+    batchSize: o.batchSize ?? 16,
+    calibrationFraction: fraction,
+    thresholdQuantile,
+    device: o.device ?? 'cpu',
+    provider: 'cpu',
+  };
+}
+
+/** Fills parameters that models written before they existed lack. */
+export function withDefaults(p: Partial<ModelParams>): ModelParams {
+  return { gridStride: null, imageScore: 'patch-max', ...p } as ModelParams;
+}
+
+export function scoringParams(p: ModelParams) {
+  return { k: p.k, reweight: p.reweight, reweightNeighbors: p.reweightNeighbors, sigma: p.sigma, size: p.imageSize, imageScore: p.imageScore };
+}
+
+export function preprocessSpec(p: ModelParams, card: BackboneCard): PreprocessSpec {
+  return {
+    size: p.imageSize,
+    resize: p.resize,
+    resizeMode: p.resizeMode,
+    interpolation: p.interpolation,
+    mean: card.input.mean,
+    std: card.input.std,
+    channelOrder: card.input.channelOrder,
+  };
+}

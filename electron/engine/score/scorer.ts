@@ -1,0 +1,119 @@
+// Scores embedded patches against the memory bank: k-NN distance per patch (mean of the k nearest, in L2 units),
+// image score = the largest patch score, optionally reweighted as PatchCore's Eq. 7; then the anomaly map.
+import type { AnomalyMap } from '../api';
+import type { KnnIndex } from '../bank/knn';
+import type { PatchEmbedding } from '../features/embed';
+import { anomalyMap } from './anomaly-map';
+
+export interface ScoringParams {
+  k: number;
+  reweight: boolean;
+  reweightNeighbors: number;
+  sigma: number;
+  /** Side of the anomaly map (the network input size). */
+  size: number;
+  /** 'patch-max' (default): the largest patch score; 'map-max': the largest value of the blurred map. */
+  imageScore?: 'patch-max' | 'map-max';
+}
+
+export interface PatchScores {
+  /** gridH × gridW, L2 distance units. */
+  scores: Float32Array;
+  gridH: number;
+  gridW: number;
+  /** Image score: max patch score (or map maximum), reweighted when asked. */
+  score: number;
+  /** The anomaly map, when computing the score needed it. */
+  map?: AnomalyMap;
+}
+
+/** Patch scores from a search result: sqrt of squared L2, averaged over the k neighbours. */
+export function patchScoresFromDistances(distances: Float32Array, patches: number, k: number, offset = 0): Float32Array {
+  const out = new Float32Array(patches);
+  for (let p = 0; p < patches; p++) {
+    let s = 0;
+    const base = (offset + p) * k;
+    for (let j = 0; j < k; j++) s += Math.sqrt(Math.max(0, distances[base + j]));
+    out[p] = s / k;
+  }
+  return out;
+}
+
+function l2(a: Float32Array, aOff: number, b: Float32Array, bOff: number, dim: number): number {
+  let s = 0;
+  for (let i = 0; i < dim; i++) {
+    const d = a[aOff + i] - b[bOff + i];
+    s += d * d;
+  }
+  return Math.sqrt(s);
+}
+
+export class Scorer {
+  constructor(
+    private readonly index: KnnIndex,
+    readonly params: ScoringParams,
+    /** Bank vectors (rows × dim), needed only for Eq. 7. */
+    private readonly bank: () => Float32Array,
+  ) {}
+
+  /** Scores several embeddings with one search call (calibration, batch prediction). */
+  async score(embeddings: PatchEmbedding[]): Promise<PatchScores[]> {
+    if (embeddings.length === 0) return [];
+    const dim = embeddings[0].dim;
+    const total = embeddings.reduce((a, e) => a + e.gridH * e.gridW, 0);
+    const queries = embeddings.length === 1 ? embeddings[0].data : new Float32Array(total * dim);
+    if (embeddings.length > 1) {
+      let off = 0;
+      for (const e of embeddings) {
+        queries.set(e.data, off);
+        off += e.data.length;
+      }
+    }
+    const k = Math.min(this.params.k, Math.max(1, this.index.ntotal));
+    const res = await this.index.search(queries, k);
+    const out: PatchScores[] = [];
+    let off = 0;
+    for (const e of embeddings) {
+      const patches = e.gridH * e.gridW;
+      const scores = patchScoresFromDistances(res.distances, patches, k, off);
+      let arg = 0;
+      for (let p = 1; p < patches; p++) if (scores[p] > scores[arg]) arg = p;
+      let score = scores[arg];
+      let map: AnomalyMap | undefined;
+      if (this.params.imageScore === 'map-max') {
+        map = anomalyMap(scores, e.gridH, e.gridW, this.params.size, this.params.sigma);
+        score = map.data.reduce((m, v) => (v > m ? v : m), -Infinity);
+      }
+      if (this.params.reweight) score = await this.reweight(e, arg, Number(res.labels[(off + arg) * k]), score);
+      out.push({ scores, gridH: e.gridH, gridW: e.gridW, score, map });
+      off += patches;
+    }
+    return out;
+  }
+
+  /**
+   * PatchCore Eq. 7 (as anomalib implements it): s = (1 − softmax(‖m_test − m‖ over m ∈ N_b(m*))[m*]) · s*, where m*
+   * is the bank neighbour of the most anomalous patch and N_b(m*) its b nearest bank vectors (m* first).
+   */
+  private async reweight(e: PatchEmbedding, patch: number, nn: number, sStar: number): Promise<number> {
+    const bank = this.bank();
+    const dim = e.dim;
+    if (nn < 0 || (nn + 1) * dim > bank.length) return sStar;
+    const mStar = bank.subarray(nn * dim, (nn + 1) * dim);
+    const b = Math.min(this.params.reweightNeighbors, this.index.ntotal);
+    const support = await this.index.search(Float32Array.from(mStar), b);
+    const ids = Array.from(support.labels, Number).filter((id) => id >= 0);
+    // The support set starts at m* itself (distance 0 to itself), even if the index returns it elsewhere.
+    const ordered = [nn, ...ids.filter((id) => id !== nn)].slice(0, b);
+    const d = ordered.map((id) => l2(e.data, patch * dim, bank, id * dim, dim));
+    const max = Math.max(...d);
+    const exps = d.map((v) => Math.exp(v - max));
+    const weight = 1 - exps[0] / exps.reduce((a, v) => a + v, 0);
+    return weight * sStar;
+  }
+
+  map(p: PatchScores): AnomalyMap {
+    if (p.map) return p.map;
+    return anomalyMap(p.scores, p.gridH, p.gridW, this.params.size, this.params.sigma);
+  }
+}
