@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import {
   authStatusSchema,
+  bytesSchema,
   auditEntrySchema,
   evaluationSummarySchema,
   hotFolderEventSchema,
@@ -61,7 +62,7 @@ const none = z.object({}).strict();
 const pin = z.string().regex(/^\d{4,12}$/, 'a PIN is 4 to 12 digits');
 const modelId = z.string().min(1).max(200);
 const folder = z.string().min(1).max(4096);
-const encodedImage = z.instanceof(Uint8Array).refine((b) => b.byteLength > 0, 'the file is empty');
+const encodedImage = bytesSchema.refine((b) => b.byteLength > 0, 'the file is empty');
 
 export const contract = {
   'app.hello': request(none, z.object({ contractVersion: z.number().int(), appVersion: z.string() })),
@@ -138,7 +139,7 @@ export const contract = {
 
   'records.image': request(
     z.object({ id: z.number().int().positive(), kind: z.enum(['image', 'heatmap']) }).strict(),
-    z.object({ mime: z.string(), bytes: z.instanceof(Uint8Array) }),
+    z.object({ mime: z.string(), bytes: bytesSchema }),
   ),
   'records.exportCsv': request(
     z.object({ from: z.number().int().nonnegative(), to: z.number().int().nonnegative() }).strict(),

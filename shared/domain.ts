@@ -17,7 +17,9 @@ export type ReviewLabel = z.infer<typeof reviewLabelSchema>;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const epochMs = z.number().int().nonnegative();
-const bytes = z.instanceof(Uint8Array);
+/** Binary data: cloned by Electron IPC, framed by shared/codec.ts over WebSocket. */
+export const bytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'must be binary data (a Uint8Array)');
+const bytes = bytesSchema;
 
 export const progressSchema = z.object({
   phase: z.string(),

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { EngineWorker } from './engine-client';
+import { datasetImages, fakeEngineModule, goodFolder, tempDir } from '../testing/fixtures';
+
+let engine: EngineWorker;
+let modelDir: string;
+
+beforeAll(async () => {
+  engine = new EngineWorker('test', fakeEngineModule);
+  const data = await goodFolder(10);
+  modelDir = path.join(await tempDir('models'), 'm1');
+  const progress: number[] = [];
+  const r = await engine.call({ op: 'fit', data, out: modelDir }, { onProgress: (p) => progress.push(p.done) });
+  expect(r.manifest.training.images).toBe(10);
+  expect(progress.at(-1)).toBe(10);
+});
+
+afterAll(() => engine.close());
+
+describe('engine worker thread', () => {
+  it('loads a model and predicts from raw pixels, encoded bytes and a file, with a quantised heatmap', async () => {
+    const load = await engine.call({ op: 'load', key: 'm1', dir: modelDir });
+    expect(load.manifest.bank.vectors).toBeGreaterThan(0);
+    const [file] = await datasetImages('test/good', 1);
+    const bytes = new Uint8Array(await readFile(file));
+    const { data, info } = await sharp(bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const raw = await engine.call({
+      op: 'predict',
+      key: 'm1',
+      heatmapSize: 32,
+      input: { kind: 'raw', image: { data: new Uint8Array(data), width: info.width, height: info.height, channels: 4 } },
+    });
+    const enc = await engine.call({ op: 'predict', key: 'm1', heatmapSize: 32, input: { kind: 'encoded', bytes } });
+    const fromFile = await engine.call({ op: 'predict', key: 'm1', heatmapSize: 32, input: { kind: 'file', path: file } });
+    expect(raw.heatmap).toBeInstanceOf(Uint8Array);
+    expect(raw.heatmap.length).toBe(32 * 32);
+    expect(enc.score).toBeCloseTo(fromFile.score, 6);
+    expect(Math.abs(raw.score - enc.score) / enc.score).toBeLessThan(0.2); // same pixels, different decode path
+    expect(raw.normalizedScore).toBeCloseTo(raw.score / raw.threshold, 6);
+  });
+
+  it('turns an undecodable image into an error naming the problem, and keeps serving', async () => {
+    const bad = path.join(await tempDir('bad'), 'broken.png');
+    await writeFile(bad, 'not a png');
+    await expect(engine.call({ op: 'predict', key: 'm1', heatmapSize: 8, input: { kind: 'file', path: bad } })).rejects.toThrow(
+      /Cannot decode image.*broken\.png/,
+    );
+    const [file] = await datasetImages('test/good', 1);
+    await expect(engine.call({ op: 'predict', key: 'm1', heatmapSize: 8, input: { kind: 'file', path: file } })).resolves.toHaveProperty('verdict');
+  });
+
+  it('says which model is missing when predicting with an unloaded key', async () => {
+    await expect(engine.call({ op: 'predict', key: 'nope', heatmapSize: 8, input: { kind: 'file', path: 'x' } })).rejects.toMatchObject({
+      code: 'NO_MODEL',
+    });
+  });
+
+  it('cancels a fit: the call rejects as cancelled and no model folder is left behind', async () => {
+    const data = await goodFolder(40);
+    const out = path.join(await tempDir('models'), 'cancelled');
+    const ac = new AbortController();
+    const p = engine.call({ op: 'fit', data, out }, { signal: ac.signal, onProgress: (pr) => pr.done >= 3 && ac.abort() });
+    await expect(p).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(readFile(path.join(out, 'manifest.json'))).rejects.toThrow();
+  });
+
+  it('restarts a worker that died, failing only what was pending', async () => {
+    const w = new EngineWorker('crashy', fakeEngineModule);
+    await w.call({ op: 'load', key: 'm1', dir: modelDir });
+    const gen = w.generation;
+    // Simulate a crash from the outside.
+    const internal = w as unknown as { worker: import('node:worker_threads').Worker };
+    await internal.worker.terminate();
+    await expect(w.call({ op: 'predict', key: 'm1', heatmapSize: 8, input: { kind: 'file', path: 'x' } })).rejects.toMatchObject({
+      code: 'NO_MODEL', // fresh worker: the model must be loaded again
+    });
+    expect(w.generation).toBe(gen + 1);
+    await w.close();
+  });
+});

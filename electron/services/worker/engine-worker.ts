@@ -1,0 +1,133 @@
+// Entry of an engine worker thread: loads the engine module named in workerData and serves main's requests. Nothing
+// here runs on main's thread; a slow fit or a burst of predictions cannot stall IPC or the window.
+import { parentPort, workerData } from 'node:worker_threads';
+import { quantizeMap } from '../../../shared/heatmap';
+import { auroc } from '../../../shared/stats';
+import type { Model, Progress } from '../../engine/api';
+import type { EngineModule, FromWorker, ToWorker, WorkerRequest, WorkerResults } from './protocol';
+
+interface WorkerInit {
+  engineModule: string;
+}
+
+const port = parentPort;
+if (!port) throw new Error('engine-worker must run in a worker thread');
+const init = workerData as WorkerInit;
+const engine = (await import(init.engineModule)) as EngineModule;
+
+const models = new Map<string, Model>();
+const jobs = new Map<number, AbortController>();
+
+function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(msg, transfer);
+}
+
+/** At most ~10 progress messages a second reach main (and from there the window), plus the last one. */
+function throttledProgress(id: number): (p: Progress) => void {
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - last < 100 && p.done < p.total) return;
+    last = now;
+    post({ type: 'progress', id, progress: { ...p } });
+  };
+}
+
+async function withModel<T>(key: string, dir: string, fn: (m: Model) => Promise<T>): Promise<T> {
+  const loaded = models.get(key);
+  if (loaded) return fn(loaded);
+  const m = await engine.loadModel(dir);
+  try {
+    return await fn(m);
+  } finally {
+    await m.close();
+  }
+}
+
+async function handle(id: number, req: WorkerRequest, signal: AbortSignal): Promise<{ result: unknown; transfer?: ArrayBuffer[] }> {
+  const onProgress = throttledProgress(id);
+  switch (req.op) {
+    case 'fit': {
+      await engine.fit({ data: req.data, out: req.out, backbone: req.backbone, coreset: req.coreset, seed: req.seed, signal, onProgress });
+      const m = await engine.loadModel(req.out);
+      const manifest = m.manifest;
+      await m.close();
+      return { result: { manifest } satisfies WorkerResults['fit'] };
+    }
+    case 'load': {
+      const m = await engine.loadModel(req.dir);
+      await models.get(req.key)?.close();
+      models.set(req.key, m);
+      return { result: { manifest: m.manifest } satisfies WorkerResults['load'] };
+    }
+    case 'unload': {
+      const m = models.get(req.key);
+      models.delete(req.key);
+      await m?.close();
+      return { result: { unloaded: Boolean(m) } satisfies WorkerResults['unload'] };
+    }
+    case 'manifest': {
+      const m = await engine.loadModel(req.dir);
+      const manifest = m.manifest;
+      await m.close();
+      return { result: { manifest } satisfies WorkerResults['manifest'] };
+    }
+    case 'predict': {
+      const m = models.get(req.key);
+      if (!m) throw Object.assign(new Error(`Model ${req.key} is not loaded in the engine.`), { name: 'NotLoaded' });
+      const input = req.input;
+      const p =
+        input.kind === 'raw'
+          ? await m.predictRaw(input.image)
+          : input.kind === 'encoded'
+            ? await m.predictBuffer(input.bytes)
+            : await m.predictFile(input.path);
+      const heatmap = quantizeMap(p.map.data, p.map.width, p.map.height, p.threshold, req.heatmapSize, req.heatmapSize);
+      const result: WorkerResults['predict'] = {
+        score: p.score,
+        normalizedScore: p.normalizedScore,
+        threshold: p.threshold,
+        verdict: p.verdict,
+        timings: { ...p.timings },
+        heatmap,
+        heatmapSize: req.heatmapSize,
+      };
+      return { result, transfer: [heatmap.buffer as ArrayBuffer] };
+    }
+    case 'addGood':
+      return withModel(req.key, req.dir, async (m) => {
+        const version = await m.addGood(req.paths, { signal, onProgress });
+        return { result: { version, manifest: m.manifest } satisfies WorkerResults['addGood'] };
+      });
+    case 'setThreshold':
+      return withModel(req.key, req.dir, async (m) => {
+        await m.setThreshold(req.threshold);
+        return { result: { manifest: m.manifest } satisfies WorkerResults['setThreshold'] };
+      });
+    case 'evaluate': {
+      const r = await engine.evaluate({ model: req.dir, data: req.data, signal, onProgress });
+      const images = r.images.map((i) => ({ ...i }));
+      const good = images.filter((i) => i.label === 0).map((i) => i.score);
+      const bad = images.filter((i) => i.label === 1).map((i) => i.score);
+      return { result: { images, skipped: r.skipped.length, imageAuroc: auroc(good, bad) } satisfies WorkerResults['evaluate'] };
+    }
+  }
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'cancel') {
+    jobs.get(msg.id)?.abort();
+    return;
+  }
+  const ac = new AbortController();
+  jobs.set(msg.id, ac);
+  handle(msg.id, msg.req, ac.signal)
+    .then(({ result, transfer }) => post({ type: 'result', id: msg.id, result }, transfer))
+    .catch((e: unknown) => {
+      const err = e instanceof Error ? e : new Error(String(e));
+      post({ type: 'error', id: msg.id, error: { name: ac.signal.aborted ? 'AbortError' : err.name, message: err.message } });
+    })
+    .finally(() => jobs.delete(msg.id));
+});
+
+post({ type: 'ready' });

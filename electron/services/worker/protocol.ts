@@ -1,0 +1,80 @@
+// Messages between main and an engine worker thread. The worker owns the engine (ONNX extractor, coreset, Faiss index),
+// so inference and training never run on a JS thread that must stay responsive.
+import type {
+  EvalImageResult,
+  EvalOptions,
+  EvalResult,
+  FitOptions,
+  Model,
+  ModelManifest,
+  ModelVersion,
+  Progress,
+  RawImage,
+} from '../../engine/api';
+
+/** What an engine module exports (electron/engine/index.ts, or a test double with the same shape). */
+export interface EngineModule {
+  fit(opts: FitOptions): Promise<unknown>;
+  loadModel(dir: string): Promise<Model>;
+  evaluate(opts: EvalOptions): Promise<EvalResult>;
+}
+
+export type PredictInput =
+  | { kind: 'raw'; image: RawImage }
+  | { kind: 'encoded'; bytes: Uint8Array }
+  | { kind: 'file'; path: string };
+
+export type WorkerRequest =
+  | {
+      op: 'fit';
+      data: string;
+      out: string;
+      backbone?: string;
+      coreset?: { method: 'approx-greedy' | 'random' | 'none'; ratio: number };
+      seed?: number;
+    }
+  | { op: 'load'; key: string; dir: string }
+  | { op: 'unload'; key: string }
+  /** Loads, reads and closes: the manifest of a model on disk. */
+  | { op: 'manifest'; dir: string }
+  | { op: 'predict'; key: string; input: PredictInput; heatmapSize: number }
+  | { op: 'addGood'; key: string; dir: string; paths: string[] }
+  | { op: 'setThreshold'; key: string; dir: string; threshold: number }
+  | { op: 'evaluate'; dir: string; data: string };
+
+export interface PredictOutput {
+  score: number;
+  normalizedScore: number;
+  threshold: number;
+  verdict: 'OK' | 'NG';
+  timings: { preprocessMs: number; extractMs: number; searchMs: number; mapMs: number; totalMs: number };
+  /** Quantised on the threshold scale (shared/heatmap.ts), heatmapSize². */
+  heatmap: Uint8Array;
+  heatmapSize: number;
+}
+
+export interface WorkerResults {
+  fit: { manifest: ModelManifest };
+  load: { manifest: ModelManifest };
+  unload: { unloaded: boolean };
+  manifest: { manifest: ModelManifest };
+  predict: PredictOutput;
+  addGood: { version: ModelVersion; manifest: ModelManifest };
+  setThreshold: { manifest: ModelManifest };
+  evaluate: { images: EvalImageResult[]; skipped: number; imageAuroc: number | null };
+}
+
+export type WorkerOp = WorkerRequest['op'];
+
+export type ToWorker = { type: 'call'; id: number; req: WorkerRequest } | { type: 'cancel'; id: number };
+
+export interface WorkerError {
+  name: string;
+  message: string;
+}
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; error: WorkerError }
+  | { type: 'progress'; id: number; progress: Progress };
