@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { appErrorSchema } from './errors';
 import { progressSchema } from './domain';
 
-export const CHANNEL = 'patchline:contract';
+export { CHANNEL } from './channel';
 
 const id = z.number().int().nonnegative();
 

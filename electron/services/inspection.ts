@@ -10,7 +10,8 @@ import type { ModelRegistry } from './models';
 import type { Metrics } from './metrics';
 import type { RecordStore, StoredImage } from './records';
 
-export const HEATMAP_SIZE = 112;
+/** Long side of the heatmap sent to the window and stored as a thumbnail. */
+export const HEATMAP_MAX = 112;
 
 export interface InspectionOptions {
   /** Parts allowed in flight at once (engine + record writing). */
@@ -76,7 +77,7 @@ export class InspectionService {
       let p;
       try {
         // The engine keeps its own copy of the pixels: the worker gets the buffer, main keeps the view for the record.
-        p = await this.engine.call({ op: 'predict', key: modelId, input, heatmapSize: HEATMAP_SIZE });
+        p = await this.engine.call({ op: 'predict', key: modelId, input, imageSize: { width, height }, heatmapMax: HEATMAP_MAX });
       } catch (e) {
         if (e instanceof AppError) throw e;
         const msg = (e as Error).message;
@@ -98,7 +99,8 @@ export class InspectionService {
         latencyMs,
         image: stored,
         heatmap: p.heatmap,
-        heatmapSize: p.heatmapSize,
+        heatmapWidth: p.heatmapWidth,
+        heatmapHeight: p.heatmapHeight,
       });
       const result: InspectionResult = {
         recordId: rec.id,
@@ -112,7 +114,7 @@ export class InspectionService {
         verdict: p.verdict,
         latencyMs,
         timings: p.timings,
-        heatmap: { width: p.heatmapSize, height: p.heatmapSize, data: p.heatmap },
+        heatmap: { width: p.heatmapWidth, height: p.heatmapHeight, data: p.heatmap },
         imageWidth: width,
         imageHeight: height,
       };

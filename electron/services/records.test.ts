@@ -34,7 +34,8 @@ function part(over: Partial<NewInspection> = {}): NewInspection {
     latencyMs: 12.5,
     image: { kind: 'raw', image: { data: new Uint8Array(32 * 24 * 4).fill(200), width: 32, height: 24, channels: 4 } },
     heatmap: new Uint8Array(8 * 8).fill(200),
-    heatmapSize: 8,
+    heatmapWidth: 8,
+    heatmapHeight: 8,
     ...over,
   };
 }

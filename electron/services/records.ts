@@ -28,7 +28,8 @@ export interface NewInspection {
   latencyMs: number;
   image: StoredImage;
   heatmap: Uint8Array;
-  heatmapSize: number;
+  heatmapWidth: number;
+  heatmapHeight: number;
 }
 
 interface Row {
@@ -122,7 +123,7 @@ export class RecordStore {
     const imagePath = path.posix.join(RECORDS_DIR, day, `${stem}${ext}`);
     const heatmapPath = path.posix.join(RECORDS_DIR, day, `${stem}.heat.png`);
     const heat = await sharp(Buffer.from(colorize(n.heatmap).buffer), {
-      raw: { width: n.heatmapSize, height: n.heatmapSize, channels: 4 },
+      raw: { width: n.heatmapWidth, height: n.heatmapHeight, channels: 4 },
     })
       .png()
       .toBuffer();

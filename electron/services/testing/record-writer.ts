@@ -24,7 +24,8 @@ for (let i = 0; ; i++) {
     latencyMs: 1,
     image: { kind: 'raw', image: { data, width: W, height: H, channels: 3 } },
     heatmap: new Uint8Array(16 * 16).fill(i % 256),
-    heatmapSize: 16,
+    heatmapWidth: 16,
+    heatmapHeight: 16,
   });
   process.stdout.write(`${rec.id}\n`);
 }

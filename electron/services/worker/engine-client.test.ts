@@ -30,13 +30,17 @@ describe('engine worker thread', () => {
     const raw = await engine.call({
       op: 'predict',
       key: 'm1',
-      heatmapSize: 32,
+      imageSize: { width: 64, height: 32 },
+      heatmapMax: 32,
       input: { kind: 'raw', image: { data: new Uint8Array(data), width: info.width, height: info.height, channels: 4 } },
     });
-    const enc = await engine.call({ op: 'predict', key: 'm1', heatmapSize: 32, input: { kind: 'encoded', bytes } });
-    const fromFile = await engine.call({ op: 'predict', key: 'm1', heatmapSize: 32, input: { kind: 'file', path: file } });
+    const enc = await engine.call({ op: 'predict', key: 'm1', imageSize: { width: 64, height: 32 },
+      heatmapMax: 32, input: { kind: 'encoded', bytes } });
+    const fromFile = await engine.call({ op: 'predict', key: 'm1', imageSize: { width: 64, height: 32 },
+      heatmapMax: 32, input: { kind: 'file', path: file } });
     expect(raw.heatmap).toBeInstanceOf(Uint8Array);
-    expect(raw.heatmap.length).toBe(32 * 32);
+    expect([raw.heatmapWidth, raw.heatmapHeight]).toEqual([32, 16]);
+    expect(raw.heatmap.length).toBe(32 * 16);
     expect(enc.score).toBeCloseTo(fromFile.score, 6);
     expect(Math.abs(raw.score - enc.score) / enc.score).toBeLessThan(0.2); // same pixels, different decode path
     expect(raw.normalizedScore).toBeCloseTo(raw.score / raw.threshold, 6);
@@ -45,15 +49,18 @@ describe('engine worker thread', () => {
   it('turns an undecodable image into an error naming the problem, and keeps serving', async () => {
     const bad = path.join(await tempDir('bad'), 'broken.png');
     await writeFile(bad, 'not a png');
-    await expect(engine.call({ op: 'predict', key: 'm1', heatmapSize: 8, input: { kind: 'file', path: bad } })).rejects.toThrow(
+    await expect(engine.call({ op: 'predict', key: 'm1', imageSize: { width: 8, height: 8 },
+      heatmapMax: 8, input: { kind: 'file', path: bad } })).rejects.toThrow(
       /Cannot decode image.*broken\.png/,
     );
     const [file] = await datasetImages('test/good', 1);
-    await expect(engine.call({ op: 'predict', key: 'm1', heatmapSize: 8, input: { kind: 'file', path: file } })).resolves.toHaveProperty('verdict');
+    await expect(engine.call({ op: 'predict', key: 'm1', imageSize: { width: 8, height: 8 },
+      heatmapMax: 8, input: { kind: 'file', path: file } })).resolves.toHaveProperty('verdict');
   });
 
   it('says which model is missing when predicting with an unloaded key', async () => {
-    await expect(engine.call({ op: 'predict', key: 'nope', heatmapSize: 8, input: { kind: 'file', path: 'x' } })).rejects.toMatchObject({
+    await expect(engine.call({ op: 'predict', key: 'nope', imageSize: { width: 8, height: 8 },
+      heatmapMax: 8, input: { kind: 'file', path: 'x' } })).rejects.toMatchObject({
       code: 'NO_MODEL',
     });
   });
@@ -74,7 +81,8 @@ describe('engine worker thread', () => {
     // Simulate a crash from the outside.
     const internal = w as unknown as { worker: import('node:worker_threads').Worker };
     await internal.worker.terminate();
-    await expect(w.call({ op: 'predict', key: 'm1', heatmapSize: 8, input: { kind: 'file', path: 'x' } })).rejects.toMatchObject({
+    await expect(w.call({ op: 'predict', key: 'm1', imageSize: { width: 8, height: 8 },
+      heatmapMax: 8, input: { kind: 'file', path: 'x' } })).rejects.toMatchObject({
       code: 'NO_MODEL', // fresh worker: the model must be loaded again
     });
     expect(w.generation).toBe(gen + 1);

@@ -33,6 +33,12 @@ function throttledProgress(id: number): (p: Progress) => void {
   };
 }
 
+/** Width and height with the image's aspect and the given long side (never larger than the image). */
+function aspectSize(size: { width: number; height: number }, longSide: number): [number, number] {
+  const scale = Math.min(1, longSide / Math.max(size.width, size.height));
+  return [Math.max(1, Math.round(size.width * scale)), Math.max(1, Math.round(size.height * scale))];
+}
+
 async function withModel<T>(key: string, dir: string, fn: (m: Model) => Promise<T>): Promise<T> {
   const loaded = models.get(key);
   if (loaded) return fn(loaded);
@@ -82,7 +88,12 @@ async function handle(id: number, req: WorkerRequest, signal: AbortSignal): Prom
           : input.kind === 'encoded'
             ? await m.predictBuffer(input.bytes)
             : await m.predictFile(input.path);
-      const heatmap = quantizeMap(p.map.data, p.map.width, p.map.height, p.threshold, req.heatmapSize, req.heatmapSize);
+      const [hw, hh] = aspectSize(req.imageSize, req.heatmapMax);
+      // Through the engine's own map-to-image mapping (it knows its resize/crop), at up to 4× the heatmap's size, then
+      // max-pooled down so small defects keep their peak.
+      const [mw, mh] = aspectSize(req.imageSize, req.heatmapMax * 4);
+      const onImage = m.mapToSize(p.map, mw, mh);
+      const heatmap = quantizeMap(onImage.data, mw, mh, p.threshold, hw, hh);
       const result: WorkerResults['predict'] = {
         score: p.score,
         normalizedScore: p.normalizedScore,
@@ -90,7 +101,8 @@ async function handle(id: number, req: WorkerRequest, signal: AbortSignal): Prom
         verdict: p.verdict,
         timings: { ...p.timings },
         heatmap,
-        heatmapSize: req.heatmapSize,
+        heatmapWidth: hw,
+        heatmapHeight: hh,
       };
       return { result, transfer: [heatmap.buffer as ArrayBuffer] };
     }

@@ -37,7 +37,8 @@ export type WorkerRequest =
   | { op: 'unload'; key: string }
   /** Loads, reads and closes: the manifest of a model on disk. */
   | { op: 'manifest'; dir: string }
-  | { op: 'predict'; key: string; input: PredictInput; heatmapSize: number }
+  /** `imageSize`: the part's own size, so the heatmap keeps its aspect; its long side is `heatmapMax` cells. */
+  | { op: 'predict'; key: string; input: PredictInput; imageSize: { width: number; height: number }; heatmapMax: number }
   | { op: 'addGood'; key: string; dir: string; paths: string[] }
   | { op: 'setThreshold'; key: string; dir: string; threshold: number }
   | { op: 'evaluate'; dir: string; data: string };
@@ -48,9 +49,10 @@ export interface PredictOutput {
   threshold: number;
   verdict: 'OK' | 'NG';
   timings: { preprocessMs: number; extractMs: number; searchMs: number; mapMs: number; totalMs: number };
-  /** Quantised on the threshold scale (shared/heatmap.ts), heatmapSize². */
+  /** Quantised on the threshold scale (shared/heatmap.ts), mapped onto the part's own frame. */
   heatmap: Uint8Array;
-  heatmapSize: number;
+  heatmapWidth: number;
+  heatmapHeight: number;
 }
 
 export interface WorkerResults {
