@@ -91,12 +91,12 @@ export const contract = {
   'models.load': request(z.object({ id: modelId }).strict(), modelSummarySchema, { access: 'engineer' }),
   'models.delete': request(z.object({ id: modelId }).strict(), z.object({ id: modelId }), { access: 'engineer' }),
 
-  /** One camera frame, already decoded by the renderer. */
+  /** One frame as raw pixels (for clients that hold decoded pixels; the live screen sends JPEG through inspect.file). */
   'inspect.frame': request(
     z.object({ image: rawImageSchema, sourceName: z.string().max(200).default('camera') }).strict(),
     inspectionResultSchema,
   ),
-  /** An encoded image file (dropped on the window). */
+  /** An encoded image: a file dropped on the window, or a camera frame the window encoded (source 'camera'). */
   'inspect.file': request(
     z.object({ name: z.string().min(1).max(400), bytes: encodedImage, source: sourceSchema.default('file') }).strict(),
     inspectionResultSchema,

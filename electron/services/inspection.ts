@@ -54,7 +54,7 @@ export class InspectionService {
         throw new AppError('BAD_IMAGE', `Could not read image "${name}": ${e.message}`, { file: name });
       });
     if (!meta.width || !meta.height) throw new AppError('BAD_IMAGE', `Could not read image "${name}": no image size in its header.`, { file: name });
-    return this.run(source, name, { kind: 'encoded', bytes }, { kind: 'encoded', bytes, name }, meta.width, meta.height);
+    return this.run(source, name, { kind: 'encoded', bytes }, { kind: 'encoded', bytes, format: meta.format ?? 'unknown' }, meta.width, meta.height);
   }
 
   private async run(

@@ -59,14 +59,14 @@ describe('records database', () => {
     expect(got.mime).toBe('image/png');
   });
 
-  it('keeps a dropped file\'s own bytes, and converts what a browser cannot show', async () => {
+  it('keeps an encoded part\'s own bytes, and converts what a browser cannot show', async () => {
     const { dir, store: s } = await store();
     const [file] = await datasetImages('test/good', 1);
     const bytes = new Uint8Array(await readFile(file));
-    const jpg = await s.save(part({ image: { kind: 'encoded', bytes, name: 'part.JPG' } }));
+    const jpg = await s.save(part({ image: { kind: 'encoded', bytes, format: 'jpeg' } }));
     expect(Buffer.compare(await readFile(path.join(dir, jpg.imagePath)), Buffer.from(bytes))).toBe(0);
     const tiff = await sharp(bytes).tiff().toBuffer();
-    const t = await s.save(part({ image: { kind: 'encoded', bytes: tiff, name: 'part.tif' } }));
+    const t = await s.save(part({ image: { kind: 'encoded', bytes: tiff, format: 'tiff' } }));
     expect(t.imagePath.endsWith('.png')).toBe(true);
     expect((await s.readImage(t.id, 'image')).mime).toBe('image/png');
   });

@@ -14,7 +14,8 @@ import { isTempFile, writeFileAtomic } from './files';
 
 export type StoredImage =
   | { kind: 'raw'; image: RawImage }
-  | { kind: 'encoded'; bytes: Uint8Array; name: string };
+  /** `format` as sharp names it (jpeg, png, webp, tiff, …), from the bytes, not the file name. */
+  | { kind: 'encoded'; bytes: Uint8Array; format: string };
 
 export interface NewInspection {
   at: number;
@@ -74,7 +75,8 @@ function fromRow(r: Row): InspectionRecord {
   };
 }
 
-const KEEP_AS_IS = /\.(png|jpe?g|webp)$/i;
+/** Formats a browser shows, kept byte for byte; anything else is converted losslessly to PNG. */
+const KEEP_AS_IS: Record<string, string> = { jpeg: '.jpg', png: '.png', webp: '.webp' };
 const MIME: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp' };
 
 export const RECORDS_DIR = 'records';
@@ -266,8 +268,7 @@ async function encodeImage(img: StoredImage): Promise<{ bytes: Uint8Array; ext: 
     const jpeg = await sharp(data, { raw: { width, height, channels } }).removeAlpha().jpeg({ quality: 90 }).toBuffer();
     return { bytes: jpeg, ext: '.jpg' };
   }
-  const ext = path.extname(img.name).toLowerCase();
-  // Keep the part's original bytes where a browser can show them; anything else is converted losslessly to PNG.
-  if (KEEP_AS_IS.test(ext)) return { bytes: img.bytes, ext: ext === '.jpeg' ? '.jpg' : ext };
+  const ext = KEEP_AS_IS[img.format];
+  if (ext) return { bytes: img.bytes, ext };
   return { bytes: await sharp(img.bytes).png().toBuffer(), ext: '.png' };
 }

@@ -80,8 +80,6 @@ export class EngineWorker {
         this.onExit(`the ${this.name} engine stopped (exit code ${code})`);
       });
     });
-    // Not referenced: an idle worker must not keep the host process alive.
-    worker.unref();
     return this.ready;
   }
 
@@ -103,6 +101,8 @@ export class EngineWorker {
       return;
     }
     this.pending.delete(msg.id);
+    // Referenced only while calls are pending: an idle worker must not keep the process alive, a busy one must.
+    if (this.pending.size === 0) this.worker?.unref();
     p.cleanup();
     if (msg.type === 'result') p.resolve(msg.result);
     else p.reject(toError(msg.error));
@@ -124,6 +124,7 @@ export class EngineWorker {
         onProgress: opts.onProgress,
         cleanup: () => opts.signal?.removeEventListener('abort', onAbort),
       });
+      worker.ref();
       worker.postMessage({ type: 'call', id, req } satisfies ToWorker, opts.transfer ?? []);
     });
   }

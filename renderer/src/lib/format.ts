@@ -1,4 +1,12 @@
-// Display formatting, pure.
+// Display formatting, pure. No toLocaleString/Intl here: the first call initialises ICU data on the main thread (tens of
+// milliseconds), and a progress bar calls it ten times a second.
+
+/** 1234567 → "1,234,567". */
+export function formatInt(n: number): string {
+  if (!Number.isFinite(n)) return '–';
+  const s = String(Math.round(Math.abs(n))).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return n < 0 ? `-${s}` : s;
+}
 
 export function formatMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dashboardSeries, exportPeriod, liveRate, progressFraction, reviewQuery, thresholdView, verdictView, defaultReviewFilter } from './selectors';
 import { FrameGate, frameIntervalMs } from './frame-gate';
-import { formatBytes, formatEta, localDateToMs } from '../lib/format';
+import { formatBytes, formatEta, formatInt, localDateToMs } from '../lib/format';
 import type { MetricsSample, ThresholdData } from '../../../shared/domain';
 
 describe('threshold view', () => {
@@ -104,5 +104,6 @@ describe('formatting', () => {
     expect(formatEta(75)).toBe('1 min 15 s left');
     expect(formatBytes(1536)).toBe('1.5 KB');
     expect(formatBytes(3 * 2 ** 20)).toBe('3.0 MB');
+    expect([formatInt(0), formatInt(999), formatInt(1234567), formatInt(-1000), formatInt(NaN)]).toEqual(['0', '999', '1,234,567', '-1,000', '–']);
   });
 });

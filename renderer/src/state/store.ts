@@ -29,7 +29,13 @@ export function startLiveFeeds(store: AppStore, deps: Deps): () => void {
   const { client } = deps;
   const s = store.getState();
   const offs = [
-    client.subscribe('metrics.stream', {}, (m) => store.getState().pushSample(m)),
+    // A lost connection ends every subscription: it is shown, not hidden.
+    client.subscribe(
+      'metrics.stream',
+      {},
+      (m) => store.getState().pushSample(m),
+      (err) => err && store.getState().setConnection('closed', err.message),
+    ),
     client.subscribe('hotfolder.events', {}, (e) => store.getState().onHotFolderEvent(e)),
     client.subscribe('auth.changes', {}, (a) => store.getState().setAuth(a)),
   ];

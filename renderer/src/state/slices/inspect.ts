@@ -41,6 +41,8 @@ export interface InspectSlice {
   setOpacity(o: number): void;
   frameDropped(): void;
   inspectFrame(image: RawImageInput, display: PartImage | null, sourceName?: string): Promise<void>;
+  /** A camera frame already encoded (JPEG from the frame worker). */
+  inspectCameraFrame(jpeg: Uint8Array, display: PartImage | null, sourceName?: string): Promise<void>;
   inspectFiles(files: File[]): Promise<void>;
   startHotFolder(dir: string): Promise<void>;
   stopHotFolder(): Promise<void>;
@@ -92,6 +94,17 @@ export const createInspectSlice: SliceCreator<InspectSlice> = ({ client }) => (s
     async inspectFrame(image, display, sourceName = 'camera') {
       try {
         const result = await client.call('inspect.frame', { image, sourceName });
+        scoredPart(result, display);
+      } catch (e) {
+        if (display?.kind === 'bitmap') display.bitmap.close();
+        if (errorCode(e) === 'BUSY') get().frameDropped();
+        else get().notify('error', errorMessage(e));
+      }
+    },
+
+    async inspectCameraFrame(jpeg, display, sourceName = 'camera') {
+      try {
+        const result = await client.call('inspect.file', { name: sourceName, bytes: jpeg, source: 'camera' });
         scoredPart(result, display);
       } catch (e) {
         if (display?.kind === 'bitmap') display.bitmap.close();

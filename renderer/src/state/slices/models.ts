@@ -1,6 +1,7 @@
 import type { ModelDetail, ModelSummary, Progress } from '../../../../shared/domain';
 import { errorCode, errorMessage } from '../errors';
 import type { SliceCreator } from '../types';
+import { formatInt } from '../../lib/format';
 
 export interface TrainingState {
   name: string;
@@ -65,7 +66,7 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
             onProgress: (p) => set((s) => (s.training ? { training: { ...s.training, progress: p } } : s)),
           },
         );
-        set({ trainResult: { ok: true, text: `Model "${model.name}" trained: ${model.bankVectors.toLocaleString()} bank vectors.` } });
+        set({ trainResult: { ok: true, text: `Model "${model.name}" trained: ${formatInt(model.bankVectors)} bank vectors.` } });
         get().notify('ok', `Model "${model.name}" is ready.`);
         await get().refreshModels();
         await get().selectModel(model.id);

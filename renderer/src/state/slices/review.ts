@@ -2,6 +2,7 @@ import type { InspectionRecord, ReviewLabel } from '../../../../shared/domain';
 import { defaultReviewFilter, reviewQuery, type ReviewFilterForm } from '../selectors';
 import { errorMessage } from '../errors';
 import type { SliceCreator } from '../types';
+import { formatInt } from '../../lib/format';
 
 export const REVIEW_PAGE = 24;
 
@@ -57,7 +58,7 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = ({ client }) => (set
   addFalseAlarmsToBank(ids) {
     return get().asEngineer('Adding parts to the memory bank needs the engineer PIN.', async () => {
       const r = await client.call('review.addToBank', { ids });
-      get().notify('ok', `${r.added} part(s) added as good; the bank now holds ${r.bankVectors.toLocaleString()} vectors.`);
+      get().notify('ok', `${r.added} part(s) added as good; the bank now holds ${formatInt(r.bankVectors)} vectors.`);
       await get().searchReview(get().reviewPage);
       await get().refreshModels();
     });
