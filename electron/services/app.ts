@@ -76,8 +76,10 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
       closed = true;
       hotFolder.stop();
       metrics.stop();
-      server.closeAll();
+      server.closeAll(); // cancels what the windows had running
+      await models.idle();
       await Promise.all([inference.close(), jobs.close()]);
+      await records.flush();
       db.close();
     },
   };

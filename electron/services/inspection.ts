@@ -10,6 +10,9 @@ import type { ModelRegistry } from './models';
 import type { Metrics } from './metrics';
 import type { RecordStore, StoredImage } from './records';
 
+/** Records allowed to be still writing while new verdicts go out. */
+export const MAX_PENDING_WRITES = 8;
+
 /** Long side of the heatmap sent to the window and stored as a thumbnail. */
 export const HEATMAP_MAX = 112;
 
@@ -32,6 +35,9 @@ export class InspectionService {
   ) {
     this.maxInFlight = opts.maxInFlight ?? 4;
   }
+
+  /** Called when a record could not be written (the verdict was already given). */
+  onRecordError: (e: Error) => void = (e) => console.error(`[patchline] an inspection record could not be written: ${e.message}`);
 
   get pending(): number {
     return this.inFlight;
@@ -87,7 +93,7 @@ export class InspectionService {
       }
       const latencyMs = performance.now() - t0;
       this.metrics.record(latencyMs, p.verdict);
-      const rec = await this.records.save({
+      const rec = this.records.begin({
         at,
         source,
         sourceName,
@@ -102,6 +108,10 @@ export class InspectionService {
         heatmapWidth: p.heatmapWidth,
         heatmapHeight: p.heatmapHeight,
       });
+      // The verdict goes back now; the record is written meanwhile. Too many writes behind means the disk cannot keep up:
+      // then this part waits for its own record, which slows the line down instead of growing memory.
+      if (this.records.pendingWrites > MAX_PENDING_WRITES) await rec.saved;
+      else rec.saved.catch((e: Error) => this.onRecordError(e));
       const result: InspectionResult = {
         recordId: rec.id,
         at,

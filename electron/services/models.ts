@@ -103,34 +103,40 @@ export class ModelRegistry {
     return this.training !== null;
   }
 
+  /** Resolves when no training is running (used before closing the database). */
+  async idle(): Promise<void> {
+    while (this.training) await this.training.catch(() => undefined);
+  }
+
   async train(
     input: { name: string; folder: string; coresetRatio?: number; backbone?: string },
     opts: LongOptions = {},
   ): Promise<ModelSummary> {
     if (this.training) throw new AppError('CONFLICT', 'A model is already training. Wait for it or cancel it first.');
-    const st = await stat(input.folder).catch(() => null);
-    if (!st?.isDirectory()) throw new AppError('NOT_FOUND', `Training folder not found: ${input.folder}`);
+    let finish!: () => void;
+    this.training = new Promise<void>((resolve) => (finish = resolve));
     const id = `${slug(input.name)}-${stamp()}`;
     const dir = path.join(this.modelsDir, id);
-    const job = this.jobs.call(
-      {
-        op: 'fit',
-        data: input.folder,
-        out: dir,
-        ...(input.backbone ? { backbone: input.backbone } : {}),
-        ...(input.coresetRatio ? { coreset: { method: 'approx-greedy' as const, ratio: input.coresetRatio } } : {}),
-      },
-      opts,
-    );
-    this.training = job;
     try {
-      const { manifest } = await job;
+      const st = await stat(input.folder).catch(() => null);
+      if (!st?.isDirectory()) throw new AppError('NOT_FOUND', `Training folder not found: ${input.folder}`);
+      const { manifest } = await this.jobs.call(
+        {
+          op: 'fit',
+          data: input.folder,
+          out: dir,
+          ...(input.backbone ? { backbone: input.backbone } : {}),
+          ...(input.coresetRatio ? { coreset: { method: 'approx-greedy' as const, ratio: input.coresetRatio } } : {}),
+        },
+        opts,
+      );
       this.register(id, input.name, dir, manifest);
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       throw e instanceof AppError ? e : new AppError('ENGINE', `Training failed: ${(e as Error).message}`);
     } finally {
       this.training = null;
+      finish();
     }
     // The first model becomes active by itself: nothing else could inspect.
     if (!this.active()) return this.load(id);

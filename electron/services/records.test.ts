@@ -82,18 +82,35 @@ describe('records database', () => {
     expect(s.list({ scoreMin: 1, scoreMax: 2 }).items.map((r) => r.id)).toEqual([b.id]);
     expect(s.list({ modelId: 'm2' }).total).toBe(1);
     expect(s.list({ from: t + 500, to: t + 1500 }).items.map((r) => r.id)).toEqual([b.id]);
-    s.label(b.id, 'false_alarm', '  glare  ', 'operator');
+    await s.label(b.id, 'false_alarm', '  glare  ', 'operator');
     expect(s.list({ label: 'false_alarm' }).items[0]).toMatchObject({ id: b.id, reviewNote: 'glare', reviewedBy: 'operator' });
     expect(s.list({ label: 'unlabelled' }).total).toBe(2);
     expect(s.list({ limit: 1, offset: 1 }).items).toHaveLength(1);
-    expect(() => s.label(999, 'true_defect', undefined, 'operator')).toThrow(/No inspection record 999/);
+    await expect(s.label(999, 'true_defect', undefined, 'operator')).rejects.toThrow(/No inspection record 999/);
+  });
+
+  it('hands out the id at once and makes readers of that id wait for the files', async () => {
+    const { dir, store: s } = await store();
+    const first = s.begin(part());
+    const second = s.begin(part({ verdict: 'OK' }));
+    expect(second.id).toBe(first.id + 1);
+    expect(s.pendingWrites).toBe(2);
+    const img = await s.readImage(second.id, 'image'); // waits for the write instead of failing
+    expect(img.mime).toBe('image/jpeg');
+    await Promise.all([first.saved, second.saved]);
+    expect(s.pendingWrites).toBe(0);
+    // A reopened store continues after the highest id ever used.
+    const again = new RecordStore(db!, dir);
+    const third = again.begin(part());
+    expect(third.id).toBe(second.id + 1);
+    await third.saved;
   });
 
   it('exports a period as CSV with quoting and formula-safe text', async () => {
     const { store: s } = await store();
     const t = Date.UTC(2025, 0, 1);
     const r = await s.save(part({ at: t, sourceName: '=cmd|"calc"' }));
-    s.label(r.id, 'true_defect', 'crack, near edge', 'engineer');
+    await s.label(r.id, 'true_defect', 'crack, near edge', 'engineer');
     await s.save(part({ at: t + 86_400_000 }));
     const { csv, rows } = s.exportCsv(t, t + 1000);
     expect(rows).toBe(1);

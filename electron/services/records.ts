@@ -84,17 +84,25 @@ export const RECORDS_DIR = 'records';
 export class RecordStore {
   private readonly insert;
   private readonly byId;
+  private nextId: number;
+  /** Records whose files are still being written: readers of such an id wait for it. */
+  private readonly writing = new Map<number, Promise<InspectionRecord>>();
 
   constructor(
     private readonly db: DB,
     private readonly dataDir: string,
   ) {
     this.insert = db.prepare(`
-      INSERT INTO inspections (at, source, source_name, model_id, score, normalized_score, threshold, verdict, latency_ms,
+      INSERT INTO inspections (id, at, source, source_name, model_id, score, normalized_score, threshold, verdict, latency_ms,
                                image_path, heatmap_path)
-      VALUES (@at, @source, @sourceName, @modelId, @score, @normalizedScore, @threshold, @verdict, @latencyMs,
+      VALUES (@id, @at, @source, @sourceName, @modelId, @score, @normalizedScore, @threshold, @verdict, @latencyMs,
               @imagePath, @heatmapPath)`);
     this.byId = db.prepare<[number], Row>('SELECT * FROM inspections WHERE id = ?');
+    // Ids are handed out before the files are written, so a verdict can go back to the window at once; a part lost
+    // to a crash mid-write leaves a gap in the ids, never a row without its files.
+    const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'inspections'").get() as { seq: number } | undefined;
+    const max = db.prepare('SELECT MAX(id) AS m FROM inspections').get() as { m: number | null };
+    this.nextId = Math.max(seq?.seq ?? 0, max.m ?? 0) + 1;
   }
 
   /** Removes temp files a killed process left behind (never a file a row points at: those were renamed into place). */
@@ -118,7 +126,34 @@ export class RecordStore {
     return abs;
   }
 
-  async save(n: NewInspection): Promise<InspectionRecord> {
+  /** Writes a record in the background; its id is known at once. */
+  begin(n: NewInspection): { id: number; saved: Promise<InspectionRecord> } {
+    const id = this.nextId++;
+    const saved = this.write(id, n).finally(() => this.writing.delete(id));
+    this.writing.set(id, saved);
+    return { id, saved };
+  }
+
+  save(n: NewInspection): Promise<InspectionRecord> {
+    return this.begin(n).saved;
+  }
+
+  /** Records still being written (for bounded queues upstream). */
+  get pendingWrites(): number {
+    return this.writing.size;
+  }
+
+  /** Waits for every record still being written (before closing the database). */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.writing.values()]);
+  }
+
+  /** Resolves once the record is on disk (at once if it already is). */
+  async settled(id: number): Promise<void> {
+    await this.writing.get(id)?.catch(() => undefined);
+  }
+
+  private async write(id: number, n: NewInspection): Promise<InspectionRecord> {
     const day = new Date(n.at).toISOString().slice(0, 10);
     const stem = `${n.at}-${Math.random().toString(36).slice(2, 8)}`;
     const { bytes, ext } = await encodeImage(n.image);
@@ -130,7 +165,8 @@ export class RecordStore {
       .png()
       .toBuffer();
     await Promise.all([writeFileAtomic(this.absPath(imagePath), bytes), writeFileAtomic(this.absPath(heatmapPath), heat)]);
-    const info = this.insert.run({
+    this.insert.run({
+      id,
       at: n.at,
       source: n.source,
       sourceName: n.sourceName,
@@ -143,7 +179,7 @@ export class RecordStore {
       imagePath,
       heatmapPath,
     });
-    return this.get(Number(info.lastInsertRowid));
+    return this.get(id);
   }
 
   get(id: number): InspectionRecord {
@@ -176,7 +212,8 @@ export class RecordStore {
     return { items: rows.map(fromRow), total };
   }
 
-  label(id: number, label: ReviewLabel, note: string | undefined, role: Role): InspectionRecord {
+  async label(id: number, label: ReviewLabel, note: string | undefined, role: Role): Promise<InspectionRecord> {
+    await this.settled(id);
     const r = this.db
       .prepare('UPDATE inspections SET review_label = ?, review_note = ?, reviewed_at = ?, reviewed_by = ? WHERE id = ?')
       .run(label, note?.trim() || null, Date.now(), role, id);
@@ -199,6 +236,7 @@ export class RecordStore {
   }
 
   async readImage(id: number, kind: 'image' | 'heatmap'): Promise<{ mime: string; bytes: Uint8Array }> {
+    await this.settled(id);
     const rec = this.get(id);
     const rel = kind === 'image' ? rec.imagePath : rec.heatmapPath;
     const bytes = await readFile(this.absPath(rel)).catch(() => {

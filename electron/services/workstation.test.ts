@@ -102,8 +102,9 @@ describe('models', () => {
     const win = createClient(bridge);
     await win.call('auth.elevate', { pin: '2468' });
     const q = win.call('models.train', { name: 'closed window', folder }, { onProgress: (pr) => pr.done >= 2 && peer.close() });
-    q.catch(() => undefined);
-    for (let i = 0; i < 100 && (ws.models.isTraining || i === 0); i++) await new Promise((r) => setTimeout(r, 30));
+    q.catch(() => undefined); // its window is gone: nobody hears the answer
+    await expect.poll(() => ws.models.isTraining, { timeout: 60_000 }).toBe(true);
+    await ws.models.idle(); // the training behind it was cancelled, not left running
     expect(ws.models.isTraining).toBe(false);
     expect((await operator.call('models.list', {})).map((x) => x.name)).toEqual(['Tile A']);
     expect(await readdir(ws.models.modelsDir)).toEqual([modelId]);
@@ -126,6 +127,7 @@ describe('inspection', () => {
     const { data, info } = await sharp(good.bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
     const f = await operator.call('inspect.frame', { image: { data: new Uint8Array(data), width: info.width, height: info.height, channels: 4 } });
     expect(f).toMatchObject({ source: 'camera', imageWidth: info.width, imageHeight: info.height });
+    await ws.records.settled(f.recordId); // the verdict comes back before its record is on disk
     const rec = ws.records.get(f.recordId);
     expect(existsSync(ws.records.absPath(rec.imagePath))).toBe(true);
     expect(existsSync(ws.records.absPath(rec.heatmapPath))).toBe(true);
