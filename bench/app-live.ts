@@ -7,6 +7,7 @@
 // --engine fake runs the same harness on the services' test double (to check the script, not the product).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 
 import { createClient } from '../shared/client';
@@ -32,6 +33,13 @@ function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!m) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(m[1]) / 1024;
+}
+
+/** User + system CPU seconds the process has used (all its threads). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of /proc/PID/stat (1-based); here 0-based after the command name.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function startHost(dataDir: string): Promise<{ child: ChildProcess; url: string; token: string; port: number }> {
@@ -81,8 +89,9 @@ async function main(): Promise<void> {
     const count = async (id: string) => Number(await page.getByTestId(id).textContent());
 
     await page.waitForTimeout(warmup * 1000);
-    const samples: { t: number; scored: number; dropped: number; rss: number }[] = [];
-    const sample = async () => samples.push({ t: Date.now(), scored: await count('scored'), dropped: await count('dropped'), rss: rssMiB(host.child.pid!) });
+    const samples: { t: number; scored: number; dropped: number; rss: number; cpu: number }[] = [];
+    const sample = async () =>
+      samples.push({ t: Date.now(), scored: await count('scored'), dropped: await count('dropped'), rss: rssMiB(host.child.pid!), cpu: cpuSeconds(host.child.pid!) });
     await sample();
     const end = Date.now() + seconds * 1000;
     while (Date.now() < end) {
@@ -94,6 +103,9 @@ async function main(): Promise<void> {
     const elapsed = (last.t - first.t) / 1000;
     const partsPerSecond = (last.scored - first.scored) / elapsed;
     const droppedPerSecond = (last.dropped - first.dropped) / elapsed;
+    // CPU the host spent per scored part: comparable across machines and loads, unlike wall-clock rates.
+    const hostCpuMsPerPart = ((last.cpu - first.cpu) * 1000) / Math.max(1, last.scored - first.scored);
+    const hostCores = (last.cpu - first.cpu) / elapsed;
     // Growth: the end of the run (median of the last three samples) against its start, after warm-up.
     const rssStart = first.rss;
     const rssEnd = median(samples.slice(-3).map((s) => s.rss));
@@ -102,6 +114,9 @@ async function main(): Promise<void> {
     const rows = [
       { figure: 'scored parts per second', value: partsPerSecond, target: '>= 15', pass: partsPerSecond >= 15 ? 'yes' : 'NO' },
       { figure: 'frames dropped per second', value: droppedPerSecond, target: '–', pass: '–' },
+      { figure: 'host CPU per part (ms)', value: hostCpuMsPerPart, target: '–', pass: '–' },
+      { figure: 'host CPU use (cores)', value: hostCores, target: '–', pass: '–' },
+      { figure: 'machine load average (1 min)', value: loadavg()[0], target: '–', pass: '–' },
       { figure: 'host RSS at start (MiB)', value: rssStart, target: '–', pass: '–' },
       { figure: 'host RSS at end (MiB)', value: rssEnd, target: '–', pass: '–' },
       { figure: 'host RSS growth (MiB)', value: rssEnd - rssStart, target: '<= 50', pass: rssEnd - rssStart <= 50 ? 'yes' : 'NO' },
@@ -122,6 +137,9 @@ async function main(): Promise<void> {
         model: { bankVectors: model.bankVectors, indexType: model.indexType, backbone: model.backbone },
         partsPerSecond,
         droppedPerSecond,
+        hostCpuMsPerPart,
+        hostCores,
+        loadAverage: loadavg(),
         rssStartMiB: rssStart,
         rssEndMiB: rssEnd,
         rssGrowthMiB: rssEnd - rssStart,
