@@ -63,8 +63,8 @@ export const timingsSchema = z.object({
   totalMs: finite,
 });
 
-export const inspectionResultSchema = z.object({
-  recordId: z.number().int().positive(),
+/** What every scored part has, live (InspectionResult) and recorded (InspectionRecord). */
+const scoredPartFields = {
   at: epochMs,
   source: sourceSchema,
   sourceName: z.string(),
@@ -75,6 +75,11 @@ export const inspectionResultSchema = z.object({
   verdict: verdictSchema,
   /** Main's time from receiving the part to its verdict (queue + engine). */
   latencyMs: finite,
+};
+
+export const inspectionResultSchema = z.object({
+  recordId: z.number().int().positive(),
+  ...scoredPartFields,
   timings: timingsSchema,
   heatmap: heatmapSchema,
   imageWidth: z.number().int().positive(),
@@ -126,15 +131,7 @@ export type ModelDetail = z.infer<typeof modelDetailSchema>;
 
 export const inspectionRecordSchema = z.object({
   id: z.number().int().positive(),
-  at: epochMs,
-  source: sourceSchema,
-  sourceName: z.string(),
-  modelId: z.string(),
-  score: finite,
-  normalizedScore: finite,
-  threshold: finite,
-  verdict: verdictSchema,
-  latencyMs: finite,
+  ...scoredPartFields,
   imagePath: z.string(),
   heatmapPath: z.string(),
   reviewLabel: reviewLabelSchema.nullable(),

@@ -93,7 +93,7 @@ export class InspectionService {
       }
       const latencyMs = performance.now() - t0;
       this.metrics.record(latencyMs, p.verdict);
-      const rec = this.records.begin({
+      const part = {
         at,
         source,
         sourceName,
@@ -103,6 +103,9 @@ export class InspectionService {
         threshold: p.threshold,
         verdict: p.verdict,
         latencyMs,
+      };
+      const rec = this.records.begin({
+        ...part,
         image: stored,
         heatmap: p.heatmap,
         heatmapWidth: p.heatmapWidth,
@@ -114,15 +117,7 @@ export class InspectionService {
       else rec.saved.catch((e: Error) => this.onRecordError(e));
       const result: InspectionResult = {
         recordId: rec.id,
-        at,
-        source,
-        sourceName,
-        modelId,
-        score: p.score,
-        normalizedScore: p.normalizedScore,
-        threshold: p.threshold,
-        verdict: p.verdict,
-        latencyMs,
+        ...part,
         timings: p.timings,
         heatmap: { width: p.heatmapWidth, height: p.heatmapHeight, data: p.heatmap },
         imageWidth: width,
