@@ -1,6 +1,7 @@
 // Models: train from a folder of good images (progress, ETA, cancel), list / load / delete, and each model's facts.
 import { useEffect, useState, type FormEvent } from 'react';
-import { useApp } from '../lib/app-context';
+import { useApp, useClient } from '../lib/app-context';
+import type { AuditEntry } from '../../../shared/domain';
 import { ProgressPanel } from '../components/ProgressPanel';
 import { formatBytes, formatDateTime, formatScore, formatInt } from '../lib/format';
 
@@ -81,6 +82,7 @@ export function ModelsScreen() {
         )}
       </div>
       {selected && <ModelInfo id={selected} />}
+      <AuditLog />
     </section>
   );
 }
@@ -172,6 +174,56 @@ function ModelInfo({ id }: { id: string }) {
           </li>
         ))}
       </ul>
+    </div>
+  );
+}
+
+/** The audit table, for engineers: who did what, when, and whether it was allowed. */
+function AuditLog() {
+  const client = useClient();
+  const role = useApp((s) => s.auth?.role);
+  const models = useApp((s) => s.models);
+  const [entries, setEntries] = useState<AuditEntry[] | null>(null);
+  useEffect(() => {
+    if (role !== 'engineer') {
+      setEntries(null);
+      return;
+    }
+    let alive = true;
+    client
+      .call('audit.list', { limit: 50 })
+      .then((e) => alive && setEntries(e))
+      .catch(() => alive && setEntries(null));
+    return () => {
+      alive = false;
+    };
+  }, [client, role, models]);
+  if (!entries) return null;
+  return (
+    <div className="panel" data-testid="audit-log">
+      <h3>Audit log (latest 50)</h3>
+      <table className="table">
+        <thead>
+          <tr>
+            <th>When</th>
+            <th>Role</th>
+            <th>Action</th>
+            <th>Target</th>
+            <th>Result</th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map((a) => (
+            <tr key={a.id}>
+              <td>{formatDateTime(a.at)}</td>
+              <td>{a.role}</td>
+              <td className="mono">{a.action}</td>
+              <td>{a.target ?? ''}</td>
+              <td className={a.ok ? 'ok-text' : 'error'}>{a.ok ? 'done' : String(a.details?.message ?? a.details?.reason ?? 'refused')}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }
