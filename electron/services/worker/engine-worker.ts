@@ -39,6 +39,15 @@ function aspectSize(size: { width: number; height: number }, longSide: number): 
   return [Math.max(1, Math.round(size.width * scale)), Math.max(1, Math.round(size.height * scale))];
 }
 
+/** A model folder's manifest, cheaply where the engine can read it without loading the backbone. */
+async function manifestOf(dir: string) {
+  if (engine.readManifest) return engine.readManifest(dir);
+  const m = await engine.loadModel(dir);
+  const manifest = m.manifest;
+  await m.close();
+  return manifest;
+}
+
 async function withModel<T>(key: string, dir: string, fn: (m: Model) => Promise<T>): Promise<T> {
   const loaded = models.get(key);
   if (loaded) return fn(loaded);
@@ -55,10 +64,7 @@ async function handle(id: number, req: WorkerRequest, signal: AbortSignal): Prom
   switch (req.op) {
     case 'fit': {
       await engine.fit({ data: req.data, out: req.out, backbone: req.backbone, coreset: req.coreset, seed: req.seed, signal, onProgress });
-      const m = await engine.loadModel(req.out);
-      const manifest = m.manifest;
-      await m.close();
-      return { result: { manifest } satisfies WorkerResults['fit'] };
+      return { result: { manifest: await manifestOf(req.out) } satisfies WorkerResults['fit'] };
     }
     case 'load': {
       const m = await engine.loadModel(req.dir);
@@ -72,12 +78,8 @@ async function handle(id: number, req: WorkerRequest, signal: AbortSignal): Prom
       await m?.close();
       return { result: { unloaded: Boolean(m) } satisfies WorkerResults['unload'] };
     }
-    case 'manifest': {
-      const m = await engine.loadModel(req.dir);
-      const manifest = m.manifest;
-      await m.close();
-      return { result: { manifest } satisfies WorkerResults['manifest'] };
-    }
+    case 'manifest':
+      return { result: { manifest: await manifestOf(req.dir) } satisfies WorkerResults['manifest'] };
     case 'predict': {
       const m = models.get(req.key);
       if (!m) throw Object.assign(new Error(`Model ${req.key} is not loaded in the engine.`), { name: 'NotLoaded' });

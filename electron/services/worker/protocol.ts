@@ -17,6 +17,8 @@ export interface EngineModule {
   fit(opts: FitOptions): Promise<unknown>;
   loadModel(dir: string): Promise<Model>;
   evaluate(opts: EvalOptions): Promise<EvalResult>;
+  /** Reads a model folder's manifest without loading its backbone (optional: loadModel + close otherwise). */
+  readManifest?(dir: string): ModelManifest | Promise<ModelManifest>;
 }
 
 export type PredictInput =
