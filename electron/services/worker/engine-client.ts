@@ -12,12 +12,22 @@ import type { FromWorker, ToWorker, WorkerError, WorkerOp, WorkerRequest, Worker
 const here = fileURLToPath(import.meta.url);
 const fromSource = here.endsWith('.ts');
 
+/**
+ * A file beside the bundle. In a packaged app the bundle is inside app.asar, but worker entries are unpacked
+ * (electron-builder.yml asarUnpack): a worker thread cannot load its module from inside the archive.
+ */
+function besideBundle(name: string): string {
+  const file = path.join(path.dirname(here), name);
+  const unpacked = file.replace(`app.asar${path.sep}`, `app.asar.unpacked${path.sep}`);
+  return unpacked !== file && existsSync(unpacked) ? unpacked : file;
+}
+
 /** The real engine (electron/engine/index.ts in a checkout, engine.mjs beside the bundle in a build). */
 export function defaultEngineModule(): string {
   if (process.env.PATCHLINE_ENGINE_MODULE) return process.env.PATCHLINE_ENGINE_MODULE;
   return fromSource
     ? pathToFileURL(path.resolve(path.dirname(here), '../../engine/index.ts')).href
-    : pathToFileURL(path.join(path.dirname(here), 'engine.mjs')).href;
+    : pathToFileURL(besideBundle('engine.mjs')).href;
 }
 
 function spawnWorker(engineModule: string): Worker {
@@ -29,7 +39,7 @@ function spawnWorker(engineModule: string): Worker {
     const code = `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(pathToFileURL(here).href)}))`;
     return new Worker(code, { eval: true, workerData });
   }
-  const entry = path.join(path.dirname(here), 'engine-worker.mjs');
+  const entry = besideBundle('engine-worker.mjs');
   if (!existsSync(entry)) throw new Error(`The engine worker bundle is missing: ${entry}. Run \`npm run build\`.`);
   return new Worker(entry, { workerData });
 }
