@@ -1,28 +1,33 @@
 // The Electron bundles cannot be run here (no Electron binary), so this builds them and loads them against a stand-in
 // `electron` module: the preload must expose exactly { send, subscribe }; main must register the app:// scheme, turn
 // on the sandbox and wait for `ready` before touching anything else.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import vm from 'node:vm';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 async function build(): Promise<string> {
-  const out = await mkdtemp(path.join(tmpdir(), 'patchline-build-'));
+  // Inside the checkout (dist/ is ignored), so the bundles' external packages resolve from its node_modules.
+  await mkdir(path.join(root, 'dist'), { recursive: true });
+  out = await mkdtemp(path.join(root, 'dist', 'test-build-'));
   const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-app.mjs'), '--electron', '--out', out], { cwd: root, encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   return path.join(out, 'electron');
 }
 
+let out = '';
 let dir: string;
 beforeAll(async () => {
   dir = await build();
+});
+afterAll(async () => {
+  if (out) await rm(out, { recursive: true, force: true });
 });
 
 describe('Electron bundles', () => {
@@ -32,6 +37,34 @@ describe('Electron bundles', () => {
     const main = readFileSync(path.join(dir, 'main.cjs'), 'utf8');
     expect(main).toMatch(/require\("better-sqlite3"\)/);
     expect(main).toMatch(/require\("sharp"\)/);
+  });
+
+  it('the bundled engine worker serves a model (built engine module: the services\' test double)', async () => {
+    const { build: esbuild } = await import('esbuild');
+    const fake = path.join(dir, 'fake-engine.mjs');
+    await esbuild({
+      entryPoints: [path.join(root, 'electron/services/testing/fake-engine.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      external: ['sharp'],
+      outfile: fake,
+      logLevel: 'silent',
+    });
+    const { EngineWorker } = await import('../electron/services/worker/engine-client');
+    const { goodFolder, tempDir, datasetImages } = await import('../electron/services/testing/fixtures');
+    const w = new EngineWorker('bundled', pathToFileURL(fake).href, path.join(dir, 'engine-worker.mjs'));
+    try {
+      const out = path.join(await tempDir('bundled'), 'm');
+      const fit = await w.call({ op: 'fit', data: await goodFolder(4), out });
+      expect(fit.manifest.training.images).toBe(4);
+      await w.call({ op: 'load', key: 'm', dir: out });
+      const [img] = await datasetImages('test/good', 1);
+      const p = await w.call({ op: 'predict', key: 'm', input: { kind: 'file', path: img }, imageSize: { width: 200, height: 100 }, heatmapMax: 50 });
+      expect([p.heatmapWidth, p.heatmapHeight]).toEqual([50, 25]);
+    } finally {
+      await w.close();
+    }
   });
 
   it('the preload exposes only send and subscribe on one channel', async () => {

@@ -30,8 +30,9 @@ export function defaultEngineModule(): string {
     : pathToFileURL(besideBundle('engine.mjs')).href;
 }
 
-function spawnWorker(engineModule: string): Worker {
+function spawnWorker(engineModule: string, entryOverride?: string): Worker {
   const workerData = { engineModule };
+  if (entryOverride) return new Worker(entryOverride, { workerData });
   if (fromSource) {
     // A checkout runs TypeScript through tsx; a worker thread does not inherit the loader, so it imports its entry
     // through tsx's scoped API.
@@ -69,11 +70,13 @@ export class EngineWorker {
   constructor(
     readonly name: string,
     private readonly engineModule: string = defaultEngineModule(),
+    /** A built worker entry (engine-worker.mjs) instead of the one beside this module. */
+    private readonly entry?: string,
   ) {}
 
   private start(): Promise<void> {
     if (this.ready) return this.ready;
-    const worker = spawnWorker(this.engineModule);
+    const worker = spawnWorker(this.engineModule, this.entry);
     this.worker = worker;
     this.generation++;
     this.ready = new Promise<void>((resolve, reject) => {
