@@ -17,7 +17,8 @@ const nativeAddon = unpacked(path.join(bundleDir, '..', '..', 'native', 'build',
 if (!process.env.PATCHLINE_NATIVE_PATH && existsSync(nativeAddon)) process.env.PATCHLINE_NATIVE_PATH = nativeAddon;
 
 protocol.registerSchemesAsPrivileged([
-  { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
+  // standard + secure: a real origin (app://patchline) for module scripts, the frame worker and getUserMedia.
+  { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, stream: true, codeCache: true } },
 ]);
 
 let workstation: Workstation | null = null;
