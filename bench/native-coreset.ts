@@ -1,6 +1,220 @@
-// Coreset part of bench:native (owner: the coreset work).
+// Coreset part of bench:native: (a) approximate greedy vs (c) pruned greedy on seeded synthetic patch-like features,
+// same options and seed, measured in the same run; the speed-up, the set overlap and the radius agreement.
+import { approximateGreedyCoreset, coresetKernels, getNumThreads, prunedGreedyCoreset } from '../native/index';
+import type { CoresetResult, FeatureMatrix, GreedyOptions } from '../native/index';
+import { table } from './lib/report';
 import type { BenchArgs, Row } from './lib/report';
 
-export async function runCoresetBench(_args: BenchArgs): Promise<{ rows: Row[]; summary: Record<string, number> }> {
-  throw new Error('coreset benchmark not written yet');
+export interface ClusteredOptions {
+  rows: number;
+  cols?: number; // default 128 (already projected, so (a)/(c) skip the projection)
+  clusters?: number; // default ~ rows / 300, between 8 and 3000
+  intrinsicDim?: number; // local dimension of each cluster; default 8
+  seed?: number;
+}
+
+/** mulberry32: a tiny seeded 32-bit PRNG, enough for synthetic data. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gaussian(rand: () => number): () => number {
+  let spare: number | undefined;
+  return () => {
+    if (spare !== undefined) {
+      const s = spare;
+      spare = undefined;
+      return s;
+    }
+    const u = 1 - rand();
+    const v = rand();
+    const r = Math.sqrt(-2 * Math.log(u));
+    spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  };
+}
+
+/**
+ * Patch-feature-like data: a few thousand clusters (many patches of a good part look alike), each a low-dimensional
+ * Gaussian blob (intrinsicDim directions) plus a little isotropic noise; cluster radii are heavy-tailed (Pareto-like)
+ * and so are cluster sizes. Deterministic for a seed.
+ */
+export function clusteredFeatures(opts: ClusteredOptions): FeatureMatrix & { data: Float32Array } {
+  const rows = opts.rows;
+  const cols = opts.cols ?? 128;
+  const clusters = opts.clusters ?? Math.max(8, Math.min(3000, Math.round(rows / 300)));
+  const m = opts.intrinsicDim ?? 8;
+  const rand = mulberry32(opts.seed ?? 1);
+  const normal = gaussian(rand);
+  const centres = new Float32Array(clusters * cols);
+  for (let i = 0; i < centres.length; i++) centres[i] = normal() * 4;
+  const basis = new Float32Array(clusters * m * cols);
+  for (let i = 0; i < basis.length; i++) basis[i] = normal() / Math.sqrt(cols);
+  const radius = new Float32Array(clusters);
+  const cumulative = new Float64Array(clusters);
+  let total = 0;
+  for (let c = 0; c < clusters; c++) {
+    radius[c] = Math.min(20, 0.5 * Math.pow(rand() + 1e-3, -0.7));
+    total += Math.min(50, Math.pow(rand() + 1e-2, -1));
+    cumulative[c] = total;
+  }
+  const data = new Float32Array(rows * cols);
+  const z = new Float64Array(m);
+  for (let i = 0; i < rows; i++) {
+    const u = rand() * total;
+    let lo = 0;
+    let hi = clusters - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid] < u) lo = mid + 1;
+      else hi = mid;
+    }
+    const c = lo;
+    for (let a = 0; a < m; a++) z[a] = normal() * radius[c];
+    const noise = 0.02 * radius[c];
+    const row = i * cols;
+    const b0 = c * m * cols;
+    for (let j = 0; j < cols; j++) {
+      let v = centres[c * cols + j] + noise * normal();
+      for (let a = 0; a < m; a++) v += z[a] * basis[b0 + a * cols + j];
+      data[row + j] = v;
+    }
+  }
+  return { data, rows, cols };
+}
+
+/** |A ∩ B| / |A| for two selections of the same size. */
+export function overlap(a: Uint32Array, b: Uint32Array): number {
+  const set = new Set(a);
+  let hit = 0;
+  for (const i of b) if (set.has(i)) hit++;
+  return a.length ? hit / a.length : 1;
+}
+
+interface Timed {
+  result: CoresetResult;
+  seconds: number;
+}
+
+async function timed(fn: () => Promise<CoresetResult>): Promise<Timed> {
+  const t0 = performance.now();
+  const result = await fn();
+  return { result, seconds: (performance.now() - t0) / 1000 };
+}
+
+function progressPrinter(label: string): GreedyOptions['onProgress'] {
+  if (!process.stdout.isTTY) return undefined;
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (now - last < 1000 && done !== total) return;
+    last = now;
+    process.stdout.write(`\r  ${label}: ${done}/${total}   ${done === total ? '\n' : ''}`);
+  };
+}
+
+interface Case {
+  rows: number;
+  storage: 'float32' | 'float16';
+  /** Run (a) only for this many iterations (ms/iteration), instead of the full comparison. */
+  approxIterationsOnly?: number;
+}
+
+export async function runCoresetBench(args: BenchArgs): Promise<{ rows: Row[]; summary: Record<string, number> }> {
+  const ratio = 0.1;
+  const seed = 7;
+  const kernels = coresetKernels();
+  const cases: Case[] = args.quick
+    ? [{ rows: 100_000, storage: 'float16' }]
+    : [
+        { rows: 100_000, storage: 'float16' },
+        { rows: 100_000, storage: 'float32' },
+        { rows: 1_000_000, storage: 'float32', approxIterationsOnly: 300 },
+        { rows: 1_000_000, storage: 'float16' },
+      ];
+  console.log(
+    `Coreset (a) approximate greedy vs (c) pruned greedy: ratio ${ratio}, 128-d clustered synthetic features, seed ${seed}, ` +
+      `${getNumThreads()} threads, ${kernels.active} kernels.`,
+  );
+  if (!args.quick) {
+    console.log('Full mode runs (a) to completion at N = 1M (100k iterations): expect 15-30 minutes on 2 cores.');
+  }
+  const rows: Row[] = [];
+  const summary: Record<string, number> = {};
+  let identical = true;
+  const data = new Map<number, FeatureMatrix>();
+  for (const c of cases) {
+    let x = data.get(c.rows);
+    if (!x) {
+      const t0 = performance.now();
+      x = clusteredFeatures({ rows: c.rows, seed: 11 });
+      data.set(c.rows, x);
+      console.log(`  generated ${c.rows.toLocaleString('en-US')} x 128 in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    const features = x;
+    const n = `${c.rows / 1000}k`.replace('000k', 'M');
+    if (c.approxIterationsOnly) {
+      const count = c.approxIterationsOnly;
+      const a = await timed(() => approximateGreedyCoreset(features, { count, seed, storage: c.storage }));
+      rows.push({
+        N: n,
+        storage: c.storage,
+        method: '(a) approximate, first iterations',
+        iterations: count,
+        'select s': a.result.stats.selectSeconds,
+        'ms/iter': (1000 * a.result.stats.selectSeconds) / count,
+        'total s': a.seconds,
+      });
+      continue;
+    }
+    const opts: GreedyOptions = { ratio, seed, storage: c.storage };
+    const pruned = await timed(() => prunedGreedyCoreset(features, { ...opts, onProgress: progressPrinter(`(c) ${n} ${c.storage}`) }));
+    const approx = await timed(() => approximateGreedyCoreset(features, { ...opts, onProgress: progressPrinter(`(a) ${n} ${c.storage}`) }));
+    const count = approx.result.indices.length;
+    const ov = overlap(approx.result.indices, pruned.result.indices);
+    const radiusRel = Math.abs(approx.result.radius - pruned.result.radius) / approx.result.radius;
+    const agree = ov >= 0.999 && radiusRel <= 1e-4;
+    identical &&= agree;
+    const speedup = approx.seconds / pruned.seconds;
+    for (const [label, t] of [
+      ['(a) approximate', approx],
+      ['(c) pruned', pruned],
+    ] as const) {
+      rows.push({
+        N: n,
+        storage: c.storage,
+        method: label,
+        iterations: count,
+        'prepare s': t.result.stats.prepareSeconds,
+        'select s': t.result.stats.selectSeconds,
+        'ms/iter': (1000 * t.result.stats.selectSeconds) / count,
+        'dist/iter': t.result.stats.distances / count,
+        'total s': t.seconds,
+        'speed-up': label === '(c) pruned' ? speedup : undefined,
+        overlap: label === '(c) pruned' ? ov : undefined,
+        radius: t.result.radius,
+      });
+    }
+    const key = c.rows === 1_000_000 ? '1m' : '100k';
+    if (c.storage === 'float16' || summary[`coreset_speedup_${key}`] === undefined) {
+      summary[`coreset_speedup_${key}`] = speedup;
+      summary[`coreset_a_ms_per_iter_${key}`] = (1000 * approx.result.stats.selectSeconds) / count;
+      summary[`coreset_c_seconds_${key}`] = pruned.seconds;
+    }
+  }
+  summary.coreset_identical = identical ? 1 : 0;
+  console.log('');
+  console.log(table(rows));
+  console.log(
+    '\nspeed-up = (a) total seconds / (c) total seconds, same data, options and seed; overlap = |(a) ∩ (c)| / |(a)|; ' +
+      'radius = max distance of any point to its nearest selected point (projected space).',
+  );
+  return { rows, summary };
 }

@@ -6,21 +6,13 @@
 #include <faiss/impl/FaissException.h>
 #include <napi.h>
 
+#include "faiss_message.h"
+
 #include <new>
 #include <stdexcept>
 #include <string>
 
 namespace patchline {
-
-// Thrown by our own validation; the message is meant for the user as is.
-struct UserError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// Faiss prefixes its messages with the source file and function; keep only the sentence a user can act on.
-inline std::string describe(const faiss::FaissException& e) {
-  return e.msg.empty() ? std::string(e.what()) : "Faiss: " + e.msg;
-}
 
 template <class F>
 auto callGuarded(Napi::Env env, F&& body) -> decltype(body()) {

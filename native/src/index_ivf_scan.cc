@@ -1,0 +1,300 @@
+#include "index_ivf_scan.h"
+
+#include <faiss/IndexIVFFlat.h>
+#include <faiss/impl/FaissAssert.h>
+#include <faiss/IndexScalarQuantizer.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <atomic>
+#include <memory>
+#include <limits>
+#include <typeinfo>
+#include <vector>
+
+#include "index_scratch.h"
+#include "index_simd.h"
+
+namespace patchline {
+
+namespace {
+
+// PATCHLINE_IVF_PROFILE=1 prints where each batched IVF search spends its time (stderr), for tuning.
+bool profiling() {
+  static const bool on = std::getenv("PATCHLINE_IVF_PROFILE") != nullptr;
+  return on;
+}
+
+double nowMs() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+enum class Layout { None, F32, Sq8, F16 };
+
+using SQ = faiss::ScalarQuantizer;
+
+Layout layoutOf(const faiss::IndexIVF& ivf) {
+  if (typeid(ivf) == typeid(faiss::IndexIVFFlat)) return Layout::F32;
+  if (typeid(ivf) == typeid(faiss::IndexIVFScalarQuantizer)) {
+    const auto& sq = static_cast<const faiss::IndexIVFScalarQuantizer&>(ivf).sq;
+    if (sq.qtype == SQ::QT_8bit && sq.trained.size() == 2 * static_cast<size_t>(ivf.d)) return Layout::Sq8;
+    if (sq.qtype == SQ::QT_fp16) return Layout::F16;
+  }
+  return Layout::None;
+}
+
+struct CoarseDSite;
+struct AssignSite;
+struct ListStartSite;
+struct SlotQuerySite;
+struct SlotOriginSite;
+struct FillSite;
+struct SlotDSite;
+struct SlotISite;
+struct SlotHeapSite;
+struct QueryBufSite;
+struct BoundSite;
+struct OutBufSite;
+struct CandBufSite;
+struct SlotOfOriginSite;
+
+// Vectors per kernel call: 4 queries x 512 distances stay in L1.
+constexpr size_t kChunk = 512;
+// Queries per kernel call (the kernels take 1..4).
+constexpr size_t kGroup = 4;
+
+struct ListTask {
+  idx_t list;
+  size_t first, count;  // range in the slot order
+  size_t work;
+  size_t rank;  // best probe rank among the slots: 0 when the list is some query's nearest
+};
+
+// Per query: the worst distance of any full slot heap. Every slot of the query can ignore distances not below it
+// (some slot already holds k better ones), which after the nearest list is scanned filters nearly everything.
+// Relaxed atomics: a stale (larger) bound only costs a little filtering, never correctness.
+void lowerBound(std::atomic<float>& bound, float v) {
+  float cur = bound.load(std::memory_order_relaxed);
+  while (v < cur && !bound.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
+  }
+}
+
+// What turns a query into the form the kernel of this layout expects, for list l.
+struct Decoder {
+  Layout layout = Layout::None;
+  size_t d = 0;
+  bool byResidual = false;
+  const float* centroids = nullptr;  // nlist x d, when by residual
+  std::vector<float> scale, offset;  // Sq8: x = offset + code * scale (+ centroid)
+
+  // q' such that the kernel's sum((q' - decoded)^2) is the distance to the reconstructed vector.
+  const float* prepare(const float* q, idx_t list, float* buf) const {
+    if (layout == Layout::F32 || (layout == Layout::F16 && !byResidual)) return q;
+    const float* c = byResidual ? centroids + list * d : nullptr;
+    for (size_t t = 0; t < d; t++) {
+      float v = q[t];
+      if (c != nullptr) v -= c[t];
+      if (layout == Layout::Sq8) v -= offset[t];
+      buf[t] = v;
+    }
+    return buf;
+  }
+};
+
+Decoder makeDecoder(const faiss::IndexIVF& ivf, Layout layout, std::vector<float>& centroidStore) {
+  Decoder dec;
+  dec.layout = layout;
+  dec.d = static_cast<size_t>(ivf.d);
+  if (layout == Layout::Sq8 || layout == Layout::F16) {
+    const auto& sqi = static_cast<const faiss::IndexIVFScalarQuantizer&>(ivf);
+    dec.byResidual = sqi.by_residual;
+    if (layout == Layout::Sq8) {
+      // Faiss decodes component i as vmin_i + (code + 0.5) / 255 * vdiff_i.
+      dec.scale.resize(dec.d);
+      dec.offset.resize(dec.d);
+      for (size_t t = 0; t < dec.d; t++) {
+        float vmin = sqi.sq.trained[t];
+        float vdiff = sqi.sq.trained[dec.d + t];
+        dec.scale[t] = vdiff / 255.0f;
+        dec.offset[t] = vmin + 0.5f * dec.scale[t];
+      }
+    }
+  }
+  if (dec.byResidual) {
+    if (auto* flat = dynamic_cast<const faiss::IndexFlat*>(ivf.quantizer)) {
+      dec.centroids = flat->get_xb();
+    } else {
+      centroidStore.resize(ivf.nlist * dec.d);
+      ivf.quantizer->reconstruct_n(0, ivf.nlist, centroidStore.data());
+      dec.centroids = centroidStore.data();
+    }
+  }
+  return dec;
+}
+
+void scanList(const SimdKernels& K, const faiss::IndexIVF& ivf, const Decoder& dec, const ListTask& task,
+              const idx_t* slotQuery, TopK* slotHeaps, std::atomic<float>* bounds, const float* x, float* qbuf,
+              float* out, uint32_t* cand) {
+  size_t d = dec.d;
+  size_t m = ivf.invlists->list_size(task.list);
+  if (m == 0) return;
+  faiss::InvertedLists::ScopedCodes codes(ivf.invlists, task.list);
+  faiss::InvertedLists::ScopedIds ids(ivf.invlists, task.list);
+  for (size_t g = 0; g < task.count; g += kGroup) {
+    size_t nq = std::min(kGroup, task.count - g);
+    const float* qs[kGroup];
+    TopK* heaps[kGroup];
+    std::atomic<float>* qbound[kGroup];
+    for (size_t a = 0; a < nq; a++) {
+      size_t slot = task.first + g + a;
+      qs[a] = dec.prepare(x + slotQuery[slot] * d, task.list, qbuf + a * d);
+      heaps[a] = slotHeaps + slot;
+      qbound[a] = bounds + slotQuery[slot];
+    }
+    for (size_t j0 = 0; j0 < m; j0 += kChunk) {
+      size_t len = std::min(kChunk, m - j0);
+      const uint8_t* base = codes.get() + j0 * ivf.code_size;
+      switch (dec.layout) {
+        case Layout::F32: K.scanF32(qs, nq, reinterpret_cast<const float*>(base), len, d, out); break;
+        case Layout::Sq8: K.scanSq8(qs, nq, base, len, d, dec.scale.data(), out); break;
+        case Layout::F16: K.scanF16(qs, nq, reinterpret_cast<const uint16_t*>(base), len, d, out); break;
+        case Layout::None: return;
+      }
+      for (size_t a = 0; a < nq; a++) {
+        TopK& h = *heaps[a];
+        const float* row = out + a * len;
+        const idx_t* listIds = ids.get() + j0;
+        pushRow(h, row, len, [listIds](uint32_t j) { return listIds[j]; }, K.below, cand,
+                qbound[a]->load(std::memory_order_relaxed));
+        if (h.ids[0] >= 0) lowerBound(*qbound[a], h.worst());
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool ivfScanSupported(const faiss::IndexIVF& ivf) { return layoutOf(ivf) != Layout::None; }
+
+void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, size_t nprobe, float* distances,
+               idx_t* labels) {
+  FAISS_THROW_IF_NOT_MSG(ivf.is_trained, "the index is not trained");
+  nprobe = std::max<size_t>(1, std::min(nprobe, ivf.nlist));
+  double t0 = profiling() ? nowMs() : 0;
+  Scratch<float, CoarseDSite> coarseD(n * nprobe);
+  Scratch<idx_t, AssignSite> assign(n * nprobe);
+  if (auto* flat = dynamic_cast<const faiss::IndexFlat*>(ivf.quantizer);
+             flat != nullptr && flat->metric_type == faiss::METRIC_L2) {
+    // Ranking centroids needs no exact re-scoring.
+    knnL2(x, n, flat->get_xb(), flat->ntotal, ivf.d, nprobe, coarseD.get(), assign.get(), false);
+  } else {
+    ivf.quantizer->search(n, x, nprobe, coarseD.get(), assign.get());
+  }
+
+  double t1 = profiling() ? nowMs() : 0;
+  Layout layout = layoutOf(ivf);
+  if (layout == Layout::None) {
+    faiss::SearchParametersIVF params;
+    params.nprobe = nprobe;
+    ivf.search_preassigned(n, x, k, assign.get(), coarseD.get(), distances, labels, false, &params);
+    return;
+  }
+
+  // Slots are (query, probe) pairs, bucketed by list: each slot gets its own heap, so threads scanning different
+  // lists never share one and the per-query merge at the end needs no locks.
+  size_t nslots = n * nprobe;
+  Scratch<size_t, ListStartSite> listStart(ivf.nlist + 1);
+  std::fill(listStart.get(), listStart.get() + ivf.nlist + 1, size_t{0});
+  for (size_t s = 0; s < nslots; s++) {
+    if (assign[s] >= 0) listStart[assign[s] + 1]++;
+  }
+  for (size_t l = 0; l < ivf.nlist; l++) listStart[l + 1] += listStart[l];
+  size_t used = listStart[ivf.nlist];
+  Scratch<idx_t, SlotQuerySite> slotQuery(used);
+  Scratch<size_t, SlotOriginSite> slotOrigin(used);
+  {
+    Scratch<size_t, FillSite> fill(ivf.nlist);
+    std::copy_n(listStart.get(), ivf.nlist, fill.get());
+    for (size_t s = 0; s < nslots; s++) {
+      if (assign[s] < 0) continue;
+      size_t pos = fill[assign[s]]++;
+      slotQuery[pos] = static_cast<idx_t>(s / nprobe);
+      slotOrigin[pos] = s;
+    }
+  }
+  // Reused between searches on this thread (keeps its capacity). Bound to a plain reference: inside the OpenMP
+  // region below, the name of a thread_local would denote each worker thread's own (empty) instance.
+  thread_local std::vector<ListTask> taskStore;
+  std::vector<ListTask>& tasks = taskStore;
+  tasks.clear();
+  for (size_t l = 0; l < ivf.nlist; l++) {
+    size_t count = listStart[l + 1] - listStart[l];
+    if (count == 0) continue;
+    size_t m = ivf.invlists->list_size(l);
+    size_t rank = nprobe;
+    for (size_t pos = listStart[l]; pos < listStart[l + 1]; pos++) rank = std::min(rank, slotOrigin[pos] % nprobe);
+    tasks.push_back({static_cast<idx_t>(l), listStart[l], count, m * count + 1, rank});
+  }
+  // Every query's nearest list first (it sets the tight bounds), then biggest first within a rank, so the dynamic
+  // schedule does not end on one long list.
+  std::sort(tasks.begin(), tasks.end(), [](const ListTask& a, const ListTask& b) {
+    return a.rank != b.rank ? a.rank < b.rank : a.work > b.work;
+  });
+
+  Scratch<float, SlotDSite> slotD(used * k);
+  Scratch<idx_t, SlotISite> slotI(used * k);
+  Scratch<TopK, SlotHeapSite> slotHeaps(used);
+  for (size_t s = 0; s < used; s++) {
+    slotHeaps[s] = TopK{static_cast<size_t>(k), slotD.get() + s * k, slotI.get() + s * k};
+    slotHeaps[s].clear();
+  }
+
+  std::vector<float> centroidStore;
+  Decoder dec = makeDecoder(ivf, layout, centroidStore);
+  const SimdKernels& K = simd();
+  int threads = std::max(1, omp_get_max_threads());
+  size_t d = ivf.d;
+  Scratch<float, QueryBufSite> qbuf(static_cast<size_t>(threads) * kGroup * d);
+  Scratch<std::atomic<float>, BoundSite> bounds(n);
+  for (idx_t i = 0; i < n; i++) bounds[i].store(std::numeric_limits<float>::infinity(), std::memory_order_relaxed);
+  Scratch<float, OutBufSite> outbuf(static_cast<size_t>(threads) * kGroup * kChunk);
+  Scratch<uint32_t, CandBufSite> candbuf(static_cast<size_t>(threads) * kChunk);
+  double t2 = profiling() ? nowMs() : 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (size_t t = 0; t < tasks.size(); t++) {
+    int th = omp_get_thread_num();
+    scanList(K, ivf, dec, tasks[t], slotQuery.get(), slotHeaps.get(), bounds.get(), x, qbuf.get() + th * kGroup * d,
+             outbuf.get() + th * kGroup * kChunk, candbuf.get() + th * kChunk);
+  }
+
+  double t3 = profiling() ? nowMs() : 0;
+  // Merge each query's nprobe slot heaps.
+  Scratch<size_t, SlotOfOriginSite> slotOfOrigin(nslots);
+  std::fill(slotOfOrigin.get(), slotOfOrigin.get() + nslots, std::numeric_limits<size_t>::max());
+  for (size_t pos = 0; pos < used; pos++) slotOfOrigin[slotOrigin[pos]] = pos;
+#pragma omp parallel for schedule(static) num_threads(threads) if (n > 64)
+  for (idx_t i = 0; i < n; i++) {
+    TopK h{static_cast<size_t>(k), distances + i * k, labels + i * k};
+    h.clear();
+    for (size_t p = 0; p < nprobe; p++) {
+      size_t pos = slotOfOrigin[i * nprobe + p];
+      if (pos == std::numeric_limits<size_t>::max()) continue;
+      const TopK& src = slotHeaps[pos];
+      for (idx_t c = 0; c < k; c++) {
+        if (src.ids[c] >= 0 && src.dis[c] < h.worst()) h.push(src.dis[c], src.ids[c]);
+      }
+    }
+    h.sortAscending();
+  }
+  if (profiling()) {
+    size_t pairs = 0;
+    for (const ListTask& t : tasks) pairs += t.work - 1;
+    std::fprintf(stderr, "ivf: coarse %.2f ms, group %.2f ms, scan %.2f ms (%zu lists, %.0f vectors/query), merge %.2f ms\n",
+                 t1 - t0, t2 - t1, t3 - t2, tasks.size(), static_cast<double>(pairs) / n, nowMs() - t3);
+  }
+}
+
+}  // namespace patchline

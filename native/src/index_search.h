@@ -1,0 +1,18 @@
+// k-NN search over a composite Faiss index with per-call runtime parameters. It follows the tree itself
+// (PreTransform, IDMap, Refine, IVF, HNSW, Flat) instead of calling the root's search, for two reasons:
+// the parameters travel with the call (no shared nprobe/efSearch field is written, so concurrent searches with
+// different settings never race), and each leaf gets the fast path that suits it.
+#pragma once
+
+#include <faiss/Index.h>
+
+#include "index_tree.h"
+
+namespace patchline {
+
+// Distances are squared L2; where fewer than k results exist, labels are -1 and distances +inf.
+// fastPaths = false runs Faiss's own search at every node (with the same parameters): the reference for tests.
+void searchTree(const faiss::Index& index, faiss::Index::idx_t n, const float* x, faiss::Index::idx_t k,
+                float* distances, faiss::Index::idx_t* labels, const RuntimeParams& params, bool fastPaths = true);
+
+}  // namespace patchline

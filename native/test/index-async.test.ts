@@ -1,0 +1,138 @@
+// Heavy index work runs off the JS thread, can be aborted, and is ordered per index.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FaissIndex, getNumThreads, setNumThreads } from '../index';
+import { clustered } from './index-helpers';
+
+/** Runs op while a 5 ms interval timer measures how late the JS thread gets to it. */
+async function maxTimerGap<T>(op: () => Promise<T>): Promise<{ gap: number; elapsed: number; result: T }> {
+  let last = performance.now();
+  let gap = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    gap = Math.max(gap, now - last);
+    last = now;
+  }, 5);
+  const start = performance.now();
+  try {
+    const result = await op();
+    return { gap, elapsed: performance.now() - start, result };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+describe('responsiveness', () => {
+  let threads = 1;
+  beforeAll(() => {
+    threads = getNumThreads();
+    // One worker thread leaves the other core to the JS thread on a 2-core machine shared with other test files.
+    setNumThreads(1);
+  });
+  afterAll(() => setNumThreads(threads));
+
+  it('a JS timer keeps firing at least every 20 ms while a long train runs', async () => {
+    const d = 32;
+    const { bank } = clustered(d, 60000, 1, 51);
+    const index = FaissIndex.create(d, 'IVF512,Flat');
+    const { gap, elapsed } = await maxTimerGap(() => index.train(bank));
+    expect(index.isTrained).toBe(true);
+    expect(elapsed).toBeGreaterThan(200); // long enough for the gap to mean something
+    expect(gap).toBeLessThan(20);
+    index.close();
+  });
+
+  it('a JS timer keeps firing at least every 20 ms while a long search runs', async () => {
+    const d = 64;
+    const { bank, queries } = clustered(d, 150000, 3000, 52);
+    const index = FaissIndex.create(d, 'Flat');
+    await index.add(bank);
+    const { gap, elapsed, result } = await maxTimerGap(() => index.search(queries, 5));
+    expect(result.labels.length).toBe(3000 * 5);
+    expect(elapsed).toBeGreaterThan(200);
+    expect(gap).toBeLessThan(20);
+    index.close();
+  });
+});
+
+describe('cancellation', () => {
+  it('train() rejects with an AbortError soon after its signal aborts, and the index can be trained afterwards', async () => {
+    const d = 32;
+    const { bank } = clustered(d, 60000, 1, 53);
+    const index = FaissIndex.create(d, 'IVF1024,Flat');
+    const controller = new AbortController();
+    const started = performance.now();
+    setTimeout(() => controller.abort(), 50);
+    const err = await index.train(bank, { signal: controller.signal }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.name).toBe('AbortError');
+    expect(err?.message).toMatch(/train\(\) was aborted/);
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(index.isTrained).toBe(false);
+
+    await expect(index.train(bank, { signal: AbortSignal.abort() })).rejects.toThrow(/aborted before it started/);
+    await index.train(bank.subarray(0, d * 30000));
+    expect(index.isTrained).toBe(true);
+    await index.add(bank);
+    expect(index.ntotal).toBe(60000);
+    index.close();
+  });
+});
+
+describe('ordering', () => {
+  const d = 16;
+  const { bank, queries } = clustered(d, 20000, 50, 54);
+
+  it('a search issued after an add (without awaiting it) sees the added vectors; one after reset sees none', async () => {
+    const index = FaissIndex.create(d, 'Flat');
+    const adding = index.add(bank);
+    const seen = index.search(queries, 1);
+    const resetting = index.reset();
+    const empty = index.search(queries, 1);
+    await adding;
+    expect((await seen).labels.every((l) => l >= 0n)).toBe(true);
+    await resetting;
+    expect((await empty).labels.every((l) => l === -1n)).toBe(true);
+    index.close();
+  });
+
+  it('concurrent searches with different parameters do not disturb each other', async () => {
+    const index = FaissIndex.create(d, 'IVF64,Flat');
+    await index.train(bank);
+    await index.add(bank);
+    const one = await index.search(queries, 3, { nprobe: 1 });
+    const all = await index.search(queries, 3, { nprobe: 64 });
+    const mixed = await Promise.all(Array.from({ length: 12 }, (_, i) => index.search(queries, 3, { nprobe: i % 2 ? 64 : 1 })));
+    mixed.forEach((r, i) => expect(r.labels).toEqual(i % 2 ? all.labels : one.labels));
+    index.close();
+  });
+
+  it('setParams applies to searches issued after it, not to one already running', async () => {
+    const index = FaissIndex.create(d, 'IVF64,Flat');
+    await index.train(bank);
+    await index.add(bank);
+    const one = await index.search(queries, 3, { nprobe: 1 });
+    const all = await index.search(queries, 3, { nprobe: 64 });
+    index.setParams({ nprobe: 1 });
+    const before = index.search(queries, 3);
+    index.setParams({ nprobe: 64 });
+    const after = index.search(queries, 3);
+    expect((await before).labels).toEqual(one.labels);
+    expect((await after).labels).toEqual(all.labels);
+    expect(index.getParams()).toEqual({ nprobe: 64 });
+    index.close();
+  });
+
+  it('close() during a search: the running search completes, queued work rejects, memory is freed after', async () => {
+    const index = FaissIndex.create(d, 'Flat');
+    await index.add(bank);
+    const running = index.search(queries, 1);
+    const queuedAdd = index.add(bank);
+    const queuedSearch = index.search(queries, 1);
+    index.close();
+    expect((await running).labels.length).toBe(50);
+    await expect(queuedAdd).rejects.toThrow(/closed/);
+    await expect(queuedSearch).rejects.toThrow(/closed/);
+  });
+});
