@@ -113,7 +113,7 @@ export const contract = {
   'metrics.history': request(none, z.array(metricsSampleSchema)),
 
   'thresholds.data': request(z.object({ modelId }).strict(), thresholdDataSchema),
-  /** Scores a labelled folder (MVTec AD layout: test/good and test/<defect>, or good/ and defect folders). */
+  /** Scores a labelled folder (good/ and one folder per defect kind, optionally under test/ as in MVTec AD). */
   'thresholds.evaluate': request(z.object({ modelId, folder }).strict(), evaluationSummarySchema, {
     access: 'engineer',
     long: true,

@@ -15,12 +15,15 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = path.join(repoRoot, 'e2e', 'artifacts');
 export const RENDERER_DIR = path.join(repoRoot, 'dist', 'renderer');
 
-/** The real PatchCore engine once it is in the tree; until then the services' test double, said out loud. */
+/**
+ * The real PatchCore engine once it is in the tree; until then the services' test double, said out loud.
+ * PATCHLINE_E2E_ENGINE=fake forces the double; a file URL picks another engine module.
+ */
 export function e2eEngine(): { module: string; real: boolean } {
+  const choice = process.env.PATCHLINE_E2E_ENGINE;
+  if (choice && choice !== 'fake') return { module: choice, real: true };
   const real = path.join(repoRoot, 'electron', 'engine', 'index.ts');
-  if (process.env.PATCHLINE_E2E_ENGINE === 'fake' || !existsSync(real)) {
-    return { module: fakeEngineModule, real: false };
-  }
+  if (choice === 'fake' || !existsSync(real)) return { module: fakeEngineModule, real: false };
   return { module: pathToFileURL(real).href, real: true };
 }
 

@@ -40,7 +40,7 @@ export class ThresholdService {
     if (!st?.isDirectory()) throw new AppError('NOT_FOUND', `Labelled folder not found: ${folder}`);
     let r;
     try {
-      r = await this.jobs.call({ op: 'evaluate', dir, data: folder }, opts);
+      r = await this.jobs.call({ op: 'scoreFolder', dir, data: folder }, opts);
     } catch (e) {
       throw e instanceof AppError ? e : new AppError('ENGINE', `Evaluation failed: ${(e as Error).message}`);
     }

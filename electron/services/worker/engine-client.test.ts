@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { EngineWorker } from './engine-client';
-import { datasetImages, fakeEngineModule, goodFolder, tempDir } from '../testing/fixtures';
+import { copyInto, datasetImages, fakeEngineModule, goodFolder, labelledFolder, tempDir } from '../testing/fixtures';
 
 let engine: EngineWorker;
 let modelDir: string;
@@ -72,6 +72,23 @@ describe('engine worker thread', () => {
     const p = engine.call({ op: 'fit', data, out }, { signal: ac.signal, onProgress: (pr) => pr.done >= 3 && ac.abort() });
     await expect(p).rejects.toMatchObject({ code: 'CANCELLED' });
     await expect(readFile(path.join(out, 'manifest.json'))).rejects.toThrow();
+  });
+
+  it('scores a labelled folder without masks, in either layout, and refuses one without labels', async () => {
+    const root = await tempDir('labelled-plain');
+    await copyInto(await datasetImages('test/good', 3), path.join(root, 'good'));
+    await copyInto(await datasetImages('test/crack', 2), path.join(root, 'crack'));
+    await writeFile(path.join(root, 'crack', 'unreadable.png'), 'nope');
+    const seen: number[] = [];
+    const r = await engine.call({ op: 'scoreFolder', dir: modelDir, data: root }, { onProgress: (p) => seen.push(p.done) });
+    expect(r.images.map((i) => i.label).sort()).toEqual([0, 0, 0, 1, 1]);
+    expect(r.images.find((i) => i.label === 1)?.defect).toBe('crack');
+    expect(r.skipped).toBe(1);
+    expect(seen.at(-1)).toBe(6);
+    expect(r.imageAuroc).not.toBeNull();
+    const mvtec = await labelledFolder(2, 2);
+    expect((await engine.call({ op: 'scoreFolder', dir: modelDir, data: mvtec })).images).toHaveLength(4);
+    await expect(engine.call({ op: 'scoreFolder', dir: modelDir, data: await tempDir('empty') })).rejects.toThrow(/no labelled images/);
   });
 
   it('restarts a worker that died, failing only what was pending', async () => {

@@ -1,9 +1,11 @@
 // Entry of an engine worker thread: loads the engine module named in workerData and serves main's requests. Nothing
 // here runs on main's thread; a slow fit or a burst of predictions cannot stall IPC or the window.
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { quantizeMap } from '../../../shared/heatmap';
 import { auroc } from '../../../shared/stats';
-import type { Model, Progress } from '../../engine/api';
+import type { EvalImageResult, Model, Progress } from '../../engine/api';
 import type { EngineModule, FromWorker, ToWorker, WorkerRequest, WorkerResults } from './protocol';
 
 interface WorkerInit {
@@ -31,6 +33,29 @@ function throttledProgress(id: number): (p: Progress) => void {
     last = now;
     post({ type: 'progress', id, progress: { ...p } });
   };
+}
+
+const IMAGE_FILE = /\.(png|jpe?g|bmp|tiff?|webp)$/i;
+const GOOD_CLASS = /^(good|ok)$/i;
+
+/**
+ * A labelled folder's images: its subfolders are classes ('good' or 'ok' is good, any other name a defect), either
+ * directly or under test/ (the MVTec AD layout; masks are not needed).
+ */
+async function labelledImages(root: string): Promise<{ path: string; defect: string; label: 0 | 1 }[]> {
+  const test = path.join(root, 'test');
+  const base = (await stat(test).catch(() => null))?.isDirectory() ? test : root;
+  const classes = (await readdir(base, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const out: { path: string; defect: string; label: 0 | 1 }[] = [];
+  for (const c of classes) {
+    for (const f of (await readdir(path.join(base, c))).filter((n) => IMAGE_FILE.test(n)).sort()) {
+      out.push({ path: path.join(base, c, f), defect: c, label: GOOD_CLASS.test(c) ? 0 : 1 });
+    }
+  }
+  if (!out.some((x) => x.label === 0) && !out.some((x) => x.label === 1)) {
+    throw new Error(`${base} has no labelled images: it needs a good/ folder and one folder per defect kind.`);
+  }
+  return out;
 }
 
 /** Width and height with the image's aspect and the given long side (never larger than the image). */
@@ -118,13 +143,28 @@ async function handle(id: number, req: WorkerRequest, signal: AbortSignal): Prom
         await m.setThreshold(req.threshold);
         return { result: { manifest: m.manifest } satisfies WorkerResults['setThreshold'] };
       });
-    case 'evaluate': {
-      const r = await engine.evaluate({ model: req.dir, data: req.data, signal, onProgress });
-      const images = r.images.map((i) => ({ ...i }));
-      const good = images.filter((i) => i.label === 0).map((i) => i.score);
-      const bad = images.filter((i) => i.label === 1).map((i) => i.score);
-      return { result: { images, skipped: r.skipped.length, imageAuroc: auroc(good, bad) } satisfies WorkerResults['evaluate'] };
-    }
+    case 'scoreFolder':
+      return withModel(`score:${req.dir}`, req.dir, async (m) => {
+        const items = await labelledImages(req.data);
+        const images: EvalImageResult[] = [];
+        let skipped = 0;
+        const t0 = Date.now();
+        for (let i = 0; i < items.length; i++) {
+          if (signal.aborted) throw Object.assign(new Error('Cancelled.'), { name: 'AbortError' });
+          const t = performance.now();
+          try {
+            const p = await m.predictFile(items[i].path);
+            images.push({ ...items[i], score: p.score, msPerImage: performance.now() - t });
+          } catch {
+            skipped++; // an unreadable file is counted, not fatal
+          }
+          const perImage = (Date.now() - t0) / (i + 1) / 1000;
+          onProgress({ phase: 'evaluate', done: i + 1, total: items.length, etaSeconds: i >= 1 ? perImage * (items.length - i - 1) : null });
+        }
+        const good = images.filter((x) => x.label === 0).map((x) => x.score);
+        const bad = images.filter((x) => x.label === 1).map((x) => x.score);
+        return { result: { images, skipped, imageAuroc: auroc(good, bad) } satisfies WorkerResults['scoreFolder'] };
+      });
   }
 }
 

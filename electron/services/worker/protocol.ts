@@ -43,7 +43,8 @@ export type WorkerRequest =
   | { op: 'predict'; key: string; input: PredictInput; imageSize: { width: number; height: number }; heatmapMax: number }
   | { op: 'addGood'; key: string; dir: string; paths: string[] }
   | { op: 'setThreshold'; key: string; dir: string; threshold: number }
-  | { op: 'evaluate'; dir: string; data: string };
+  /** Image scores of a labelled folder (good/ and defect folders, optionally under test/); no pixel masks needed. */
+  | { op: 'scoreFolder'; dir: string; data: string };
 
 export interface PredictOutput {
   score: number;
@@ -65,7 +66,7 @@ export interface WorkerResults {
   predict: PredictOutput;
   addGood: { version: ModelVersion; manifest: ModelManifest };
   setThreshold: { manifest: ModelManifest };
-  evaluate: { images: EvalImageResult[]; skipped: number; imageAuroc: number | null };
+  scoreFolder: { images: EvalImageResult[]; skipped: number; imageAuroc: number | null };
 }
 
 export type WorkerOp = WorkerRequest['op'];
