@@ -23,6 +23,12 @@ export interface WorkstationOptions {
   validateOutputs?: boolean;
   maxInFlight?: number;
   hotFolderSettleMs?: number;
+  /**
+   * Train and evaluate in a second worker thread, so live inference never shares a thread with a fit. Off by default:
+   * the native addon (native/src/cancel_token.cc) keeps a process-wide constructor reference, so loading it in two
+   * worker threads crashes the process on the second fit (V8 "Cannot create a handle without a HandleScope").
+   */
+  separateJobsWorker?: boolean;
   log?: (message: string) => void;
 }
 
@@ -43,9 +49,10 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
   const log = opts.log ?? ((m: string) => console.error(`[patchline] ${m}`));
   const db = openDatabase(path.join(dataDir, DB_FILE));
   const engineModule = opts.engineModule ?? defaultEngineModule();
-  // Two workers: live inference never waits behind a training or evaluation job.
-  const inference = new EngineWorker('inference', engineModule);
-  const jobs = new EngineWorker('jobs', engineModule);
+  // The engine lives in a worker thread, never on this (main's) thread. Training and inference share it unless
+  // separateJobsWorker is set (see its note); the engine's heavy steps are asynchronous, so they interleave.
+  const inference = new EngineWorker('engine', engineModule);
+  const jobs = opts.separateJobsWorker ? new EngineWorker('jobs', engineModule) : inference;
   const metrics = new Metrics();
   const audit = new AuditLog(db);
   const pins = new PinStore(db);
@@ -78,7 +85,7 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
       metrics.stop();
       server.closeAll(); // cancels what the windows had running
       await models.idle();
-      await Promise.all([inference.close(), jobs.close()]);
+      await Promise.all([...new Set([inference, jobs])].map((w) => w.close()));
       await records.flush();
       db.close();
     },
