@@ -53,7 +53,7 @@ describe('Electron bundles', () => {
     });
     const { EngineWorker } = await import('../electron/services/worker/engine-client');
     const { goodFolder, tempDir, datasetImages } = await import('../electron/services/testing/fixtures');
-    const w = new EngineWorker('bundled', pathToFileURL(fake).href, path.join(dir, 'engine-worker.mjs'));
+    const w = new EngineWorker('bundled', pathToFileURL(fake).href, { entry: path.join(dir, 'engine-worker.mjs') });
     try {
       const out = path.join(await tempDir('bundled'), 'm');
       const fit = await w.call({ op: 'fit', data: await goodFolder(4), out });

@@ -23,12 +23,8 @@ export interface WorkstationOptions {
   validateOutputs?: boolean;
   maxInFlight?: number;
   hotFolderSettleMs?: number;
-  /**
-   * Train and evaluate in a second worker thread, so live inference never shares a thread with a fit. Off by default:
-   * the native addon (native/src/cancel_token.cc) keeps a process-wide constructor reference, so loading it in two
-   * worker threads crashes the process on the second fit (V8 "Cannot create a handle without a HandleScope").
-   */
-  separateJobsWorker?: boolean;
+  /** Seconds an idle training/evaluation process stays up (default 60). */
+  jobsIdleSeconds?: number;
   log?: (message: string) => void;
 }
 
@@ -49,10 +45,12 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
   const log = opts.log ?? ((m: string) => console.error(`[patchline] ${m}`));
   const db = openDatabase(path.join(dataDir, DB_FILE));
   const engineModule = opts.engineModule ?? defaultEngineModule();
-  // The engine lives in a worker thread, never on this (main's) thread. Training and inference share it unless
-  // separateJobsWorker is set (see its note); the engine's heavy steps are asynchronous, so they interleave.
-  const inference = new EngineWorker('engine', engineModule);
-  const jobs = opts.separateJobsWorker ? new EngineWorker('jobs', engineModule) : inference;
+  // Live inference in a worker thread (never on this, main's, thread). Training and evaluation in a child process at
+  // a lower CPU priority: a fit may keep every core busy for minutes, and the window and the line must keep theirs.
+  // (A process, not a second thread, also because the native addon keeps process-wide JS state and cannot be loaded
+  // by two threads: native/src/cancel_token.cc.)
+  const inference = new EngineWorker('inference', engineModule);
+  const jobs = new EngineWorker('jobs', engineModule, { kind: 'process', nice: 10, idleExitMs: (opts.jobsIdleSeconds ?? 60) * 1000 });
   const metrics = new Metrics();
   const audit = new AuditLog(db);
   const pins = new PinStore(db);
@@ -85,7 +83,7 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
       metrics.stop();
       server.closeAll(); // cancels what the windows had running
       await models.idle();
-      await Promise.all([...new Set([inference, jobs])].map((w) => w.close()));
+      await Promise.all([inference.close(), jobs.close()]);
       await records.flush();
       db.close();
     },

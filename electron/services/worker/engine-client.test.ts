@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
+import { getPriority } from 'node:os';
 import { EngineWorker } from './engine-client';
 import { copyInto, datasetImages, fakeEngineModule, goodFolder, labelledFolder, tempDir } from '../testing/fixtures';
 
@@ -91,13 +92,31 @@ describe('engine worker thread', () => {
     await expect(engine.call({ op: 'scoreFolder', dir: modelDir, data: await tempDir('empty') })).rejects.toThrow(/no labelled images/);
   });
 
+  it('runs long jobs in a child process at a lower CPU priority, which exits when idle', async () => {
+    const jobs = new EngineWorker('jobs', fakeEngineModule, { kind: 'process', nice: 10, idleExitMs: 300 });
+    try {
+      const out = path.join(await tempDir('models'), 'in-process');
+      const progress: number[] = [];
+      const r = await jobs.call({ op: 'fit', data: await goodFolder(6), out }, { onProgress: (p) => progress.push(p.done) });
+      expect(r.manifest.training.images).toBe(6);
+      expect(progress.at(-1)).toBe(6);
+      const pid = jobs.pid!;
+      expect(pid).not.toBe(process.pid);
+      if (process.platform === 'linux') expect(getPriority(pid)).toBe(10);
+      await expect.poll(() => jobs.pid, { timeout: 5000 }).toBeUndefined(); // gone after 300 ms idle
+      // The next job starts a new process.
+      const s = await jobs.call({ op: 'scoreFolder', dir: out, data: await labelledFolder(1, 1) });
+      expect(s.images).toHaveLength(2);
+    } finally {
+      await jobs.close();
+    }
+  });
+
   it('restarts a worker that died, failing only what was pending', async () => {
     const w = new EngineWorker('crashy', fakeEngineModule);
     await w.call({ op: 'load', key: 'm1', dir: modelDir });
     const gen = w.generation;
-    // Simulate a crash from the outside.
-    const internal = w as unknown as { worker: import('node:worker_threads').Worker };
-    await internal.worker.terminate();
+    await w.kill(); // as if it had crashed
     await expect(w.call({ op: 'predict', key: 'm1', imageSize: { width: 8, height: 8 },
       heatmapMax: 8, input: { kind: 'file', path: 'x' } })).rejects.toMatchObject({
       code: 'NO_MODEL', // fresh worker: the model must be loaded again

@@ -1,5 +1,6 @@
-// Entry of an engine worker thread: loads the engine module named in workerData and serves main's requests. Nothing
-// here runs on main's thread; a slow fit or a burst of predictions cannot stall IPC or the window.
+// Entry of the engine's worker: a worker thread (live inference) or a child process (training and evaluation, at a
+// lower CPU priority). It loads the engine module it is given and serves main's requests; nothing here runs on main's
+// thread, so a slow fit or a burst of predictions cannot stall IPC or the window.
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -12,16 +13,37 @@ interface WorkerInit {
   engineModule: string;
 }
 
-const port = parentPort;
-if (!port) throw new Error('engine-worker must run in a worker thread');
-const init = workerData as WorkerInit;
+/** The channel to main: a worker thread's port, or a child process's IPC channel ('advanced' serialisation). */
+interface Port {
+  post(msg: FromWorker, transfer: ArrayBuffer[]): void;
+  onMessage(listener: (msg: ToWorker) => void): void;
+}
+
+function openPort(): { port: Port; init: WorkerInit } {
+  if (parentPort) {
+    const p = parentPort;
+    return { port: { post: (m, t) => p.postMessage(m, t), onMessage: (l) => p.on('message', l) }, init: workerData as WorkerInit };
+  }
+  if (process.send && process.env.PATCHLINE_WORKER_ENGINE) {
+    const send = process.send.bind(process);
+    // If main goes away, so does this process: a trainer must never outlive its app.
+    process.on('disconnect', () => process.exit(0));
+    return {
+      port: { post: (m) => void send(m), onMessage: (l) => process.on('message', (m) => l(m as ToWorker)) },
+      init: { engineModule: process.env.PATCHLINE_WORKER_ENGINE },
+    };
+  }
+  throw new Error('engine-worker must run in a worker thread or a child process started by main');
+}
+
+const { port, init } = openPort();
 const engine = (await import(init.engineModule)) as EngineModule;
 
 const models = new Map<string, Model>();
 const jobs = new Map<number, AbortController>();
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
-  port!.postMessage(msg, transfer);
+  port.post(msg, transfer);
 }
 
 /** At most ~10 progress messages a second reach main (and from there the window), plus the last one. */
@@ -168,7 +190,7 @@ async function handle(id: number, req: WorkerRequest, signal: AbortSignal): Prom
   }
 }
 
-port.on('message', (msg: ToWorker) => {
+port.onMessage((msg: ToWorker) => {
   if (msg.type === 'cancel') {
     jobs.get(msg.id)?.abort();
     return;
