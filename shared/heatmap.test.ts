@@ -22,6 +22,8 @@ describe('quantizeMap', () => {
 describe('colour map', () => {
   it('is transparent far below threshold, opaque at it, and red above it', () => {
     expect(HEATMAP_LUT[0 * 4 + 3]).toBe(0);
+    expect(HEATMAP_LUT[70 * 4 + 3]).toBe(0); // ~55 % of the threshold: still invisible
+    expect(HEATMAP_LUT[110 * 4 + 3]).toBeGreaterThan(100);
     expect(HEATMAP_LUT[HEATMAP_THRESHOLD_LEVEL * 4 + 3]).toBe(255);
     const hot = 240 * 4;
     expect(HEATMAP_LUT[hot]).toBeGreaterThan(HEATMAP_LUT[hot + 2]);

@@ -45,9 +45,12 @@ function clamp01(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
+/** Below this share of the threshold a cell is fully transparent: normal texture never hides the part. */
+export const HEATMAP_VISIBLE_FROM = 0.6;
+
 /**
- * 256 RGBA entries: blue → cyan → yellow at the threshold → red. Alpha ramps from 0 (well below threshold: the part
- * shows through) to opaque at the threshold; the overlay's opacity slider scales it further.
+ * 256 RGBA entries: blue → cyan → green at the threshold → yellow → red. Alpha ramps from 0 (below 60 % of the
+ * threshold: the part shows through) to opaque at the threshold; the overlay's opacity slider scales it further.
  */
 export const HEATMAP_LUT: Uint8ClampedArray = (() => {
   const lut = new Uint8ClampedArray(256 * 4);
@@ -56,7 +59,8 @@ export const HEATMAP_LUT: Uint8ClampedArray = (() => {
     lut[i * 4] = 255 * clamp01(1.5 - Math.abs(4 * x - 3));
     lut[i * 4 + 1] = 255 * clamp01(1.5 - Math.abs(4 * x - 2));
     lut[i * 4 + 2] = 255 * clamp01(1.5 - Math.abs(4 * x - 1));
-    lut[i * 4 + 3] = 255 * clamp01((i - 32) / (HEATMAP_THRESHOLD_LEVEL - 32));
+    const from = HEATMAP_VISIBLE_FROM * HEATMAP_THRESHOLD_LEVEL;
+    lut[i * 4 + 3] = 255 * clamp01((i - from) / (HEATMAP_THRESHOLD_LEVEL - from));
   }
   return lut;
 })();
