@@ -4,7 +4,8 @@
 // Inspect screen in continuous mode, and measures:
 //   - scored parts per second held by the live screen (acceptance: >= 15 with the default backbone on 2 cores);
 //   - the host process's RSS from warm-up to the end (acceptance: grows <= 50 MB over a 5-minute run).
-// --engine fake runs the same harness on the services' test double (to check the script, not the product).
+// --engine fake runs the same harness on the services' test double (to check the script, not the product);
+// --engine file:///…/index.ts picks another engine module.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -45,6 +46,7 @@ function cpuSeconds(pid: number): number {
 async function startHost(dataDir: string): Promise<{ child: ChildProcess; url: string; token: string; port: number }> {
   const env = { ...process.env };
   if (engine === 'fake') env.PATCHLINE_ENGINE_MODULE = fakeEngineModule;
+  else if (engine !== 'real') env.PATCHLINE_ENGINE_MODULE = engine; // another engine module, by file URL
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'electron/host/serve.ts'), '--data-dir', dataDir], {
     cwd: repoRoot,
     env,

@@ -113,6 +113,7 @@ function processChannel(engineModule: string, nice: number, entry?: string): Cha
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
+        child.ref(); // an idle child is unreferenced: hold the loop until it has really gone
         child.kill('SIGTERM');
       }),
   };
