@@ -3,6 +3,7 @@
 //   native/    the C++ addon and its thin TS layer: Node only
 //   electron/  main process (engine, services, host, cli, main, preload): may use shared/ and native/
 //   renderer/  browser only: may use shared/, never electron/, native/ or Node
+//   electron/preload/  sandboxed: only `electron` and shared/ (bundled)
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
@@ -44,8 +45,17 @@ export default tseslint.config(
     rules: restrict(['electron', '**/renderer/**', '**/native/lib/**', '*.node'], 'The engine imports nothing from Electron; use native/index.ts.'),
   },
   {
+    // The preload runs sandboxed: it can load nothing but `electron` and what the bundler inlines from shared/.
+    files: ['electron/preload/**'],
+    ignores: ['electron/preload/**/*.test.ts'],
+    rules: restrict(
+      [...nodeBuiltins, '**/services/**', '**/engine/**', '**/host/**', '**/main/**', '**/native/**', '**/renderer/**', '*.node'],
+      'The sandboxed preload exposes the contract channel and nothing else.',
+    ),
+  },
+  {
     files: ['electron/**', 'bench/**', 'e2e/**', 'scripts/**'],
-    ignores: ['electron/engine/**'],
+    ignores: ['electron/engine/**', 'electron/preload/**'],
     rules: restrict(['**/renderer/src/**', '**/native/lib/**', '*.node'], 'Import native/ through native/index.ts; the renderer only through its build.'),
   },
 );

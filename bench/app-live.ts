@@ -1,0 +1,173 @@
+// `npm run bench:app [-- --quick] [-- --seconds N] [-- --json FILE]`: the live screen's acceptance figures.
+// Starts the headless host (`npm run serve`'s code, a child process), trains a model from real good images with the
+// default backbone, then drives Debian's Chromium with a 30 fps fake camera (a .y4m made from real images) on the
+// Inspect screen in continuous mode, and measures:
+//   - scored parts per second held by the live screen (acceptance: >= 15 with the default backbone on 2 cores);
+//   - the host process's RSS from warm-up to the end (acceptance: grows <= 50 MB over a 5-minute run).
+// --engine fake runs the same harness on the services' test double (to check the script, not the product);
+// --engine file:///…/index.ts picks another engine module.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+
+import { createClient } from '../shared/client';
+import { nodeWsBridge } from '../electron/services/testing/ws-bridge';
+import { datasetImages, fakeEngineModule, goodFolder, repoRoot } from '../electron/services/testing/fixtures';
+import { buildRenderer, launchChromium, setRange, tempDir } from '../e2e/support/harness';
+import { writeY4m } from '../e2e/support/y4m';
+import { describeMachine, machine, median, parseBenchArgs, table, writeJson } from './lib/report';
+
+const args = parseBenchArgs();
+function option(name: string, fallback: string): string {
+  const i = args.rest.indexOf(name);
+  return i >= 0 && args.rest[i + 1] ? args.rest[i + 1] : fallback;
+}
+const seconds = Number(option('--seconds', args.quick ? '45' : '300'));
+const warmup = Number(option('--warmup', args.quick ? '10' : '20'));
+const fps = Number(option('--fps', '30'));
+const trainImages = Number(option('--train-images', '60'));
+const engine = option('--engine', 'real');
+const PIN = '246810';
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) / 1024;
+}
+
+/** User + system CPU seconds the process has used (all its threads). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of /proc/PID/stat (1-based); here 0-based after the command name.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function startHost(dataDir: string): Promise<{ child: ChildProcess; url: string; token: string; port: number }> {
+  const env = { ...process.env };
+  if (engine === 'fake') env.PATCHLINE_ENGINE_MODULE = fakeEngineModule;
+  else if (engine !== 'real') env.PATCHLINE_ENGINE_MODULE = engine; // another engine module, by file URL
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'electron/host/serve.ts'), '--data-dir', dataDir], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const m = /Open: (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`the host exited (${code}) before printing its URL:\n${out}`)));
+  });
+  const u = new URL(url);
+  return { child, url, token: u.searchParams.get('token')!, port: Number(u.port) };
+}
+
+async function main(): Promise<void> {
+  console.log(`PatchLine live-screen benchmark (${seconds} s measured after ${warmup} s warm-up, ${fps} fps camera, engine: ${engine}) on ${describeMachine()}\n`);
+  buildRenderer();
+  const dataDir = await tempDir('bench-data');
+  const host = await startHost(dataDir);
+  const session = await launchChromium(await cameraFile());
+  try {
+    const { bridge, socket } = await nodeWsBridge(`ws://127.0.0.1:${host.port}/ws?token=${host.token}`);
+    const client = createClient(bridge);
+    await client.call('auth.setupPin', { pin: PIN });
+    const t0 = Date.now();
+    const model = await client.call('models.train', { name: 'bench', folder: await goodFolder(trainImages) });
+    const trainSeconds = (Date.now() - t0) / 1000;
+    console.log(`trained "${model.name}" on ${model.trainImages} images in ${trainSeconds.toFixed(1)} s: ${model.bankVectors} vectors, ${model.indexType}`);
+    socket.close();
+
+    const page = session.page;
+    await page.goto(host.url);
+    await page.getByTestId('pin-cancel').click({ timeout: 5000 }).catch(() => undefined);
+    await page.getByTestId('source-camera').click();
+    await page.getByTestId('mode-continuous').click();
+    await setRange(page, 'rate', fps);
+    await page.getByTestId('camera-start').click();
+    const count = async (id: string) => Number(await page.getByTestId(id).textContent());
+
+    await page.waitForTimeout(warmup * 1000);
+    const samples: { t: number; scored: number; dropped: number; rss: number; cpu: number }[] = [];
+    const sample = async () =>
+      samples.push({ t: Date.now(), scored: await count('scored'), dropped: await count('dropped'), rss: rssMiB(host.child.pid!), cpu: cpuSeconds(host.child.pid!) });
+    await sample();
+    const end = Date.now() + seconds * 1000;
+    while (Date.now() < end) {
+      await page.waitForTimeout(Math.min(5000, end - Date.now()));
+      await sample();
+    }
+    const first = samples[0];
+    const last = samples[samples.length - 1];
+    const elapsed = (last.t - first.t) / 1000;
+    const partsPerSecond = (last.scored - first.scored) / elapsed;
+    const droppedPerSecond = (last.dropped - first.dropped) / elapsed;
+    // CPU the host spent per scored part: comparable across machines and loads, unlike wall-clock rates.
+    const hostCpuMsPerPart = ((last.cpu - first.cpu) * 1000) / Math.max(1, last.scored - first.scored);
+    const hostCores = (last.cpu - first.cpu) / elapsed;
+    // Growth: the end of the run (median of the last three samples) against its start, after warm-up.
+    const rssStart = first.rss;
+    const rssEnd = median(samples.slice(-3).map((s) => s.rss));
+    const rssMax = Math.max(...samples.map((s) => s.rss));
+    const latency = await page.getByTestId('latency').textContent();
+    const rows = [
+      { figure: 'scored parts per second', value: partsPerSecond, target: '>= 15', pass: partsPerSecond >= 15 ? 'yes' : 'NO' },
+      { figure: 'frames dropped per second', value: droppedPerSecond, target: '–', pass: '–' },
+      { figure: 'host CPU per part (ms)', value: hostCpuMsPerPart, target: '–', pass: '–' },
+      { figure: 'host CPU use (cores)', value: hostCores, target: '–', pass: '–' },
+      { figure: 'machine load average (1 min)', value: loadavg()[0], target: '–', pass: '–' },
+      { figure: 'host RSS at start (MiB)', value: rssStart, target: '–', pass: '–' },
+      { figure: 'host RSS at end (MiB)', value: rssEnd, target: '–', pass: '–' },
+      { figure: 'host RSS growth (MiB)', value: rssEnd - rssStart, target: '<= 50', pass: rssEnd - rssStart <= 50 ? 'yes' : 'NO' },
+      { figure: 'host RSS max (MiB)', value: rssMax, target: '–', pass: '–' },
+      { figure: 'last part latency', value: latency ?? '–', target: '–', pass: '–' },
+    ];
+    console.log('\n' + table(rows, ['figure', 'value', 'target', 'pass']));
+    if (engine === 'fake') console.log('\n(engine: test double — these figures check the harness, not the product)');
+    if (args.json) {
+      writeJson(args.json, {
+        benchmark: 'app-live',
+        machine: machine(),
+        engine,
+        camera: { fps, width: 640, height: 480 },
+        seconds: elapsed,
+        warmupSeconds: warmup,
+        trainSeconds,
+        model: { bankVectors: model.bankVectors, indexType: model.indexType, backbone: model.backbone },
+        partsPerSecond,
+        droppedPerSecond,
+        hostCpuMsPerPart,
+        hostCores,
+        loadAverage: loadavg(),
+        rssStartMiB: rssStart,
+        rssEndMiB: rssEnd,
+        rssGrowthMiB: rssEnd - rssStart,
+        rssMaxMiB: rssMax,
+        samples,
+      });
+      console.log(`\nJSON written to ${args.json}`);
+    }
+  } finally {
+    await session.close();
+    host.child.kill('SIGTERM');
+  }
+}
+
+/** 30 fps, 640×480: good tiles with a defective one now and then, each held for a few frames like parts on a belt. */
+async function cameraFile(): Promise<string> {
+  const file = path.join(await tempDir('bench-video'), 'camera.y4m');
+  const good = await datasetImages('test/good', 12, 60);
+  const bad = await datasetImages('test/crack', 3, 10);
+  const seq = good.flatMap((g, i) => (i % 4 === 3 ? [g, bad[(i >> 2) % bad.length]] : [g]));
+  await writeY4m(file, seq, { width: 640, height: 480, fps, framesPerImage: 5 });
+  return file;
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});
+

@@ -1,0 +1,185 @@
+// The e2e harness: the headless host (the same services and contract as the Electron app) on 127.0.0.1 with a fresh
+// data folder, and Debian's Chromium driven by playwright-core with a fake camera fed from real images.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createWorkstation, type Workstation } from '../../electron/services/app';
+import { startHost, type Host } from '../../electron/host/host';
+import { fakeEngineModule, repoRoot } from '../../electron/services/testing/fixtures';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const ARTIFACTS = path.join(repoRoot, 'e2e', 'artifacts');
+export const RENDERER_DIR = path.join(repoRoot, 'dist', 'renderer');
+
+/**
+ * The real PatchCore engine once it is in the tree; until then the services' test double, said out loud.
+ * PATCHLINE_E2E_ENGINE=fake forces the double; a file URL picks another engine module.
+ */
+export function e2eEngine(): { module: string; real: boolean } {
+  const choice = process.env.PATCHLINE_E2E_ENGINE;
+  if (choice && choice !== 'fake') return { module: choice, real: true };
+  const real = path.join(repoRoot, 'electron', 'engine', 'index.ts');
+  if (choice === 'fake' || !existsSync(real)) return { module: fakeEngineModule, real: false };
+  return { module: pathToFileURL(real).href, real: true };
+}
+
+let built = false;
+/** Builds the renderer once per run (a few seconds) so the suite never tests a stale bundle. */
+export function buildRenderer(): void {
+  if (built) return;
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-app.mjs'), '--renderer'], { cwd: repoRoot, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`Renderer build failed:\n${r.stdout}\n${r.stderr}`);
+  built = true;
+}
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), `patchline-e2e-${prefix}-`));
+}
+
+export interface Stack {
+  ws: Workstation;
+  host: Host;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function startStack(engineModule: string): Promise<Stack> {
+  buildRenderer();
+  const dataDir = await tempDir('data');
+  const ws = await createWorkstation({ dataDir, engineModule, appVersion: 'e2e', log: () => {} });
+  const host = await startHost({ server: ws.server, rendererDir: RENDERER_DIR });
+  return {
+    ws,
+    host,
+    dataDir,
+    async close() {
+      await host.close();
+      await ws.close();
+    },
+  };
+}
+
+export interface BrowserSession {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  consoleErrors: string[];
+  close(): Promise<void>;
+}
+
+/** Chromium as the brief prescribes: headless, no GPU/network extras, fresh profile, fake camera from `videoFile`. */
+export async function launchChromium(videoFile: string | null): Promise<BrowserSession> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium).`);
+  const profile = await tempDir('profile');
+  const args = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    `--user-data-dir=${profile}`,
+    ...(videoFile
+      ? ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${videoFile}`]
+      : []),
+  ];
+  // playwright-core manages --user-data-dir itself for launch(); a persistent context takes it as the first argument.
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: args.filter((a) => !a.startsWith('--user-data-dir')),
+    viewport: { width: 1440, height: 900 },
+    permissions: ['camera'],
+  });
+  const browser = context.browser() as Browser;
+  const page = context.pages()[0] ?? (await context.newPage());
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  await context.addInitScript({ content: INIT_SCRIPT });
+  return {
+    browser,
+    context,
+    page,
+    consoleErrors,
+    async close() {
+      await context.close();
+    },
+  };
+}
+
+// Runs in the page before its own scripts: records long tasks (PerformanceObserver) and CSP violations.
+// Browser code is kept as text: this file is type-checked for Node, without DOM types.
+const INIT_SCRIPT = `
+  window.__longTasks = [];
+  window.__csp = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  } catch (e) {}
+  document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+`;
+
+export interface LongTask {
+  start: number;
+  duration: number;
+}
+
+export function longTasks(page: Page): Promise<LongTask[]> {
+  return page.evaluate<LongTask[]>('window.__longTasks');
+}
+
+/** Whether this Chromium reports long tasks at all (otherwise "no long task" would prove nothing). */
+export function longTasksObservable(page: Page): Promise<boolean> {
+  return page.evaluate<boolean>("PerformanceObserver.supportedEntryTypes.includes('longtask')");
+}
+
+export function cspViolations(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>('window.__csp');
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Runs browser code (kept as text, see INIT_SCRIPT) with a JSON argument. */
+function callInPage<T>(page: Page, fn: string, arg: unknown): Promise<T> {
+  return page.evaluate<T>(`(${fn})(${JSON.stringify(arg)})`);
+}
+
+/** Sets an <input type=range> the way a drag does (React listens for the native input event). */
+export async function setRange(page: Page, testId: string, value: number): Promise<void> {
+  await callInPage(
+    page,
+    `({ testId, v }) => {
+      const input = document.querySelector('[data-testid="' + testId + '"]');
+      Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(input, String(v));
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    }`,
+    { testId, v: value },
+  );
+}
+
+/** Drops a file on the window the way a user's drag and drop does. */
+export async function dropFile(page: Page, name: string, bytes: Uint8Array, type: string): Promise<void> {
+  await callInPage(
+    page,
+    `({ name, data, type }) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(data)], name, { type }));
+      window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }`,
+    { name, data: [...bytes], type },
+  );
+}

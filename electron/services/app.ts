@@ -1,0 +1,91 @@
+// The composition root: one workstation (database, engine workers, services, contract server) for a data folder.
+// The Electron main process and the headless host both start exactly this; only the transport differs.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { openDatabase, type DB } from './db';
+import { AuditLog } from './audit';
+import { PinStore } from './auth';
+import { RecordStore } from './records';
+import { Metrics } from './metrics';
+import { ModelRegistry } from './models';
+import { InspectionService } from './inspection';
+import { HotFolder } from './hotfolder';
+import { ThresholdService } from './thresholds';
+import { EngineWorker, defaultEngineModule } from './worker/engine-client';
+import { ContractServer } from './server';
+import { createHandlers, createTopics, type Services } from './handlers';
+
+export interface WorkstationOptions {
+  dataDir: string;
+  /** The engine module the worker threads import (default: the PatchCore engine). */
+  engineModule?: string;
+  appVersion?: string;
+  validateOutputs?: boolean;
+  maxInFlight?: number;
+  hotFolderSettleMs?: number;
+  /** Seconds an idle training/evaluation process stays up (default 60). */
+  jobsIdleSeconds?: number;
+  log?: (message: string) => void;
+}
+
+export interface Workstation extends Services {
+  dataDir: string;
+  db: DB;
+  server: ContractServer;
+  inference: EngineWorker;
+  jobs: EngineWorker;
+  close(): Promise<void>;
+}
+
+export const DB_FILE = 'patchline.db';
+
+export async function createWorkstation(opts: WorkstationOptions): Promise<Workstation> {
+  const dataDir = path.resolve(opts.dataDir);
+  mkdirSync(path.join(dataDir, 'models'), { recursive: true });
+  const log = opts.log ?? ((m: string) => console.error(`[patchline] ${m}`));
+  const db = openDatabase(path.join(dataDir, DB_FILE));
+  const engineModule = opts.engineModule ?? defaultEngineModule();
+  // Live inference in a worker thread (never on this, main's, thread). Training and evaluation in a child process at
+  // a lower CPU priority: a fit may keep every core busy for minutes, and the window and the line must keep theirs.
+  // (A process, not a second thread, also because the native addon keeps process-wide JS state and cannot be loaded
+  // by two threads: native/src/cancel_token.cc.)
+  const inference = new EngineWorker('inference', engineModule);
+  const jobs = new EngineWorker('jobs', engineModule, { kind: 'process', nice: 10, idleExitMs: (opts.jobsIdleSeconds ?? 60) * 1000 });
+  const metrics = new Metrics();
+  const audit = new AuditLog(db);
+  const pins = new PinStore(db);
+  const records = new RecordStore(db, dataDir);
+  const models = new ModelRegistry(db, path.join(dataDir, 'models'), inference, jobs, metrics);
+  const inspection = new InspectionService(inference, models, records, metrics, { maxInFlight: opts.maxInFlight });
+  const hotFolder = new HotFolder((bytes, name) => inspection.inspectEncoded(bytes, name, 'hotfolder'), { settleMs: opts.hotFolderSettleMs });
+  const thresholds = new ThresholdService(db, models, records, jobs);
+  const services: Services = { appVersion: opts.appVersion ?? '0.0.0', pins, audit, models, inspection, records, hotFolder, metrics, thresholds };
+  const server = new ContractServer(createHandlers(services), createTopics(services), { audit, validateOutputs: opts.validateOutputs, log });
+
+  const swept = await records.sweepTemp();
+  if (swept) log(`removed ${swept} unfinished record file(s) left by an earlier crash`);
+  metrics.start();
+  // Warm the active model in the background so the first part does not pay for loading it.
+  if (models.active()) models.ensureLoaded().catch((e: Error) => log(`could not load the active model: ${e.message}`));
+
+  let closed = false;
+  return {
+    ...services,
+    dataDir,
+    db,
+    server,
+    inference,
+    jobs,
+    async close() {
+      if (closed) return;
+      closed = true;
+      hotFolder.stop();
+      metrics.stop();
+      server.closeAll(); // cancels what the windows had running
+      await models.idle();
+      await Promise.all([inference.close(), jobs.close()]);
+      await records.flush();
+      db.close();
+    },
+  };
+}

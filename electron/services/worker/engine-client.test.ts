@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { getPriority } from 'node:os';
+import { EngineWorker } from './engine-client';
+import { copyInto, datasetImages, fakeEngineModule, goodFolder, labelledFolder, tempDir } from '../testing/fixtures';
+
+let engine: EngineWorker;
+let modelDir: string;
+
+beforeAll(async () => {
+  engine = new EngineWorker('test', fakeEngineModule);
+  const data = await goodFolder(10);
+  modelDir = path.join(await tempDir('models'), 'm1');
+  const progress: number[] = [];
+  const r = await engine.call({ op: 'fit', data, out: modelDir }, { onProgress: (p) => progress.push(p.done) });
+  expect(r.manifest.training.images).toBe(10);
+  expect(progress.at(-1)).toBe(10);
+});
+
+afterAll(() => engine.close());
+
+describe('engine worker thread', () => {
+  it('loads a model and predicts from raw pixels, encoded bytes and a file, with a quantised heatmap', async () => {
+    const load = await engine.call({ op: 'load', key: 'm1', dir: modelDir });
+    expect(load.manifest.bank.vectors).toBeGreaterThan(0);
+    const [file] = await datasetImages('test/good', 1);
+    const bytes = new Uint8Array(await readFile(file));
+    const { data, info } = await sharp(bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const raw = await engine.call({
+      op: 'predict',
+      key: 'm1',
+      imageSize: { width: 64, height: 32 },
+      heatmapMax: 32,
+      input: { kind: 'raw', image: { data: new Uint8Array(data), width: info.width, height: info.height, channels: 4 } },
+    });
+    const enc = await engine.call({ op: 'predict', key: 'm1', imageSize: { width: 64, height: 32 },
+      heatmapMax: 32, input: { kind: 'encoded', bytes } });
+    const fromFile = await engine.call({ op: 'predict', key: 'm1', imageSize: { width: 64, height: 32 },
+      heatmapMax: 32, input: { kind: 'file', path: file } });
+    expect(raw.heatmap).toBeInstanceOf(Uint8Array);
+    expect([raw.heatmapWidth, raw.heatmapHeight]).toEqual([32, 16]);
+    expect(raw.heatmap.length).toBe(32 * 16);
+    expect(enc.score).toBeCloseTo(fromFile.score, 6);
+    expect(Math.abs(raw.score - enc.score) / enc.score).toBeLessThan(0.2); // same pixels, different decode path
+    expect(raw.normalizedScore).toBeCloseTo(raw.score / raw.threshold, 6);
+  });
+
+  it('turns an undecodable image into an error naming the problem, and keeps serving', async () => {
+    const bad = path.join(await tempDir('bad'), 'broken.png');
+    await writeFile(bad, 'not a png');
+    await expect(engine.call({ op: 'predict', key: 'm1', imageSize: { width: 8, height: 8 },
+      heatmapMax: 8, input: { kind: 'file', path: bad } })).rejects.toThrow(
+      /Cannot decode image.*broken\.png/,
+    );
+    const [file] = await datasetImages('test/good', 1);
+    await expect(engine.call({ op: 'predict', key: 'm1', imageSize: { width: 8, height: 8 },
+      heatmapMax: 8, input: { kind: 'file', path: file } })).resolves.toHaveProperty('verdict');
+  });
+
+  it('says which model is missing when predicting with an unloaded key', async () => {
+    await expect(engine.call({ op: 'predict', key: 'nope', imageSize: { width: 8, height: 8 },
+      heatmapMax: 8, input: { kind: 'file', path: 'x' } })).rejects.toMatchObject({
+      code: 'NO_MODEL',
+    });
+  });
+
+  it('cancels a fit: the call rejects as cancelled and no model folder is left behind', async () => {
+    const data = await goodFolder(40);
+    const out = path.join(await tempDir('models'), 'cancelled');
+    const ac = new AbortController();
+    const p = engine.call({ op: 'fit', data, out }, { signal: ac.signal, onProgress: (pr) => pr.done >= 3 && ac.abort() });
+    await expect(p).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(readFile(path.join(out, 'manifest.json'))).rejects.toThrow();
+  });
+
+  it('scores a labelled folder without masks, in either layout, and refuses one without labels', async () => {
+    const root = await tempDir('labelled-plain');
+    await copyInto(await datasetImages('test/good', 3), path.join(root, 'good'));
+    await copyInto(await datasetImages('test/crack', 2), path.join(root, 'crack'));
+    await writeFile(path.join(root, 'crack', 'unreadable.png'), 'nope');
+    const seen: number[] = [];
+    const r = await engine.call({ op: 'scoreFolder', dir: modelDir, data: root }, { onProgress: (p) => seen.push(p.done) });
+    expect(r.images.map((i) => i.label).sort()).toEqual([0, 0, 0, 1, 1]);
+    expect(r.images.find((i) => i.label === 1)?.defect).toBe('crack');
+    expect(r.skipped).toBe(1);
+    expect(seen.at(-1)).toBe(6);
+    expect(r.imageAuroc).not.toBeNull();
+    const mvtec = await labelledFolder(2, 2);
+    expect((await engine.call({ op: 'scoreFolder', dir: modelDir, data: mvtec })).images).toHaveLength(4);
+    await expect(engine.call({ op: 'scoreFolder', dir: modelDir, data: await tempDir('empty') })).rejects.toThrow(/no labelled images/);
+  });
+
+  it('runs long jobs in a child process at a lower CPU priority, which exits when idle', async () => {
+    const jobs = new EngineWorker('jobs', fakeEngineModule, { kind: 'process', nice: 10, idleExitMs: 300 });
+    try {
+      const out = path.join(await tempDir('models'), 'in-process');
+      const progress: number[] = [];
+      const r = await jobs.call({ op: 'fit', data: await goodFolder(6), out }, { onProgress: (p) => progress.push(p.done) });
+      expect(r.manifest.training.images).toBe(6);
+      expect(progress.at(-1)).toBe(6);
+      const pid = jobs.pid!;
+      expect(pid).not.toBe(process.pid);
+      if (process.platform === 'linux') expect(getPriority(pid)).toBe(10);
+      await expect.poll(() => jobs.pid, { timeout: 5000 }).toBeUndefined(); // gone after 300 ms idle
+      // The next job starts a new process.
+      const s = await jobs.call({ op: 'scoreFolder', dir: out, data: await labelledFolder(1, 1) });
+      expect(s.images).toHaveLength(2);
+    } finally {
+      await jobs.close();
+    }
+  });
+
+  it('restarts a worker that died, failing only what was pending', async () => {
+    const w = new EngineWorker('crashy', fakeEngineModule);
+    await w.call({ op: 'load', key: 'm1', dir: modelDir });
+    const gen = w.generation;
+    await w.kill(); // as if it had crashed
+    await expect(w.call({ op: 'predict', key: 'm1', imageSize: { width: 8, height: 8 },
+      heatmapMax: 8, input: { kind: 'file', path: 'x' } })).rejects.toMatchObject({
+      code: 'NO_MODEL', // fresh worker: the model must be loaded again
+    });
+    expect(w.generation).toBe(gen + 1);
+    await w.close();
+  });
+});

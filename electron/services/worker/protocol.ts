@@ -1,0 +1,85 @@
+// Messages between main and an engine worker thread. The worker owns the engine (ONNX extractor, coreset, Faiss index),
+// so inference and training never run on a JS thread that must stay responsive.
+import type {
+  EvalImageResult,
+  EvalOptions,
+  EvalResult,
+  FitOptions,
+  Model,
+  ModelManifest,
+  ModelVersion,
+  Progress,
+  RawImage,
+} from '../../engine/api';
+
+/** What an engine module exports (electron/engine/index.ts, or a test double with the same shape). */
+export interface EngineModule {
+  fit(opts: FitOptions): Promise<unknown>;
+  loadModel(dir: string): Promise<Model>;
+  evaluate(opts: EvalOptions): Promise<EvalResult>;
+  /** Reads a model folder's manifest without loading its backbone (optional: loadModel + close otherwise). */
+  readManifest?(dir: string): ModelManifest | Promise<ModelManifest>;
+}
+
+export type PredictInput =
+  | { kind: 'raw'; image: RawImage }
+  | { kind: 'encoded'; bytes: Uint8Array }
+  | { kind: 'file'; path: string };
+
+export type WorkerRequest =
+  | {
+      op: 'fit';
+      data: string;
+      out: string;
+      backbone?: string;
+      coreset?: { method: 'approx-greedy' | 'random' | 'none'; ratio: number };
+      seed?: number;
+    }
+  | { op: 'load'; key: string; dir: string }
+  | { op: 'unload'; key: string }
+  /** Loads, reads and closes: the manifest of a model on disk. */
+  | { op: 'manifest'; dir: string }
+  /** `imageSize`: the part's own size, so the heatmap keeps its aspect; its long side is `heatmapMax` cells. */
+  | { op: 'predict'; key: string; input: PredictInput; imageSize: { width: number; height: number }; heatmapMax: number }
+  | { op: 'addGood'; key: string; dir: string; paths: string[] }
+  | { op: 'setThreshold'; key: string; dir: string; threshold: number }
+  /** Image scores of a labelled folder (good/ and defect folders, optionally under test/); no pixel masks needed. */
+  | { op: 'scoreFolder'; dir: string; data: string };
+
+export interface PredictOutput {
+  score: number;
+  normalizedScore: number;
+  threshold: number;
+  verdict: 'OK' | 'NG';
+  timings: { preprocessMs: number; extractMs: number; searchMs: number; mapMs: number; totalMs: number };
+  /** Quantised on the threshold scale (shared/heatmap.ts), mapped onto the part's own frame. */
+  heatmap: Uint8Array;
+  heatmapWidth: number;
+  heatmapHeight: number;
+}
+
+export interface WorkerResults {
+  fit: { manifest: ModelManifest };
+  load: { manifest: ModelManifest };
+  unload: { unloaded: boolean };
+  manifest: { manifest: ModelManifest };
+  predict: PredictOutput;
+  addGood: { version: ModelVersion; manifest: ModelManifest };
+  setThreshold: { manifest: ModelManifest };
+  scoreFolder: { images: EvalImageResult[]; skipped: number; imageAuroc: number | null };
+}
+
+export type WorkerOp = WorkerRequest['op'];
+
+export type ToWorker = { type: 'call'; id: number; req: WorkerRequest } | { type: 'cancel'; id: number };
+
+export interface WorkerError {
+  name: string;
+  message: string;
+}
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; error: WorkerError }
+  | { type: 'progress'; id: number; progress: Progress };

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { createAppStore } from './store';
+import { SAMPLES_MAX } from './slices/dashboard';
+import { engineerStatus, fakeClient } from './testing';
+import { AppError } from '../../../shared/errors';
+import type { CallOptions } from '../../../shared/client';
+import type { InspectionResult, MetricsSample } from '../../../shared/domain';
+
+function result(id: number, verdict: 'OK' | 'NG' = 'OK'): InspectionResult {
+  return {
+    recordId: id,
+    at: 1000 + id,
+    source: 'camera',
+    sourceName: 'cam',
+    modelId: 'm',
+    score: 1,
+    normalizedScore: verdict === 'NG' ? 1.5 : 0.5,
+    threshold: 1,
+    verdict,
+    latencyMs: 20,
+    timings: { preprocessMs: 1, extractMs: 1, searchMs: 1, mapMs: 1, totalMs: 4 },
+    heatmap: { width: 2, height: 2, data: new Uint8Array(4) },
+    imageWidth: 4,
+    imageHeight: 4,
+  };
+}
+
+describe('models slice', () => {
+  it('tracks training progress and cancels through the request signal', async () => {
+    let signal: AbortSignal | undefined;
+    let report: ((p: { phase: string; done: number; total: number; etaSeconds: number | null }) => void) | undefined;
+    const { client } = fakeClient({
+      'models.train': (_i: never, opts: CallOptions) => {
+        signal = opts.signal;
+        report = opts.onProgress;
+        return new Promise((_, reject) => opts.signal?.addEventListener('abort', () => reject(new AppError('CANCELLED', 'Cancelled.'))));
+      },
+    });
+    const store = createAppStore({ client, now: () => 42 });
+    store.setState({ auth: engineerStatus });
+    const done = store.getState().train({ name: 'm', folder: '/good' });
+    await Promise.resolve();
+    expect(store.getState().training).toMatchObject({ name: 'm', startedAt: 42, progress: null });
+    report?.({ phase: 'extract', done: 5, total: 20, etaSeconds: 3 });
+    expect(store.getState().training?.progress).toMatchObject({ done: 5, etaSeconds: 3 });
+    store.getState().cancelTraining();
+    expect(signal?.aborted).toBe(true);
+    await done;
+    expect(store.getState().training).toBeNull();
+    expect(store.getState().trainResult).toEqual({ ok: false, text: 'Training cancelled.' });
+  });
+
+  it('lists and selects models, dropping a selection that disappeared', async () => {
+    let list = [{ id: 'a' }, { id: 'b' }];
+    const { client } = fakeClient({ 'models.list': () => list, 'models.info': ({ id }: { id: string }) => ({ id, detail: true }) });
+    const store = createAppStore({ client });
+    await store.getState().refreshModels();
+    await store.getState().selectModel('b');
+    expect(store.getState().modelInfo.b).toMatchObject({ detail: true });
+    list = [{ id: 'a' }];
+    await store.getState().refreshModels();
+    expect(store.getState().selectedModelId).toBeNull();
+  });
+});
+
+describe('inspect slice', () => {
+  it('counts a BUSY refusal as a dropped frame, not an error', async () => {
+    let busy = true;
+    const { client } = fakeClient({
+      'inspect.frame': () => {
+        if (busy) throw new AppError('BUSY', 'full');
+        return result(7, 'NG');
+      },
+    });
+    const store = createAppStore({ client });
+    const frame = { data: new Uint8Array(8 * 8 * 4), width: 8, height: 8, channels: 4 as const };
+    await store.getState().inspectFrame(frame, null);
+    expect(store.getState()).toMatchObject({ dropped: 1, scored: 0, toasts: [] });
+    busy = false;
+    await store.getState().inspectFrame(frame, null);
+    expect(store.getState().scored).toBe(1);
+    expect(store.getState().current?.result.verdict).toBe('NG');
+    expect(store.getState().recentAt).toEqual([1007]);
+  });
+
+  it('shows hot folder errors in the feed and keeps going', () => {
+    const { client } = fakeClient({ 'records.image': () => new Promise(() => {}) });
+    const store = createAppStore({ client });
+    store.getState().setSource('hotfolder');
+    store.getState().onHotFolderEvent({ kind: 'error', file: 'broken.png', at: 5, message: 'Could not read image "broken.png"' });
+    store.getState().onHotFolderEvent({ kind: 'result', file: 'good.png', result: result(3) });
+    const feed = store.getState().feed;
+    expect(feed.map((f) => f.kind)).toEqual(['result', 'error']);
+    expect(feed[1]).toMatchObject({ name: 'broken.png', message: expect.stringContaining('Could not read') });
+    expect(store.getState().hotFolder).toMatchObject({ errors: 1, processed: 1 });
+    expect(store.getState().current?.result.recordId).toBe(3);
+  });
+
+  it('bounds the feed', () => {
+    const { client } = fakeClient({});
+    const store = createAppStore({ client });
+    for (let i = 0; i < 80; i++) store.getState().onHotFolderEvent({ kind: 'error', file: `f${i}`, at: i, message: 'x' });
+    expect(store.getState().feed).toHaveLength(50);
+    expect(store.getState().feed[0].name).toBe('f79');
+  });
+
+  it('clamps rate and opacity', () => {
+    const store = createAppStore({ client: fakeClient({}).client });
+    store.getState().setRate(100);
+    store.getState().setOpacity(-1);
+    expect(store.getState()).toMatchObject({ rate: 30, opacity: 0 });
+  });
+});
+
+describe('dashboard slice', () => {
+  it('keeps a bounded, de-duplicated series', async () => {
+    const sample = (at: number) => ({ at }) as MetricsSample;
+    const { client } = fakeClient({ 'metrics.history': () => [sample(1), sample(2)] });
+    const store = createAppStore({ client });
+    store.getState().pushSample(sample(2));
+    store.getState().pushSample(sample(3));
+    await store.getState().loadMetricsHistory();
+    expect(store.getState().samples.map((s) => s.at)).toEqual([1, 2, 3]);
+    for (let i = 0; i < SAMPLES_MAX + 10; i++) store.getState().pushSample(sample(100 + i));
+    expect(store.getState().samples).toHaveLength(SAMPLES_MAX);
+  });
+});
+
+describe('thresholds slice', () => {
+  it('saves the draft threshold as engineer and reloads', async () => {
+    let saved: unknown;
+    const data = { modelId: 'm', threshold: 2, calibratedThreshold: 2, quantiles: {}, scores: [] };
+    const { client } = fakeClient({
+      'thresholds.data': () => data,
+      'thresholds.save': (i: { threshold: number }) => {
+        saved = i;
+        data.threshold = i.threshold;
+        return { name: 'm', threshold: i.threshold };
+      },
+      'models.list': () => [],
+    });
+    const store = createAppStore({ client });
+    store.setState({ auth: engineerStatus });
+    await store.getState().loadThresholds('m');
+    store.getState().setDraftThreshold(-3);
+    expect(store.getState().draftThreshold).toBeNull();
+    store.getState().setDraftThreshold(2.5);
+    await store.getState().saveThreshold();
+    expect(saved).toEqual({ modelId: 'm', threshold: 2.5 });
+    expect(store.getState().thresholdData?.threshold).toBe(2.5);
+    expect(store.getState().draftThreshold).toBeNull();
+  });
+});

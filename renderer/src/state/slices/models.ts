@@ -1,0 +1,105 @@
+import type { ModelDetail, ModelSummary, Progress } from '../../../../shared/domain';
+import { errorCode, errorMessage } from '../errors';
+import type { SliceCreator } from '../types';
+import { formatInt } from '../../lib/format';
+
+export interface TrainingState {
+  name: string;
+  folder: string;
+  startedAt: number;
+  progress: Progress | null;
+  controller: AbortController;
+}
+
+export interface TrainInput {
+  name: string;
+  folder: string;
+  coresetRatio?: number;
+}
+
+export interface ModelsSlice {
+  models: ModelSummary[];
+  modelInfo: Record<string, ModelDetail>;
+  selectedModelId: string | null;
+  training: TrainingState | null;
+  trainResult: { ok: boolean; text: string } | null;
+  refreshModels(): Promise<void>;
+  selectModel(id: string | null): Promise<void>;
+  train(input: TrainInput): Promise<void>;
+  cancelTraining(): void;
+  loadModel(id: string): Promise<void>;
+  deleteModel(id: string): Promise<void>;
+}
+
+export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Date.now }) => (set, get) => ({
+  models: [],
+  modelInfo: {},
+  selectedModelId: null,
+  training: null,
+  trainResult: null,
+
+  async refreshModels() {
+    const models = await client.call('models.list', {});
+    set({ models });
+    const sel = get().selectedModelId;
+    if (sel && !models.some((m) => m.id === sel)) set({ selectedModelId: null });
+  },
+
+  async selectModel(id) {
+    set({ selectedModelId: id });
+    if (!id) return;
+    const info = await client.call('models.info', { id });
+    set((s) => ({ modelInfo: { ...s.modelInfo, [id]: info } }));
+  },
+
+  train(input) {
+    return get().asEngineer('Training a model needs the engineer PIN.', async () => {
+      if (get().training) return;
+      const controller = new AbortController();
+      set({ training: { name: input.name, folder: input.folder, startedAt: now(), progress: null, controller }, trainResult: null });
+      try {
+        const model = await client.call(
+          'models.train',
+          { name: input.name, folder: input.folder, ...(input.coresetRatio ? { coresetRatio: input.coresetRatio } : {}) },
+          {
+            signal: controller.signal,
+            onProgress: (p) => set((s) => (s.training ? { training: { ...s.training, progress: p } } : s)),
+          },
+        );
+        set({ trainResult: { ok: true, text: `Model "${model.name}" trained: ${formatInt(model.bankVectors)} bank vectors.` } });
+        get().notify('ok', `Model "${model.name}" is ready.`);
+        await get().refreshModels();
+        await get().selectModel(model.id);
+      } catch (e) {
+        if (errorCode(e) === 'CANCELLED') set({ trainResult: { ok: false, text: 'Training cancelled.' } });
+        else if (errorCode(e) === 'PIN_REQUIRED') throw e;
+        else set({ trainResult: { ok: false, text: errorMessage(e) } });
+      } finally {
+        set({ training: null });
+      }
+    });
+  },
+
+  cancelTraining() {
+    get().training?.controller.abort();
+  },
+
+  loadModel(id) {
+    return get().asEngineer('Loading a model needs the engineer PIN.', async () => {
+      const m = await client.call('models.load', { id });
+      get().notify('ok', `Model "${m.name}" is now active.`);
+      await get().refreshModels();
+    });
+  },
+
+  deleteModel(id) {
+    return get().asEngineer('Deleting a model needs the engineer PIN.', async () => {
+      await client.call('models.delete', { id });
+      set((s) => {
+        const { [id]: _gone, ...rest } = s.modelInfo;
+        return { modelInfo: rest, selectedModelId: s.selectedModelId === id ? null : s.selectedModelId };
+      });
+      await get().refreshModels();
+    });
+  },
+});

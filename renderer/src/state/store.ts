@@ -1,0 +1,44 @@
+// One zustand store made of slices. Created with the vanilla API so tests drive it without React; the React hook in
+// ../lib/use-store.ts binds it to components.
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { AppState, Deps } from './types';
+import { createUiSlice } from './slices/ui';
+import { createSessionSlice } from './slices/session';
+import { createModelsSlice } from './slices/models';
+import { createInspectSlice } from './slices/inspect';
+import { createDashboardSlice } from './slices/dashboard';
+import { createThresholdsSlice } from './slices/thresholds';
+import { createReviewSlice } from './slices/review';
+
+export type AppStore = StoreApi<AppState>;
+
+export function createAppStore(deps: Deps): AppStore {
+  return createStore<AppState>()((...a) => ({
+    ...createUiSlice(deps)(...a),
+    ...createSessionSlice(deps)(...a),
+    ...createModelsSlice(deps)(...a),
+    ...createInspectSlice(deps)(...a),
+    ...createDashboardSlice(deps)(...a),
+    ...createThresholdsSlice(deps)(...a),
+    ...createReviewSlice(deps)(...a),
+  }));
+}
+
+/** Subscriptions the app keeps while it runs; returns the function that ends them. */
+export function startLiveFeeds(store: AppStore, deps: Deps): () => void {
+  const { client } = deps;
+  const s = store.getState();
+  const offs = [
+    // A lost connection ends every subscription: it is shown, not hidden.
+    client.subscribe(
+      'metrics.stream',
+      {},
+      (m) => store.getState().pushSample(m),
+      (err) => err && store.getState().setConnection('closed', err.message),
+    ),
+    client.subscribe('hotfolder.events', {}, (e) => store.getState().onHotFolderEvent(e)),
+    client.subscribe('auth.changes', {}, (a) => store.getState().setAuth(a)),
+  ];
+  void s.loadMetricsHistory().catch(() => undefined);
+  return () => offs.forEach((off) => off());
+}

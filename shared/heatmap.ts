@@ -1,0 +1,78 @@
+// One scale and one colour map for anomaly maps, used by main (record thumbnails) and the renderer (live overlay), so a
+// heat colour means the same thing everywhere: cell value 128 is the model's decision threshold.
+
+/** A map's distances at twice the threshold or more saturate. */
+export const HEATMAP_FULL_SCALE = 2;
+export const HEATMAP_THRESHOLD_LEVEL = 128;
+
+/**
+ * Quantise a float anomaly map (distance units) to bytes on the threshold scale, downsampling to outW × outH by max
+ * pooling so a small defect's peak survives the shrink.
+ */
+export function quantizeMap(
+  data: Float32Array,
+  width: number,
+  height: number,
+  threshold: number,
+  outW = width,
+  outH = height,
+): Uint8Array {
+  if (data.length !== width * height) throw new RangeError(`map has ${data.length} cells, expected ${width}×${height}`);
+  const out = new Uint8Array(outW * outH);
+  const k = threshold > 0 ? 255 / (HEATMAP_FULL_SCALE * threshold) : 0;
+  for (let oy = 0; oy < outH; oy++) {
+    const y0 = Math.floor((oy * height) / outH);
+    const y1 = Math.max(y0 + 1, Math.floor(((oy + 1) * height) / outH));
+    for (let ox = 0; ox < outW; ox++) {
+      const x0 = Math.floor((ox * width) / outW);
+      const x1 = Math.max(x0 + 1, Math.floor(((ox + 1) * width) / outW));
+      let m = -Infinity;
+      for (let y = y0; y < y1; y++) {
+        const row = y * width;
+        for (let x = x0; x < x1; x++) {
+          const v = data[row + x];
+          if (v > m) m = v;
+        }
+      }
+      const q = Math.round(m * k);
+      out[oy * outW + ox] = Number.isFinite(q) ? Math.min(255, Math.max(0, q)) : 0;
+    }
+  }
+  return out;
+}
+
+function clamp01(v: number): number {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+/** Below this share of the threshold a cell is fully transparent: normal texture never hides the part. */
+export const HEATMAP_VISIBLE_FROM = 0.6;
+
+/**
+ * 256 RGBA entries: blue → cyan → green at the threshold → yellow → red. Alpha ramps from 0 (below 60 % of the
+ * threshold: the part shows through) to opaque at the threshold; the overlay's opacity slider scales it further.
+ */
+export const HEATMAP_LUT: Uint8ClampedArray = (() => {
+  const lut = new Uint8ClampedArray(256 * 4);
+  for (let i = 0; i < 256; i++) {
+    const x = i / 255;
+    lut[i * 4] = 255 * clamp01(1.5 - Math.abs(4 * x - 3));
+    lut[i * 4 + 1] = 255 * clamp01(1.5 - Math.abs(4 * x - 2));
+    lut[i * 4 + 2] = 255 * clamp01(1.5 - Math.abs(4 * x - 1));
+    const from = HEATMAP_VISIBLE_FROM * HEATMAP_THRESHOLD_LEVEL;
+    lut[i * 4 + 3] = 255 * clamp01((i - from) / (HEATMAP_THRESHOLD_LEVEL - from));
+  }
+  return lut;
+})();
+
+/** Colourise a quantised map into RGBA pixels (same size as the map). */
+export function colorize(map: Uint8Array, out = new Uint8ClampedArray(map.length * 4)): Uint8ClampedArray {
+  for (let i = 0; i < map.length; i++) {
+    const j = map[i] * 4;
+    out[i * 4] = HEATMAP_LUT[j];
+    out[i * 4 + 1] = HEATMAP_LUT[j + 1];
+    out[i * 4 + 2] = HEATMAP_LUT[j + 2];
+    out[i * 4 + 3] = HEATMAP_LUT[j + 3];
+  }
+  return out;
+}
