@@ -4,7 +4,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { quantizeMap } from '../../../shared/heatmap';
+import { mapOntoImage, quantizeMap } from '../../../shared/heatmap';
 import { auroc } from '../../../shared/stats';
 import type { EvalImageResult, Model, Progress } from '../../engine/api';
 import type { EngineModule, FromWorker, ToWorker, WorkerRequest, WorkerResults } from './protocol';
@@ -138,11 +138,11 @@ async function handle(id: number, req: WorkerRequest, signal: AbortSignal): Prom
             ? await m.predictBuffer(input.bytes)
             : await m.predictFile(input.path);
       const [hw, hh] = aspectSize(req.imageSize, req.heatmapMax);
-      // Through the engine's own map-to-image mapping (it knows its resize/crop), at up to 4× the heatmap's size, then
+      // Onto the part's own frame (the map covers only the engine's centre crop) at up to 4× the heatmap's size, then
       // max-pooled down so small defects keep their peak.
       const [mw, mh] = aspectSize(req.imageSize, req.heatmapMax * 4);
-      const onImage = m.mapToSize(p.map, mw, mh);
-      const heatmap = quantizeMap(onImage.data, mw, mh, p.threshold, hw, hh);
+      const onImage = p.crop ? mapOntoImage(p.map, p.crop, mw, mh) : m.mapToSize(p.map, mw, mh).data;
+      const heatmap = quantizeMap(onImage, mw, mh, p.threshold, hw, hh);
       const result: WorkerResults['predict'] = {
         score: p.score,
         normalizedScore: p.normalizedScore,
