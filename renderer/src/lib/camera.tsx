@@ -16,8 +16,11 @@ export interface CameraState {
 
 /** Camera frames are scored at most this size (long side): the engine resizes to its input anyway. */
 export const CAPTURE_MAX = 640;
-/** Frames out at once: two keep the engine busy while the next frame crosses the channel. */
-export const FRAMES_IN_FLIGHT = 2;
+/**
+ * Frames out at once: three keep the engine busy while the next frames are encoded and cross the channel (the host
+ * admits four, so none is refused there; frames beyond three are dropped here, before they cost anything).
+ */
+export const FRAMES_IN_FLIGHT = 3;
 
 interface CameraApi {
   state: CameraState;
