@@ -31,14 +31,21 @@ interface Bank {
 
 type ImageSource = string | Uint8Array | RawImage;
 
-async function grid(src: ImageSource): Promise<Float32Array> {
+interface Grid {
+  cells: Float32Array;
+  width: number;
+  height: number;
+}
+
+async function grid(src: ImageSource): Promise<Grid> {
   try {
     const img =
       typeof src === 'string' || src instanceof Uint8Array
         ? sharp(src)
         : sharp(src.data, { raw: { width: src.width, height: src.height, channels: src.channels } });
+    const { width = 0, height = 0 } = await img.metadata();
     const px = await img.removeAlpha().greyscale().resize(GRID, GRID, { fit: 'fill' }).raw().toBuffer();
-    return Float32Array.from(px, (v) => v / 255);
+    return { cells: Float32Array.from(px, (v) => v / 255), width, height };
   } catch (e) {
     const where = typeof src === 'string' ? ` ${src}` : '';
     throw new Error(`Cannot decode image${where}: ${(e as Error).message}`, { cause: e });
@@ -94,7 +101,7 @@ async function accumulate(bank: Bank, files: string[], opts: LongRunning & { str
   for (let i = 0; i < files.length; i++) {
     checkAbort(opts.signal);
     try {
-      const g = await grid(files[i]);
+      const g = (await grid(files[i])).cells;
       bank.count++;
       for (let j = 0; j < g.length; j++) {
         bank.sum[j] += g[j];
@@ -122,7 +129,7 @@ export async function fit(opts: FitOptions): Promise<ModelManifest> {
   for (const f of files) {
     checkAbort(opts.signal);
     try {
-      scores.push(Math.max(...cellMap(await grid(f), bank)));
+      scores.push(Math.max(...cellMap((await grid(f)).cells, bank)));
     } catch {
       // already counted as skipped
     }
@@ -167,8 +174,8 @@ class FakeModel implements Model {
     private bank: Bank,
   ) {}
 
-  private predictGrid(g: Float32Array, t0: number): Prediction {
-    const cells = cellMap(g, this.bank);
+  private predictGrid(g: Grid, t0: number): Prediction {
+    const cells = cellMap(g.cells, this.bank);
     const score = Math.max(...cells);
     const threshold = this.bank.threshold;
     const totalMs = performance.now() - t0;
@@ -178,6 +185,7 @@ class FakeModel implements Model {
       threshold,
       verdict: score > threshold ? 'NG' : 'OK',
       map: upsample(cells),
+      crop: { left: 0, top: 0, width: g.width, height: g.height, imageWidth: g.width, imageHeight: g.height },
       timings: { preprocessMs: totalMs, extractMs: 0, searchMs: 0, mapMs: 0, totalMs },
     };
   }

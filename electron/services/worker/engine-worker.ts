@@ -137,10 +137,11 @@ async function handle(id: number, req: WorkerRequest, signal: AbortSignal): Prom
           : input.kind === 'encoded'
             ? await m.predictBuffer(input.bytes)
             : await m.predictFile(input.path);
-      const [hw, hh] = aspectSize(req.imageSize, req.heatmapMax);
-      // Onto the part's own frame (the map covers only the engine's centre crop) at up to 4× the heatmap's size, then
-      // max-pooled down so small defects keep their peak.
-      const [mw, mh] = aspectSize(req.imageSize, req.heatmapMax * 4);
+      const size = req.imageSize ?? (p.crop ? { width: p.crop.imageWidth, height: p.crop.imageHeight } : p.map);
+      const [hw, hh] = aspectSize(size, req.heatmapMax);
+      // Onto the part's own frame (the map covers only the engine's centre crop) at twice the heatmap's size (about
+      // the map's own resolution: it is blurred, nothing finer exists), then max-pooled down so a peak survives.
+      const [mw, mh] = aspectSize(size, req.heatmapMax * 2);
       const onImage = p.crop ? mapOntoImage(p.map, p.crop, mw, mh) : m.mapToSize(p.map, mw, mh).data;
       const heatmap = quantizeMap(onImage, mw, mh, p.threshold, hw, hh);
       const result: WorkerResults['predict'] = {
@@ -152,6 +153,8 @@ async function handle(id: number, req: WorkerRequest, signal: AbortSignal): Prom
         heatmap,
         heatmapWidth: hw,
         heatmapHeight: hh,
+        imageWidth: size.width,
+        imageHeight: size.height,
       };
       return { result, transfer: [heatmap.buffer as ArrayBuffer] };
     }

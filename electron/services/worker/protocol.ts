@@ -39,8 +39,11 @@ export type WorkerRequest =
   | { op: 'unload'; key: string }
   /** Loads, reads and closes: the manifest of a model on disk. */
   | { op: 'manifest'; dir: string }
-  /** `imageSize`: the part's own size, so the heatmap keeps its aspect; its long side is `heatmapMax` cells. */
-  | { op: 'predict'; key: string; input: PredictInput; imageSize: { width: number; height: number }; heatmapMax: number }
+  /**
+   * The heatmap keeps the part's aspect, its long side `heatmapMax` cells. `imageSize`: the part's own size where the
+   * caller knows it; otherwise the engine's (it decodes the image anyway).
+   */
+  | { op: 'predict'; key: string; input: PredictInput; imageSize?: { width: number; height: number }; heatmapMax: number }
   | { op: 'addGood'; key: string; dir: string; paths: string[] }
   | { op: 'setThreshold'; key: string; dir: string; threshold: number }
   /** Image scores of a labelled folder (good/ and defect folders, optionally under test/); no pixel masks needed. */
@@ -56,6 +59,9 @@ export interface PredictOutput {
   heatmap: Uint8Array;
   heatmapWidth: number;
   heatmapHeight: number;
+  /** The part's own size, as decoded. */
+  imageWidth: number;
+  imageHeight: number;
 }
 
 export interface WorkerResults {
