@@ -251,10 +251,48 @@ class FakeModel implements Model {
     await this.persist();
   }
 
+  /** A folder of good images as a new version; the bank before it is kept beside, for rollback. */
+  async update(folder: string, opts: LongRunning): Promise<{ version: ModelVersion; skipped: { path: string; reason: string }[] }> {
+    const files = await listImages(folder);
+    if (files.length === 0) throw new Error(`No images in ${folder}.`);
+    const next: Bank = { ...this.bank, sum: [...this.bank.sum], sumSq: [...this.bank.sumSq] };
+    const skipped = await accumulate(next, files, opts, 'update');
+    const version = this.manifest.history.length + 1;
+    await writeAtomic(path.join(this.dir, `before-v${version}.json`), JSON.stringify(this.bank));
+    this.bank = next;
+    const v = { ...this.record('update', files.length - skipped.length), source: folder };
+    this.manifest.history[this.manifest.history.length - 1] = v;
+    await this.persist();
+    return { version: v, skipped };
+  }
+
+  /** Undoes the last update that is not undone yet. */
+  async rollback(): Promise<ModelVersion> {
+    type Entry = ModelVersion & { rolledBack?: boolean };
+    const history = this.manifest.history as Entry[];
+    const last = [...history].reverse().find((h) => h.kind === 'update' && !h.rolledBack);
+    if (!last) throw new Error(`${this.dir}: nothing to roll back to; the model has no update.`);
+    this.bank = JSON.parse(await readFile(path.join(this.dir, `before-v${last.version}.json`), 'utf8')) as Bank;
+    last.rolledBack = true;
+    const v = this.record('rollback' as ModelVersion['kind'], 0, `rolled back version ${last.version}`);
+    await this.persist();
+    return v;
+  }
+
   async close(): Promise<void> {}
 }
 
-export async function loadModel(dir: string): Promise<Model> {
+export async function updateModel(o: LongRunning & { model: string; data: string }) {
+  const m = await loadModel(o.model);
+  return m.update(o.data, o);
+}
+
+export async function rollbackModel(o: { model: string }): Promise<ModelVersion> {
+  const m = await loadModel(o.model);
+  return m.rollback();
+}
+
+export async function loadModel(dir: string): Promise<FakeModel> {
   let manifest: ModelManifest;
   let bank: Bank;
   try {

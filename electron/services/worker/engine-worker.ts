@@ -95,6 +95,15 @@ async function manifestOf(dir: string) {
   return manifest;
 }
 
+/** The engine's incremental update, or an operator-readable refusal where this engine has none. */
+function versions(): Required<Pick<EngineModule, 'updateModel' | 'rollbackModel'>> {
+  const { updateModel, rollbackModel } = engine;
+  if (!updateModel || !rollbackModel) {
+    throw Object.assign(new Error('This engine cannot update a model with new images; train a new model instead.'), { name: 'Unsupported' });
+  }
+  return { updateModel, rollbackModel };
+}
+
 async function withModel<T>(key: string, dir: string, fn: (m: Model) => Promise<T>): Promise<T> {
   const loaded = models.get(key);
   if (loaded) return fn(loaded);
@@ -168,6 +177,14 @@ async function handle(id: number, req: WorkerRequest, signal: AbortSignal): Prom
         await m.setThreshold(req.threshold);
         return { result: { manifest: m.manifest } satisfies WorkerResults['setThreshold'] };
       });
+    case 'update': {
+      const r = await versions().updateModel({ model: req.dir, data: req.data, signal, onProgress });
+      return { result: { version: r.version, skipped: r.skipped.length, manifest: await manifestOf(req.dir) } satisfies WorkerResults['update'] };
+    }
+    case 'rollback': {
+      const version = await versions().rollbackModel({ model: req.dir });
+      return { result: { version, manifest: await manifestOf(req.dir) } satisfies WorkerResults['rollback'] };
+    }
     case 'scoreFolder':
       return withModel(`score:${req.dir}`, req.dir, async (m) => {
         const items = await labelledImages(req.data);
