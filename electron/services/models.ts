@@ -113,6 +113,11 @@ export class ModelRegistry {
     return this.training !== null;
   }
 
+  /** Whether an update or rollback of this model is still running (a cancelled one until its job has stopped). */
+  isVersioning(id: string): boolean {
+    return this.versioning.has(id);
+  }
+
   /** Resolves when no training is running (used before closing the database). */
   async idle(): Promise<void> {
     while (this.training) await this.training.catch(() => undefined);

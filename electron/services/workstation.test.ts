@@ -125,6 +125,7 @@ describe('models', () => {
     const ac = new AbortController();
     const cancelled = engineer.call('models.update', { id: modelId, folder: day }, { signal: ac.signal, onProgress: () => ac.abort() });
     await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect.poll(() => ws.models.isVersioning(modelId), { timeout: 30_000 }).toBe(false); // the job has stopped
     expect((await operator.call('models.info', { id: modelId })).bankVectors).toBe(before.bankVectors);
 
     const progress: number[] = [];
