@@ -6,7 +6,7 @@
 // (callers watch `generation` to reload their models).
 import { Worker } from 'node:worker_threads';
 import { fork, type ChildProcess } from 'node:child_process';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
@@ -87,10 +87,11 @@ function processChannel(engineModule: string, nice: number, entry?: string): Cha
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  // Threads the engine starts later (ONNX Runtime, OpenMP) inherit the priority.
+  // Below this process's own priority, whatever that is (an app started under `nice` must still outrank its training),
+  // and the threads the engine starts later (ONNX Runtime, OpenMP) inherit it.
   if (child.pid !== undefined && nice) {
     try {
-      setPriority(child.pid, nice);
+      setPriority(child.pid, Math.min(19, getPriority() + nice));
     } catch {
       // Not allowed here: the job still runs, at normal priority.
     }
@@ -130,7 +131,7 @@ export interface EngineWorkerOptions {
   kind?: 'thread' | 'process';
   /** A built worker entry (engine-worker.mjs) instead of the one beside this module. */
   entry?: string;
-  /** CPU priority of a child process (nice value; higher is lower priority). */
+  /** How much lower a child process's CPU priority is than this one's (nice steps; at most 19). */
   nice?: number;
   /** A child process that stays idle this long exits, giving its memory back; the next call starts another. */
   idleExitMs?: number;
