@@ -13,6 +13,7 @@ import {
   dropFile,
   e2eEngine,
   launchChromium,
+  longFrames,
   longTasks,
   longTasksObservable,
   screenshot,
@@ -108,6 +109,10 @@ describe('PatchLine workstation in Chromium (headless host)', () => {
     const during = tasks.filter((t) => t.start >= t0 && t.start <= t1);
     const worst = Math.max(0, ...during.map((t) => t.duration));
     console.log(`[e2e] training took ${((t1 - t0) / 1000).toFixed(1)} s; long tasks on the renderer's main thread: ${during.length}, longest ${worst.toFixed(0)} ms`);
+    if (worst > 100) {
+      const tasks = during.map((t) => `${((t.start - t0) / 1000).toFixed(2)} s: ${t.duration.toFixed(0)} ms`).join(', ');
+      console.log(`[e2e] long tasks (from the start of training): ${tasks}\n[e2e] long frames: ${JSON.stringify(await longFrames(page))}`);
+    }
     expect(worst).toBeLessThanOrEqual(100);
     await expect.poll(() => page.getByTestId('active-model').textContent(), SLOW).toContain('Magnetic tile');
     await page.getByTestId('model-row').first().click();

@@ -114,15 +114,32 @@ export async function launchChromium(videoFile: string | null): Promise<BrowserS
   };
 }
 
-// Runs in the page before its own scripts: records long tasks (PerformanceObserver) and CSP violations.
+// Runs in the page before its own scripts: records long tasks (PerformanceObserver) and CSP violations, and, to say
+// what a long task was, long animation frames with the scripts that ran in them and how long the frame waited.
 // Browser code is kept as text: this file is type-checked for Node, without DOM types.
 const INIT_SCRIPT = `
   window.__longTasks = [];
+  window.__loaf = [];
   window.__csp = [];
   try {
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
     }).observe({ type: 'longtask', buffered: true });
+  } catch (e) {}
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (e.duration < 100) continue;
+        window.__loaf.push({
+          start: e.startTime,
+          duration: e.duration,
+          blockingDuration: e.blockingDuration,
+          renderStart: e.renderStart - e.startTime,
+          styleAndLayoutStart: e.styleAndLayoutStart - e.startTime,
+          scripts: e.scripts.map((s) => ({ invoker: s.invoker, source: (s.sourceURL || '').split('/').pop() + ':' + s.sourceFunctionName, duration: s.duration, forcedStyleAndLayout: s.forcedStyleAndLayoutDuration })),
+        });
+      }
+    }).observe({ type: 'long-animation-frame', buffered: true });
   } catch (e) {}
   document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
 `;
@@ -134,6 +151,11 @@ export interface LongTask {
 
 export function longTasks(page: Page): Promise<LongTask[]> {
   return page.evaluate<LongTask[]>('window.__longTasks');
+}
+
+/** Long animation frames (≥ 100 ms) with the scripts that ran in them: what a long task was made of. */
+export function longFrames(page: Page): Promise<unknown[]> {
+  return page.evaluate<unknown[]>('window.__loaf');
 }
 
 /** Whether this Chromium reports long tasks at all (otherwise "no long task" would prove nothing). */
