@@ -103,7 +103,15 @@ function CameraControls() {
           ))}
         </select>
       </label>
-      <CameraPreview stream={state.stream} />
+      {/* In continuous mode the part view shows every scored frame; a second live video beside it would cost the
+          window ~10 ms of CPU per part (software compositing) for nothing. Trigger mode needs it to aim. */}
+      {mode === 'trigger' || !state.running ? (
+        <CameraPreview stream={state.stream} />
+      ) : (
+        <p className="muted small" data-testid="preview-note">
+          Continuous: the part view shows each frame as it is scored. Switch to trigger mode for a live preview.
+        </p>
+      )}
       <div className="row">
         {state.running ? (
           <button type="button" onClick={cam.stop} data-testid="camera-stop">
