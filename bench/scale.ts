@@ -12,7 +12,7 @@
 //            greedy's at the same bank size.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FaissIndex, prunedGreedyCoreset, randomProjection } from '../native/index';
@@ -74,19 +74,16 @@ async function realFeatures(images: number, targetRms: number): Promise<Float32A
 async function foldStream(stream: DayStream, n: number, c: Common, seed: number) {
   const folder = new StreamFolder({ dim: KEY_DIM, ratio: c.ratio, warmup: c.warmup, radius: c.radius || undefined, seed: 0 });
   const t0 = performance.now();
-  let inflight: Promise<void> = Promise.resolve();
   let generate = 0;
-  // Generating the next chunk (JS thread) overlaps folding the previous one (native threads).
-  const it = stream.chunks(n, seed);
-  for (;;) {
+  // Generation (JS) and folding (native, OpenMP) take turns: overlapping them on 2 cores made OpenMP's barrier
+  // spinning fight the generator, and the fold ran 2-3x slower than the two in sequence.
+  for (const it = stream.chunks(n, seed); ;) {
     const g = performance.now();
     const next = it.next();
     generate += performance.now() - g;
     if (next.done) break;
-    await inflight;
-    inflight = folder.push(next.value);
+    await folder.push(next.value);
   }
-  await inflight;
   const bank = await folder.finish();
   const seconds = (performance.now() - t0) / 1000;
   await folder.close();
@@ -140,6 +137,7 @@ async function childFold(n: number, c: Common): Promise<Record<string, unknown>>
     fold_seconds: seconds,
     vectors_per_second: n / seconds,
     net_seconds: summary.netSeconds,
+    calibrate_seconds: summary.calibrateSeconds,
     generate_seconds: generateSeconds,
     peak_rss_mb: foldPeak,
     bank_vectors: bankVectors,
@@ -159,14 +157,27 @@ async function childFold(n: number, c: Common): Promise<Record<string, unknown>>
   } satisfies Record<string, unknown> & { growth: FoldSummary['growthCurve'] };
 }
 
+/** Resident bytes of this process: anonymous (private copies) and file-backed (mapped files, shared), Linux only. */
+function rssParts(): { total: number; anon: number; file: number } {
+  const total = process.memoryUsage().rss;
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    return { total, anon: kb('RssAnon'), file: kb('RssFile') };
+  } catch {
+    return { total, anon: NaN, file: NaN };
+  }
+}
+
 async function childLoad(indexFile: string, nprobe: number): Promise<Record<string, unknown>> {
   const stream = await DayStream.create();
   const queries = Array.from({ length: SEARCH_IMAGES }, (_, i) => stream.chunk(i, PATCHES, 4242));
   // Settle the heap first, so that the RSS difference is the index's.
   (globalThis as { gc?: () => void }).gc?.();
-  const before = process.memoryUsage().rss;
+  const before = rssParts();
   const index = await FaissIndex.read(indexFile, { mmap: true });
-  const afterLoad = process.memoryUsage().rss;
+  (globalThis as { gc?: () => void }).gc?.();
+  const afterLoad = rssParts();
   if (nprobe > 0) index.setParams({ nprobe });
   await index.search(queries[0], 1);
   const ms: number[] = [];
@@ -175,12 +186,14 @@ async function childLoad(indexFile: string, nprobe: number): Promise<Record<stri
     await index.search(q, 1);
     ms.push(performance.now() - t);
   }
-  const afterSearch = process.memoryUsage().rss;
+  const afterSearch = rssParts();
   const mapped = index.mappedBytes();
   index.close();
   return {
-    rss_after_mmap_load_mb: (afterLoad - before) / 2 ** 20,
-    rss_total_after_search_mb: afterSearch / 2 ** 20,
+    rss_after_mmap_load_mb: (afterLoad.total - before.total) / 2 ** 20,
+    rss_anon_after_mmap_load_mb: (afterLoad.anon - before.anon) / 2 ** 20,
+    rss_file_after_search_mb: (afterSearch.file - before.file) / 2 ** 20,
+    rss_total_after_search_mb: afterSearch.total / 2 ** 20,
     mapped_bytes: mapped,
     search_ms_per_image: median(ms),
   };
@@ -256,7 +269,7 @@ async function main(): Promise<void> {
       rmSync(String(fold.index_file), { force: true });
       rmSync(path.join(dir, `bank-${n}.f32`), { force: true });
       const row = { ...fold, ...load };
-      results.push(row);
+      results.push({ ...row, loadavg: loadavg() });
       console.error(JSON.stringify({ ...row, growth: undefined }));
       console.log(`N = ${n.toLocaleString('en-US')}: ${(n / Number(fold.fold_seconds)).toFixed(0)} vectors/s, bank ${fold.bank_vectors}`);
     }
@@ -273,7 +286,7 @@ async function main(): Promise<void> {
       index: String(r.factory),
       'index MB': Number(r.index_bytes) / 1e6,
       'bank MB': Number(r.bank_bytes) / 1e6,
-      'mmap RSS MB': Number(r.rss_after_mmap_load_mb),
+      'mmap RSS MB': Number(r.rss_anon_after_mmap_load_mb),
       'ms/image': Number(r.search_ms_per_image),
       'recall@1': Number(r.recall_at_1),
     }));

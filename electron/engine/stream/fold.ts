@@ -77,6 +77,8 @@ export interface FoldSummary {
   growthCurve: [number, number][];
   /** Wall seconds spent in the native net (calibration, training, lookups and adds, re-thinning). */
   netSeconds: number;
+  /** Of which: the warm-up calibration (greedy radius) and the coarse lists' k-means. */
+  calibrateSeconds: number;
 }
 
 const DEFAULT_WINDOW = 784 * 2000; // one hour of a 2,000 parts/h line
@@ -134,6 +136,7 @@ export class StreamFolder {
   private choice: RadiusChoice | null = null;
   private rethins = 0;
   private netMs = 0;
+  private calibrateMs = 0;
   private readonly alarms: GrowthAlarm[] = [];
   private readonly curve: [number, number][] = [];
   private readonly window: number;
@@ -215,7 +218,7 @@ export class StreamFolder {
     const rows = this.pendingRows;
     const sample = this.warmupSample();
     this.choice = await this.calibrate(sample, rows);
-    const nlist = this.o.nlist ?? Math.min(1024, Math.max(16, 2 ** Math.round(Math.log2(Math.sqrt(rows)))));
+    const nlist = this.o.nlist ?? Math.min(1024, Math.max(1, Math.floor(rows / 39)), Math.max(16, 2 ** Math.round(Math.log2(Math.sqrt(rows)))));
     const net = new EpsilonNet({ dim: this.o.dim, radius: this.choice.radius, nlist: Math.min(nlist, rows), nprobe: this.o.nprobe ?? 8 });
     try {
       await net.train(sample, { seed: this.o.seed ?? 0, signal: this.o.signal });
@@ -224,7 +227,8 @@ export class StreamFolder {
       throw err;
     }
     this.net = net;
-    this.netMs += performance.now() - t0;
+    this.calibrateMs = performance.now() - t0;
+    this.netMs += this.calibrateMs;
     const pending = this.pending;
     this.pending = [];
     this.pendingRows = 0;
@@ -295,6 +299,7 @@ export class StreamFolder {
       alarms: [...this.alarms],
       growthCurve: [...this.curve, [this.seen, net.size]],
       netSeconds: this.netMs / 1000,
+      calibrateSeconds: this.calibrateMs / 1000,
     };
     return { keys, payload: this.payloads ? this.payloads.view().slice() : null, centroids, summary };
   }

@@ -7,14 +7,16 @@
 //   budget/vector ≥ dim/2 + 8 bytes     OPQ{m},IVF{nlist},PQ{m}, m = dim/2   (2-d sub-quantizers, rotated by OPQ)
 //   otherwise                           OPQ{m},IVF{nlist},PQ{m}, m = dim/4   (the usual IVF-PQ recipe; lower recall)
 //
-// nlist ≈ 4·√N as a power of two in [64, 65536]; training takes 40 vectors per list (or the whole bank). HNSW over PQ
+// nlist ≈ 4·√N as a power of two in [64, 65536], at most N/40; training takes 40 vectors per list (or the whole bank). HNSW over PQ
 // is not offered: Faiss 1.7.3 cannot map an HNSW graph, so it would be copied into every process.
 import type { IndexChoice } from '../bank/index-rule';
 
 export const DAY_FLAT_MAX = 4096;
 
 export function compressedNlist(vectors: number): number {
-  return Math.min(65536, Math.max(64, 2 ** Math.round(Math.log2(4 * Math.sqrt(vectors)))));
+  const rule = Math.min(65536, Math.max(64, 2 ** Math.round(Math.log2(4 * Math.sqrt(vectors)))));
+  // k-means wants >= 39 training vectors per list (Faiss warns below that).
+  return Math.min(rule, 2 ** Math.floor(Math.log2(Math.max(1, vectors / 40))));
 }
 
 function pqM(dim: number, target: number): number {
