@@ -7,7 +7,7 @@
 // --engine fake runs the same harness on the services' test double (to check the script, not the product);
 // --engine file:///…/index.ts picks another engine module.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 
@@ -36,11 +36,35 @@ function rssMiB(pid: number): number {
   return Number(m[1]) / 1024;
 }
 
-/** User + system CPU seconds the process has used (all its threads). */
+/** /proc/PID/stat's fields after the command name (0-based there: ppid 1, utime 11, stime 12). */
+function statFields(pid: number): string[] | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(') ') + 2).split(' ');
+  } catch {
+    return null; // exited meanwhile
+  }
+}
+
+/** User + system CPU seconds the process has used (all its threads); 0 once it has exited. */
 function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // utime and stime are fields 14 and 15 of /proc/PID/stat (1-based); here 0-based after the command name.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  const f = statFields(pid);
+  return f ? (Number(f[11]) + Number(f[12])) / 100 : 0;
+}
+
+/** CPU seconds of every live process below this one: the host and Chromium (browser, renderer, GPU, utilities). */
+function descendantsCpuSeconds(): number {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    const f = Number.isInteger(pid) && pid > 0 ? statFields(pid) : null;
+    if (f) parent.set(pid, Number(f[1]));
+  }
+  const below = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === process.pid) return true;
+    return false;
+  };
+  return [...parent.keys()].filter(below).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 }
 
 async function startHost(dataDir: string): Promise<{ child: ChildProcess; url: string; token: string; port: number }> {
@@ -91,9 +115,16 @@ async function main(): Promise<void> {
     const count = async (id: string) => Number(await page.getByTestId(id).textContent());
 
     await page.waitForTimeout(warmup * 1000);
-    const samples: { t: number; scored: number; dropped: number; rss: number; cpu: number }[] = [];
+    const samples: { t: number; scored: number; dropped: number; rss: number; cpu: number; allCpu: number }[] = [];
     const sample = async () =>
-      samples.push({ t: Date.now(), scored: await count('scored'), dropped: await count('dropped'), rss: rssMiB(host.child.pid!), cpu: cpuSeconds(host.child.pid!) });
+      samples.push({
+        t: Date.now(),
+        scored: await count('scored'),
+        dropped: await count('dropped'),
+        rss: rssMiB(host.child.pid!),
+        cpu: cpuSeconds(host.child.pid!),
+        allCpu: descendantsCpuSeconds(),
+      });
     await sample();
     const end = Date.now() + seconds * 1000;
     while (Date.now() < end) {
@@ -105,9 +136,13 @@ async function main(): Promise<void> {
     const elapsed = (last.t - first.t) / 1000;
     const partsPerSecond = (last.scored - first.scored) / elapsed;
     const droppedPerSecond = (last.dropped - first.dropped) / elapsed;
+    const scoredParts = Math.max(1, last.scored - first.scored);
     // CPU the host spent per scored part: comparable across machines and loads, unlike wall-clock rates.
-    const hostCpuMsPerPart = ((last.cpu - first.cpu) * 1000) / Math.max(1, last.scored - first.scored);
+    const hostCpuMsPerPart = ((last.cpu - first.cpu) * 1000) / scoredParts;
     const hostCores = (last.cpu - first.cpu) / elapsed;
+    // Host and browser together: what one part costs the whole app, and so how many parts two idle cores could score.
+    const appCpuMsPerPart = ((last.allCpu - first.allCpu) * 1000) / scoredParts;
+    const twoCoreCapacity = 2000 / appCpuMsPerPart;
     // Growth: the end of the run (median of the last three samples) against its start, after warm-up.
     const rssStart = first.rss;
     const rssEnd = median(samples.slice(-3).map((s) => s.rss));
@@ -118,6 +153,8 @@ async function main(): Promise<void> {
       { figure: 'frames dropped per second', value: droppedPerSecond, target: '–', pass: '–' },
       { figure: 'host CPU per part (ms)', value: hostCpuMsPerPart, target: '–', pass: '–' },
       { figure: 'host CPU use (cores)', value: hostCores, target: '–', pass: '–' },
+      { figure: 'host + Chromium CPU per part (ms)', value: appCpuMsPerPart, target: '–', pass: '–' },
+      { figure: 'CPU-bound parts/s on 2 idle cores', value: twoCoreCapacity, target: '–', pass: '–' },
       { figure: 'machine load average (1 min)', value: loadavg()[0], target: '–', pass: '–' },
       { figure: 'host RSS at start (MiB)', value: rssStart, target: '–', pass: '–' },
       { figure: 'host RSS at end (MiB)', value: rssEnd, target: '–', pass: '–' },
@@ -141,6 +178,8 @@ async function main(): Promise<void> {
         droppedPerSecond,
         hostCpuMsPerPart,
         hostCores,
+        appCpuMsPerPart,
+        twoCoreCapacity,
         loadAverage: loadavg(),
         rssStartMiB: rssStart,
         rssEndMiB: rssEnd,

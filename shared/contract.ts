@@ -90,6 +90,15 @@ export const contract = {
   ),
   'models.load': request(z.object({ id: modelId }).strict(), modelSummarySchema, { access: 'engineer' }),
   'models.delete': request(z.object({ id: modelId }).strict(), z.object({ id: modelId }), { access: 'engineer' }),
+  /** A day's good images into a model as a new version (incremental; the previous versions are kept for rollback). */
+  'models.update': request(
+    z.object({ id: modelId, folder }).strict(),
+    z.object({ model: modelDetailSchema, version: modelVersionSchema, skipped: z.number().int().nonnegative() }),
+    { access: 'engineer', long: true },
+  ),
+  'models.rollback': request(z.object({ id: modelId }).strict(), z.object({ model: modelDetailSchema, version: modelVersionSchema }), {
+    access: 'engineer',
+  }),
 
   /** One frame as raw pixels (for clients that hold decoded pixels; the live screen sends JPEG through inspect.file). */
   'inspect.frame': request(

@@ -119,6 +119,10 @@ export const modelVersionSchema = z.object({
   addedVectors: z.number().int(),
   bankVectors: z.number().int(),
   note: z.string().optional(),
+  /** The folder an update read its images from. */
+  source: z.string().optional(),
+  /** A later rollback undid this version. */
+  rolledBack: z.boolean().optional(),
 });
 
 export const modelDetailSchema = modelSummarySchema.extend({

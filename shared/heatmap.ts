@@ -41,6 +41,51 @@ export function quantizeMap(
   return out;
 }
 
+/** The part of the image an anomaly map covers (e.g. the model's centre crop), in the image's own pixels. */
+export interface MapRegion {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+  imageWidth: number;
+  imageHeight: number;
+}
+
+/**
+ * Places a map that covers `region` of an image onto the whole image at outW × outH (bilinear), extending its edge
+ * values beyond the region, so an overlay lines up with the part even when the model saw only a centre crop.
+ */
+export function mapOntoImage(
+  map: { data: Float32Array; width: number; height: number },
+  region: MapRegion,
+  outW: number,
+  outH: number,
+): Float32Array {
+  const out = new Float32Array(outW * outH);
+  const { data, width: mw, height: mh } = map;
+  // Output pixel centre → image pixel → map cell coordinate (cell centres at integer + 0.5).
+  const sx = region.imageWidth / outW;
+  const sy = region.imageHeight / outH;
+  const kx = mw / region.width;
+  const ky = mh / region.height;
+  for (let y = 0; y < outH; y++) {
+    const fy = Math.min(mh - 1, Math.max(0, ((y + 0.5) * sy - region.top) * ky - 0.5));
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, mh - 1);
+    const wy = fy - y0;
+    for (let x = 0; x < outW; x++) {
+      const fx = Math.min(mw - 1, Math.max(0, ((x + 0.5) * sx - region.left) * kx - 0.5));
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, mw - 1);
+      const wx = fx - x0;
+      const top = data[y0 * mw + x0] * (1 - wx) + data[y0 * mw + x1] * wx;
+      const bottom = data[y1 * mw + x0] * (1 - wx) + data[y1 * mw + x1] * wx;
+      out[y * outW + x] = top * (1 - wy) + bottom * wy;
+    }
+  }
+  return out;
+}
+
 function clamp01(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }

@@ -2,6 +2,7 @@
 // The Electron main process and the headless host both start exactly this; only the transport differs.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { openDatabase, type DB } from './db';
 import { AuditLog } from './audit';
 import { PinStore } from './auth';
@@ -44,6 +45,9 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
   mkdirSync(path.join(dataDir, 'models'), { recursive: true });
   const log = opts.log ?? ((m: string) => console.error(`[patchline] ${m}`));
   const db = openDatabase(path.join(dataDir, DB_FILE));
+  // libvips keeps up to 50 MB of recent operations (process-wide, so the engine worker's decodes too) for reuse, but
+  // every part is a new image: nothing is ever reused, and a line running for hours would only hold the memory.
+  sharp.cache(false);
   const engineModule = opts.engineModule ?? defaultEngineModule();
   // Live inference in a worker thread (never on this, main's, thread). Training and evaluation in a child process at
   // a lower CPU priority: a fit may keep every core busy for minutes, and the window and the line must keep theirs.

@@ -3,9 +3,16 @@
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
-export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const dir = path.dirname(file);
+/** Several files into one folder, each atomically, with one fsync of the folder for all of them. */
+export async function writeFilesAtomic(dir: string, files: { name: string; data: Uint8Array | string }[]): Promise<void> {
   await mkdir(dir, { recursive: true });
+  await Promise.all(files.map((f) => writeSynced(path.join(dir, f.name), f.data)));
+  await syncDir(dir);
+}
+
+/** Temp file + fsync + rename; the folder's own fsync is the caller's. */
+async function writeSynced(file: string, data: Uint8Array | string): Promise<void> {
+  const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   const fh = await open(tmp, 'w');
   try {
@@ -18,7 +25,6 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
   }
   await fh.close();
   await rename(tmp, file);
-  await syncDir(dir);
 }
 
 export async function syncDir(dir: string): Promise<void> {

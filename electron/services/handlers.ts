@@ -58,6 +58,14 @@ export function createHandlers(s: Services): Handlers {
     'models.train': (input, { signal, progress }) => s.models.train(input, { signal, onProgress: progress }),
     'models.load': ({ id }) => s.models.load(id),
     'models.delete': ({ id }) => s.models.delete(id),
+    'models.update': async ({ id, folder }, { signal, progress }) => {
+      const r = await s.models.update(id, folder, { signal, onProgress: progress });
+      return { model: r.detail, version: r.version, skipped: r.skipped };
+    },
+    'models.rollback': async ({ id }) => {
+      const r = await s.models.rollback(id);
+      return { model: r.detail, version: r.version };
+    },
 
     'inspect.frame': ({ image, sourceName }) => s.inspection.inspectRaw(image, sourceName),
     'inspect.file': ({ name, bytes, source }) => s.inspection.inspectEncoded(bytes, name, source),

@@ -49,18 +49,23 @@ export class InspectionService {
   }
 
   inspectRaw(image: { data: Uint8Array; width: number; height: number; channels: 1 | 3 | 4 }, sourceName: string): Promise<InspectionResult> {
-    return this.run('camera', sourceName, { kind: 'raw', image }, { kind: 'raw', image }, image.width, image.height);
+    return this.run('camera', sourceName, { kind: 'raw', image }, { kind: 'raw', image }, { width: image.width, height: image.height });
   }
 
   async inspectEncoded(bytes: Uint8Array, name: string, source: Source): Promise<InspectionResult> {
-    // The header alone tells a broken or foreign file apart before it costs the engine anything.
+    // JPEG and PNG (every camera frame, most line cameras) are known by their signature; the engine decodes them and
+    // tells their size. Anything else is read by its header first, so a broken or foreign file is refused before it
+    // costs the engine anything.
+    const known = sniffFormat(bytes);
+    if (known) return this.run(source, name, { kind: 'encoded', bytes }, { kind: 'encoded', bytes, format: known });
     const meta = await sharp(bytes)
       .metadata()
       .catch((e: Error) => {
         throw new AppError('BAD_IMAGE', `Could not read image "${name}": ${e.message}`, { file: name });
       });
     if (!meta.width || !meta.height) throw new AppError('BAD_IMAGE', `Could not read image "${name}": no image size in its header.`, { file: name });
-    return this.run(source, name, { kind: 'encoded', bytes }, { kind: 'encoded', bytes, format: meta.format ?? 'unknown' }, meta.width, meta.height);
+    const size = { width: meta.width, height: meta.height };
+    return this.run(source, name, { kind: 'encoded', bytes }, { kind: 'encoded', bytes, format: meta.format ?? 'unknown' }, size);
   }
 
   private async run(
@@ -68,8 +73,7 @@ export class InspectionService {
     sourceName: string,
     input: PredictInput,
     stored: StoredImage,
-    width: number,
-    height: number,
+    imageSize?: { width: number; height: number },
   ): Promise<InspectionResult> {
     if (this.inFlight >= this.maxInFlight) {
       this.metrics.drop();
@@ -83,7 +87,7 @@ export class InspectionService {
       let p;
       try {
         // The engine keeps its own copy of the pixels: the worker gets the buffer, main keeps the view for the record.
-        p = await this.engine.call({ op: 'predict', key: modelId, input, imageSize: { width, height }, heatmapMax: HEATMAP_MAX });
+        p = await this.engine.call({ op: 'predict', key: modelId, input, imageSize, heatmapMax: HEATMAP_MAX });
       } catch (e) {
         if (e instanceof AppError) throw e;
         const msg = (e as Error).message;
@@ -120,8 +124,8 @@ export class InspectionService {
         ...part,
         timings: p.timings,
         heatmap: { width: p.heatmapWidth, height: p.heatmapHeight, data: p.heatmap },
-        imageWidth: width,
-        imageHeight: height,
+        imageWidth: p.imageWidth,
+        imageHeight: p.imageHeight,
       };
       for (const l of this.listeners) l(result);
       return result;
@@ -129,4 +133,12 @@ export class InspectionService {
       this.inFlight--;
     }
   }
+}
+
+/** JPEG or PNG by their file signature (sharp's names), else null. */
+export function sniffFormat(bytes: Uint8Array): 'jpeg' | 'png' | null {
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  const png = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (bytes.length >= png.length && png.every((b, i) => bytes[i] === b)) return 'png';
+  return null;
 }

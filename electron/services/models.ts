@@ -26,6 +26,14 @@ export interface LongOptions {
   onProgress?: (p: Progress) => void;
 }
 
+type VersionView = ModelDetail['history'][number];
+
+/** A manifest's version entry as the window sees it (without the bank and calibration snapshots kept for rollback). */
+function versionView(h: ModelVersion & { source?: string; rolledBack?: boolean }): VersionView {
+  const { version, createdAt, kind, addedImages, addedVectors, bankVectors, note, source, rolledBack } = h;
+  return { version, createdAt, kind, addedImages, addedVectors, bankVectors, note, source, rolledBack };
+}
+
 function slug(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'model';
 }
@@ -36,6 +44,8 @@ function stamp(d = new Date()): string {
 
 export class ModelRegistry {
   private training: Promise<unknown> | null = null;
+  /** Models with an update or rollback running: one at a time per model. */
+  private readonly versioning = new Set<string>();
   private loaded: { id: string; generation: number } | null = null;
   private loading: Promise<string> | null = null;
 
@@ -86,7 +96,7 @@ export class ModelRegistry {
       calibration: { ...m.calibration, threshold: r.calibrated_threshold },
       training: m.training,
       params: m.params,
-      history: m.history.map((h) => ({ ...h })),
+      history: m.history.map(versionView),
     };
   }
 
@@ -101,6 +111,11 @@ export class ModelRegistry {
 
   get isTraining(): boolean {
     return this.training !== null;
+  }
+
+  /** Whether an update or rollback of this model is still running (a cancelled one until its job has stopped). */
+  isVersioning(id: string): boolean {
+    return this.versioning.has(id);
   }
 
   /** Resolves when no training is running (used before closing the database). */
@@ -209,6 +224,40 @@ export class ModelRegistry {
     this.db.prepare('UPDATE models SET threshold = ? WHERE id = ?').run(threshold, id);
     this.updateManifest(id, manifest);
     return this.summary(this.row(id));
+  }
+
+  /**
+   * A day's good images into a model as a new version (in the jobs process: it extracts features for minutes); the
+   * previous versions stay on disk for rollback. The active model is reloaded so the line scores with the new bank.
+   */
+  async update(id: string, folder: string, opts: LongOptions = {}): Promise<{ detail: ModelDetail; version: VersionView; skipped: number }> {
+    const st = await stat(folder).catch(() => null);
+    if (!st?.isDirectory()) throw new AppError('NOT_FOUND', `Folder of good images not found: ${folder}`);
+    const out = await this.versioned(id, 'Updating', () => this.jobs.call({ op: 'update', dir: this.row(id).dir, data: folder }, opts));
+    return { detail: this.info(id), version: versionView(out.version), skipped: out.skipped };
+  }
+
+  /** Back to the model's previous bank-changing version (and its calibration). */
+  async rollback(id: string): Promise<{ detail: ModelDetail; version: VersionView }> {
+    const out = await this.versioned(id, 'Rolling back', () => this.jobs.call({ op: 'rollback', dir: this.row(id).dir }));
+    return { detail: this.info(id), version: versionView(out.version) };
+  }
+
+  private async versioned<T extends { manifest: ModelManifest }>(id: string, what: string, run: () => Promise<T>): Promise<T> {
+    this.row(id);
+    if (this.versioning.has(id)) throw new AppError('CONFLICT', 'This model is already being updated or rolled back. Wait for it first.');
+    this.versioning.add(id);
+    try {
+      const out = await run().catch((e: unknown) => {
+        throw e instanceof AppError ? e : new AppError('ENGINE', `${what} the model failed: ${(e as Error).message}`);
+      });
+      // The manifest's calibration is the threshold in force after the change (a rollback restores the old one).
+      this.db.prepare('UPDATE models SET manifest = ?, threshold = ? WHERE id = ?').run(JSON.stringify(out.manifest), out.manifest.calibration.threshold, id);
+      if (this.loaded?.id === id) await this.load(id);
+      return out;
+    } finally {
+      this.versioning.delete(id);
+    }
   }
 
   async addGood(id: string, paths: string[], opts: LongOptions = {}): Promise<{ version: ModelVersion; manifest: ModelManifest }> {

@@ -10,7 +10,7 @@ import { recordFilterSchema } from '../../shared/domain';
 import type { InspectionRecord, RecordFilter, ReviewLabel, Role, Source, Verdict } from '../../shared/domain';
 import type { RawImage } from '../engine/api';
 import type { DB } from './db';
-import { isTempFile, writeFileAtomic } from './files';
+import { isTempFile, writeFilesAtomic } from './files';
 
 export type StoredImage =
   | { kind: 'raw'; image: RawImage }
@@ -164,7 +164,11 @@ export class RecordStore {
     })
       .png()
       .toBuffer();
-    await Promise.all([writeFileAtomic(this.absPath(imagePath), bytes), writeFileAtomic(this.absPath(heatmapPath), heat)]);
+    // Both files before the row, with one fsync of their day's folder.
+    await writeFilesAtomic(path.dirname(this.absPath(imagePath)), [
+      { name: path.posix.basename(imagePath), data: bytes },
+      { name: path.posix.basename(heatmapPath), data: heat },
+    ]);
     this.insert.run({
       id,
       at: n.at,

@@ -9,7 +9,7 @@ import { createWorkstation, type Workstation } from './app';
 import { createClient, type Client } from '../../shared/client';
 import type { ServerMessage } from '../../shared/protocol';
 import { inMemoryBridge } from './testing/in-memory-bridge';
-import { datasetImages, fakeEngineModule, goodFolder, labelledFolder, tempDir } from './testing/fixtures';
+import { copyInto, datasetImages, fakeEngineModule, goodFolder, labelledFolder, tempDir } from './testing/fixtures';
 
 let ws: Workstation;
 let engineer: Client;
@@ -115,6 +115,35 @@ describe('models', () => {
       code: 'NOT_FOUND',
       message: 'Training folder not found: /no/such/dir',
     });
+  });
+
+  it('updates a model with a new day of good images (engineer, progress, cancel), then rolls it back', async () => {
+    const day = path.join(await tempDir('day'), 'good');
+    await copyInto(await datasetImages('train/good', 6, 200), day);
+    const before = await operator.call('models.info', { id: modelId });
+    await expect(operator.call('models.update', { id: modelId, folder: day })).rejects.toMatchObject({ code: 'PIN_REQUIRED' });
+    const ac = new AbortController();
+    const cancelled = engineer.call('models.update', { id: modelId, folder: day }, { signal: ac.signal, onProgress: () => ac.abort() });
+    await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect.poll(() => ws.models.isVersioning(modelId), { timeout: 30_000 }).toBe(false); // the job has stopped
+    expect((await operator.call('models.info', { id: modelId })).bankVectors).toBe(before.bankVectors);
+
+    const progress: number[] = [];
+    const up = await engineer.call('models.update', { id: modelId, folder: day }, { onProgress: (p) => progress.push(p.done) });
+    expect(progress.at(-1)).toBe(6);
+    expect(up.version).toMatchObject({ kind: 'update', addedImages: 6, source: day });
+    expect(up.model.bankVectors).toBeGreaterThan(before.bankVectors);
+    expect(up.model.history.at(-1)?.version).toBe(up.version.version);
+    expect(ws.metrics.sample().bankVectors).toBe(up.model.bankVectors); // the active model was reloaded
+
+    const back = await engineer.call('models.rollback', { id: modelId });
+    expect(back.version.kind).toBe('rollback');
+    expect(back.model.bankVectors).toBe(before.bankVectors);
+    expect(back.model.history.find((h) => h.version === up.version.version)?.rolledBack).toBe(true);
+    await expect(engineer.call('models.rollback', { id: modelId })).rejects.toMatchObject({ code: 'ENGINE', message: /nothing to roll back/ });
+    const actions = ws.audit.list(20).filter((a) => a.target === modelId || a.action.startsWith('models.'));
+    expect(actions.some((a) => a.action === 'models.update' && a.ok)).toBe(true);
+    expect(actions.some((a) => a.action === 'models.rollback' && a.ok)).toBe(true);
   });
 });
 

@@ -31,14 +31,21 @@ interface Bank {
 
 type ImageSource = string | Uint8Array | RawImage;
 
-async function grid(src: ImageSource): Promise<Float32Array> {
+interface Grid {
+  cells: Float32Array;
+  width: number;
+  height: number;
+}
+
+async function grid(src: ImageSource): Promise<Grid> {
   try {
     const img =
       typeof src === 'string' || src instanceof Uint8Array
         ? sharp(src)
         : sharp(src.data, { raw: { width: src.width, height: src.height, channels: src.channels } });
+    const { width = 0, height = 0 } = await img.metadata();
     const px = await img.removeAlpha().greyscale().resize(GRID, GRID, { fit: 'fill' }).raw().toBuffer();
-    return Float32Array.from(px, (v) => v / 255);
+    return { cells: Float32Array.from(px, (v) => v / 255), width, height };
   } catch (e) {
     const where = typeof src === 'string' ? ` ${src}` : '';
     throw new Error(`Cannot decode image${where}: ${(e as Error).message}`, { cause: e });
@@ -94,7 +101,7 @@ async function accumulate(bank: Bank, files: string[], opts: LongRunning & { str
   for (let i = 0; i < files.length; i++) {
     checkAbort(opts.signal);
     try {
-      const g = await grid(files[i]);
+      const g = (await grid(files[i])).cells;
       bank.count++;
       for (let j = 0; j < g.length; j++) {
         bank.sum[j] += g[j];
@@ -122,7 +129,7 @@ export async function fit(opts: FitOptions): Promise<ModelManifest> {
   for (const f of files) {
     checkAbort(opts.signal);
     try {
-      scores.push(Math.max(...cellMap(await grid(f), bank)));
+      scores.push(Math.max(...cellMap((await grid(f)).cells, bank)));
     } catch {
       // already counted as skipped
     }
@@ -167,8 +174,8 @@ class FakeModel implements Model {
     private bank: Bank,
   ) {}
 
-  private predictGrid(g: Float32Array, t0: number): Prediction {
-    const cells = cellMap(g, this.bank);
+  private predictGrid(g: Grid, t0: number): Prediction {
+    const cells = cellMap(g.cells, this.bank);
     const score = Math.max(...cells);
     const threshold = this.bank.threshold;
     const totalMs = performance.now() - t0;
@@ -178,6 +185,7 @@ class FakeModel implements Model {
       threshold,
       verdict: score > threshold ? 'NG' : 'OK',
       map: upsample(cells),
+      crop: { left: 0, top: 0, width: g.width, height: g.height, imageWidth: g.width, imageHeight: g.height },
       timings: { preprocessMs: totalMs, extractMs: 0, searchMs: 0, mapMs: 0, totalMs },
     };
   }
@@ -243,10 +251,48 @@ class FakeModel implements Model {
     await this.persist();
   }
 
+  /** A folder of good images as a new version; the bank before it is kept beside, for rollback. */
+  async update(folder: string, opts: LongRunning): Promise<{ version: ModelVersion; skipped: { path: string; reason: string }[] }> {
+    const files = await listImages(folder);
+    if (files.length === 0) throw new Error(`No images in ${folder}.`);
+    const next: Bank = { ...this.bank, sum: [...this.bank.sum], sumSq: [...this.bank.sumSq] };
+    const skipped = await accumulate(next, files, opts, 'update');
+    const version = this.manifest.history.length + 1;
+    await writeAtomic(path.join(this.dir, `before-v${version}.json`), JSON.stringify(this.bank));
+    this.bank = next;
+    const v = { ...this.record('update', files.length - skipped.length), source: folder };
+    this.manifest.history[this.manifest.history.length - 1] = v;
+    await this.persist();
+    return { version: v, skipped };
+  }
+
+  /** Undoes the last update that is not undone yet. */
+  async rollback(): Promise<ModelVersion> {
+    type Entry = ModelVersion & { rolledBack?: boolean };
+    const history = this.manifest.history as Entry[];
+    const last = [...history].reverse().find((h) => h.kind === 'update' && !h.rolledBack);
+    if (!last) throw new Error(`${this.dir}: nothing to roll back to; the model has no update.`);
+    this.bank = JSON.parse(await readFile(path.join(this.dir, `before-v${last.version}.json`), 'utf8')) as Bank;
+    last.rolledBack = true;
+    const v = this.record('rollback' as ModelVersion['kind'], 0, `rolled back version ${last.version}`);
+    await this.persist();
+    return v;
+  }
+
   async close(): Promise<void> {}
 }
 
-export async function loadModel(dir: string): Promise<Model> {
+export async function updateModel(o: LongRunning & { model: string; data: string }) {
+  const m = await loadModel(o.model);
+  return m.update(o.data, o);
+}
+
+export async function rollbackModel(o: { model: string }): Promise<ModelVersion> {
+  const m = await loadModel(o.model);
+  return m.rollback();
+}
+
+export async function loadModel(dir: string): Promise<FakeModel> {
   let manifest: ModelManifest;
   let bank: Bank;
   try {

@@ -4,7 +4,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { quantizeMap } from '../../../shared/heatmap';
+import { mapOntoImage, quantizeMap } from '../../../shared/heatmap';
 import { auroc } from '../../../shared/stats';
 import type { EvalImageResult, Model, Progress } from '../../engine/api';
 import type { EngineModule, FromWorker, ToWorker, WorkerRequest, WorkerResults } from './protocol';
@@ -95,6 +95,15 @@ async function manifestOf(dir: string) {
   return manifest;
 }
 
+/** The engine's incremental update, or an operator-readable refusal where this engine has none. */
+function versions(): Required<Pick<EngineModule, 'updateModel' | 'rollbackModel'>> {
+  const { updateModel, rollbackModel } = engine;
+  if (!updateModel || !rollbackModel) {
+    throw Object.assign(new Error('This engine cannot update a model with new images; train a new model instead.'), { name: 'Unsupported' });
+  }
+  return { updateModel, rollbackModel };
+}
+
 async function withModel<T>(key: string, dir: string, fn: (m: Model) => Promise<T>): Promise<T> {
   const loaded = models.get(key);
   if (loaded) return fn(loaded);
@@ -137,12 +146,13 @@ async function handle(id: number, req: WorkerRequest, signal: AbortSignal): Prom
           : input.kind === 'encoded'
             ? await m.predictBuffer(input.bytes)
             : await m.predictFile(input.path);
-      const [hw, hh] = aspectSize(req.imageSize, req.heatmapMax);
-      // Through the engine's own map-to-image mapping (it knows its resize/crop), at up to 4× the heatmap's size, then
-      // max-pooled down so small defects keep their peak.
-      const [mw, mh] = aspectSize(req.imageSize, req.heatmapMax * 4);
-      const onImage = m.mapToSize(p.map, mw, mh);
-      const heatmap = quantizeMap(onImage.data, mw, mh, p.threshold, hw, hh);
+      const size = req.imageSize ?? (p.crop ? { width: p.crop.imageWidth, height: p.crop.imageHeight } : p.map);
+      const [hw, hh] = aspectSize(size, req.heatmapMax);
+      // Onto the part's own frame (the map covers only the engine's centre crop) at twice the heatmap's size (about
+      // the map's own resolution: it is blurred, nothing finer exists), then max-pooled down so a peak survives.
+      const [mw, mh] = aspectSize(size, req.heatmapMax * 2);
+      const onImage = p.crop ? mapOntoImage(p.map, p.crop, mw, mh) : m.mapToSize(p.map, mw, mh).data;
+      const heatmap = quantizeMap(onImage, mw, mh, p.threshold, hw, hh);
       const result: WorkerResults['predict'] = {
         score: p.score,
         normalizedScore: p.normalizedScore,
@@ -152,6 +162,8 @@ async function handle(id: number, req: WorkerRequest, signal: AbortSignal): Prom
         heatmap,
         heatmapWidth: hw,
         heatmapHeight: hh,
+        imageWidth: size.width,
+        imageHeight: size.height,
       };
       return { result, transfer: [heatmap.buffer as ArrayBuffer] };
     }
@@ -165,6 +177,14 @@ async function handle(id: number, req: WorkerRequest, signal: AbortSignal): Prom
         await m.setThreshold(req.threshold);
         return { result: { manifest: m.manifest } satisfies WorkerResults['setThreshold'] };
       });
+    case 'update': {
+      const r = await versions().updateModel({ model: req.dir, data: req.data, signal, onProgress });
+      return { result: { version: r.version, skipped: r.skipped.length, manifest: await manifestOf(req.dir) } satisfies WorkerResults['update'] };
+    }
+    case 'rollback': {
+      const version = await versions().rollbackModel({ model: req.dir });
+      return { result: { version, manifest: await manifestOf(req.dir) } satisfies WorkerResults['rollback'] };
+    }
     case 'scoreFolder':
       return withModel(`score:${req.dir}`, req.dir, async (m) => {
         const items = await labelledImages(req.data);

@@ -19,6 +19,15 @@ export interface EngineModule {
   evaluate(opts: EvalOptions): Promise<EvalResult>;
   /** Reads a model folder's manifest without loading its backbone (optional: loadModel + close otherwise). */
   readManifest?(dir: string): ModelManifest | Promise<ModelManifest>;
+  /** A day's good images into a model, as a new version (engines with incremental updates only). */
+  updateModel?(o: {
+    model: string;
+    data: string;
+    signal?: AbortSignal;
+    onProgress?: (p: Progress) => void;
+  }): Promise<{ version: ModelVersion; skipped: { path: string; reason: string }[] }>;
+  /** Back to the model's previous bank-changing version. */
+  rollbackModel?(o: { model: string }): Promise<ModelVersion>;
 }
 
 export type PredictInput =
@@ -39,12 +48,18 @@ export type WorkerRequest =
   | { op: 'unload'; key: string }
   /** Loads, reads and closes: the manifest of a model on disk. */
   | { op: 'manifest'; dir: string }
-  /** `imageSize`: the part's own size, so the heatmap keeps its aspect; its long side is `heatmapMax` cells. */
-  | { op: 'predict'; key: string; input: PredictInput; imageSize: { width: number; height: number }; heatmapMax: number }
+  /**
+   * The heatmap keeps the part's aspect, its long side `heatmapMax` cells. `imageSize`: the part's own size where the
+   * caller knows it; otherwise the engine's (it decodes the image anyway).
+   */
+  | { op: 'predict'; key: string; input: PredictInput; imageSize?: { width: number; height: number }; heatmapMax: number }
   | { op: 'addGood'; key: string; dir: string; paths: string[] }
   | { op: 'setThreshold'; key: string; dir: string; threshold: number }
   /** Image scores of a labelled folder (good/ and defect folders, optionally under test/); no pixel masks needed. */
-  | { op: 'scoreFolder'; dir: string; data: string };
+  | { op: 'scoreFolder'; dir: string; data: string }
+  /** A new version of a model from a folder of good images (incremental update); `rollback` returns to the last. */
+  | { op: 'update'; dir: string; data: string }
+  | { op: 'rollback'; dir: string };
 
 export interface PredictOutput {
   score: number;
@@ -56,6 +71,9 @@ export interface PredictOutput {
   heatmap: Uint8Array;
   heatmapWidth: number;
   heatmapHeight: number;
+  /** The part's own size, as decoded. */
+  imageWidth: number;
+  imageHeight: number;
 }
 
 export interface WorkerResults {
@@ -67,6 +85,8 @@ export interface WorkerResults {
   addGood: { version: ModelVersion; manifest: ModelManifest };
   setThreshold: { manifest: ModelManifest };
   scoreFolder: { images: EvalImageResult[]; skipped: number; imageAuroc: number | null };
+  update: { version: ModelVersion; manifest: ModelManifest; skipped: number };
+  rollback: { version: ModelVersion; manifest: ModelManifest };
 }
 
 export type WorkerOp = WorkerRequest['op'];

@@ -14,10 +14,17 @@ export interface CameraState {
   stream: MediaStream | null;
 }
 
-/** Camera frames are scored at most this size (long side): the engine resizes to its input anyway. */
-export const CAPTURE_MAX = 640;
-/** Frames out at once: two keep the engine busy while the next frame crosses the channel. */
-export const FRAMES_IN_FLIGHT = 2;
+/**
+ * Camera frames are scored at most this size (long side). The engine resizes every part to 256 px (then crops 224),
+ * so a 4:3 frame's short side (360) still carries more than it uses; in headless Chromium's software path, scaling
+ * and JPEG-encoding cost about the pixel count, so a 640 px frame would cost the window ~1.8× as much for nothing.
+ */
+export const CAPTURE_MAX = 480;
+/**
+ * Frames out at once: three keep the engine busy while the next frames are encoded and cross the channel (the host
+ * admits four, so none is refused there; frames beyond three are dropped here, before they cost anything).
+ */
+export const FRAMES_IN_FLIGHT = 3;
 
 interface CameraApi {
   state: CameraState;

@@ -165,16 +165,58 @@ function ModelInfo({ id }: { id: string }) {
         <dt>Good-score quantiles</dt>
         <dd>{q.map(([k, v]) => `q${k} ${formatScore(v)}`).join(' · ')}</dd>
       </dl>
-      <h4>History</h4>
-      <ul className="history">
+      <VersionPanel id={id} />
+      <h4>Version history</h4>
+      <ul className="history" data-testid="model-history">
         {info.history.map((h) => (
-          <li key={h.version}>
+          <li key={h.version} className={h.rolledBack ? 'rolled-back' : ''} data-testid="history-entry" data-kind={h.kind}>
             v{h.version} {h.kind} · {formatDateTime(Date.parse(h.createdAt))} · {formatInt(h.bankVectors)} vectors
-            {h.addedImages ? ` (+${h.addedImages} images)` : ''} {h.note ?? ''}
+            {h.addedImages ? ` (+${h.addedImages} images, +${formatInt(h.addedVectors)} vectors)` : ''} {h.note ?? ''}
+            {h.source ? ` · from ${h.source}` : ''}
+            {h.rolledBack ? ' · rolled back' : ''}
           </li>
         ))}
       </ul>
     </div>
+  );
+}
+
+/** An engineer adds a day's good images to the model as a new version, or returns to the previous one. */
+function VersionPanel({ id }: { id: string }) {
+  const update = useApp((s) => s.updateModel);
+  const cancel = useApp((s) => s.cancelUpdate);
+  const rollback = useApp((s) => s.rollbackModel);
+  const updating = useApp((s) => s.updating);
+  const result = useApp((s) => s.versionResult);
+  const [folder, setFolder] = useState('');
+  const busy = updating !== null;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void update(id, folder.trim());
+  };
+  return (
+    <form className="version-panel" onSubmit={submit} data-testid="version-panel">
+      <h4>Update with new good images</h4>
+      <p className="muted small">
+        Adds a folder of good parts (e.g. today&apos;s) to this model&apos;s memory bank as a new version. Earlier versions are kept, so
+        an update can be rolled back.
+      </p>
+      <div className="row">
+        <input value={folder} onChange={(e) => setFolder(e.target.value)} placeholder="/data/good-parts/today" data-testid="update-folder" />
+        <button type="submit" className="primary" disabled={busy || !folder.trim()} data-testid="update-start">
+          Update
+        </button>
+        <button type="button" disabled={busy} onClick={() => void rollback(id)} data-testid="rollback">
+          Roll back to the previous version
+        </button>
+      </div>
+      {result?.modelId === id && (
+        <p className={result.ok ? 'ok-text' : 'error'} data-testid="version-result">
+          {result.text}
+        </p>
+      )}
+      {updating?.modelId === id && <ProgressPanel title="Updating the model" progress={updating.progress} onCancel={cancel} testId="update-progress" />}
+    </form>
   );
 }
 

@@ -61,6 +61,44 @@ describe('models slice', () => {
     await store.getState().refreshModels();
     expect(store.getState().selectedModelId).toBeNull();
   });
+
+  it('updates a model with progress and cancel, then shows the new version and a rollback', async () => {
+    let report: ((p: { phase: string; done: number; total: number; etaSeconds: number | null }) => void) | undefined;
+    let finish: ((v: unknown) => void) | undefined;
+    const version = { version: 2, createdAt: '', kind: 'update', addedImages: 6, addedVectors: 470, bankVectors: 5000 };
+    const { client, calls } = fakeClient({
+      'models.update': (_i: never, opts: CallOptions) => {
+        report = opts.onProgress;
+        return new Promise((resolve, reject) => {
+          finish = resolve;
+          opts.signal?.addEventListener('abort', () => reject(new AppError('CANCELLED', 'Cancelled.')));
+        });
+      },
+      'models.rollback': () => ({ model: { id: 'm', name: 'M', bankVectors: 4530 }, version: { ...version, version: 3, kind: 'rollback', bankVectors: 4530, note: 'rolled back version 2 to version 1' } }),
+      'models.list': () => [],
+    });
+    const store = createAppStore({ client });
+    store.setState({ auth: engineerStatus });
+    const cancelled = store.getState().updateModel('m', '/day');
+    await Promise.resolve();
+    report?.({ phase: 'update', done: 2, total: 6, etaSeconds: 4 });
+    expect(store.getState().updating).toMatchObject({ modelId: 'm', folder: '/day', progress: { done: 2 } });
+    store.getState().cancelUpdate();
+    await cancelled;
+    expect(store.getState().updating).toBeNull();
+    expect(store.getState().versionResult).toEqual({ modelId: 'm', ok: false, text: 'Update cancelled; the model is unchanged.' });
+
+    const done = store.getState().updateModel('m', '/day');
+    await Promise.resolve();
+    finish?.({ model: { id: 'm', name: 'M', bankVectors: 5000 }, version, skipped: 1 });
+    await done;
+    expect(store.getState().versionResult?.text).toBe('Version 2: +6 images, +470 vectors (bank 5,000), 1 unreadable image(s) skipped.');
+    expect(store.getState().modelInfo.m).toMatchObject({ bankVectors: 5000 });
+
+    await store.getState().rollbackModel('m');
+    expect(store.getState().versionResult).toMatchObject({ ok: true, text: 'rolled back version 2 to version 1: bank 4,530 vectors.' });
+    expect(calls.filter((c) => c.method === 'models.rollback')).toEqual([{ method: 'models.rollback', input: { id: 'm' } }]);
+  });
 });
 
 describe('inspect slice', () => {

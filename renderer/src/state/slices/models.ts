@@ -11,6 +11,15 @@ export interface TrainingState {
   controller: AbortController;
 }
 
+/** An incremental update of a model with a folder of new good images. */
+export interface UpdateState {
+  modelId: string;
+  folder: string;
+  startedAt: number;
+  progress: Progress | null;
+  controller: AbortController;
+}
+
 export interface TrainInput {
   name: string;
   folder: string;
@@ -23,12 +32,17 @@ export interface ModelsSlice {
   selectedModelId: string | null;
   training: TrainingState | null;
   trainResult: { ok: boolean; text: string } | null;
+  updating: UpdateState | null;
+  versionResult: { modelId: string; ok: boolean; text: string } | null;
   refreshModels(): Promise<void>;
   selectModel(id: string | null): Promise<void>;
   train(input: TrainInput): Promise<void>;
   cancelTraining(): void;
   loadModel(id: string): Promise<void>;
   deleteModel(id: string): Promise<void>;
+  updateModel(id: string, folder: string): Promise<void>;
+  cancelUpdate(): void;
+  rollbackModel(id: string): Promise<void>;
 }
 
 export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Date.now }) => (set, get) => ({
@@ -37,6 +51,8 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
   selectedModelId: null,
   training: null,
   trainResult: null,
+  updating: null,
+  versionResult: null,
 
   async refreshModels() {
     const models = await client.call('models.list', {});
@@ -89,6 +105,50 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
       const m = await client.call('models.load', { id });
       get().notify('ok', `Model "${m.name}" is now active.`);
       await get().refreshModels();
+    });
+  },
+
+  updateModel(id, folder) {
+    return get().asEngineer('Updating a model needs the engineer PIN.', async () => {
+      if (get().updating) return;
+      const controller = new AbortController();
+      set({ updating: { modelId: id, folder, startedAt: now(), progress: null, controller }, versionResult: null });
+      try {
+        const r = await client.call('models.update', { id, folder }, {
+          signal: controller.signal,
+          onProgress: (p) => set((s) => (s.updating ? { updating: { ...s.updating, progress: p } } : s)),
+        });
+        const skipped = r.skipped ? `, ${r.skipped} unreadable image(s) skipped` : '';
+        const text = `Version ${r.version.version}: +${formatInt(r.version.addedImages)} images, +${formatInt(r.version.addedVectors)} vectors (bank ${formatInt(r.version.bankVectors)})${skipped}.`;
+        set((s) => ({ versionResult: { modelId: id, ok: true, text }, modelInfo: { ...s.modelInfo, [id]: r.model } }));
+        get().notify('ok', `Model "${r.model.name}" updated to version ${r.version.version}.`);
+        await get().refreshModels();
+      } catch (e) {
+        if (errorCode(e) === 'CANCELLED') set({ versionResult: { modelId: id, ok: false, text: 'Update cancelled; the model is unchanged.' } });
+        else if (errorCode(e) === 'PIN_REQUIRED') throw e;
+        else set({ versionResult: { modelId: id, ok: false, text: errorMessage(e) } });
+      } finally {
+        set({ updating: null });
+      }
+    });
+  },
+
+  cancelUpdate() {
+    get().updating?.controller.abort();
+  },
+
+  rollbackModel(id) {
+    return get().asEngineer('Rolling a model back needs the engineer PIN.', async () => {
+      try {
+        const r = await client.call('models.rollback', { id });
+        const text = `${r.version.note ?? 'Rolled back'}: bank ${formatInt(r.version.bankVectors)} vectors.`;
+        set((s) => ({ versionResult: { modelId: id, ok: true, text }, modelInfo: { ...s.modelInfo, [id]: r.model } }));
+        get().notify('ok', `Model "${r.model.name}": ${text}`);
+        await get().refreshModels();
+      } catch (e) {
+        if (errorCode(e) === 'PIN_REQUIRED') throw e;
+        set({ versionResult: { modelId: id, ok: false, text: errorMessage(e) } });
+      }
     });
   },
 
