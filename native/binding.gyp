@@ -20,6 +20,8 @@
         "src/coreset_prepare.cc",
         "src/coreset_pruned.cc",
         "src/coreset_tree.cc",
+        "src/epsilon_net.cc",
+        "src/epsilon_net_wrap.cc",
         "src/simd_dispatch.cc",
         "src/simd_scalar.cc",
         "src/simd_avx2.cc",

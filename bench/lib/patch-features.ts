@@ -62,6 +62,31 @@ export class PatchFeatureModel {
   private readonly cumulative: Float64Array; // mode sampling CDF
   private readonly noise: Float32Array;
 
+  /** The linear parts of the model (centres modes × dim; bases modes·intrinsicDim × dim), to map them elsewhere. */
+  linearParts(): { centres: Float32Array; bases: Float32Array } {
+    return { centres: this.centres, bases: this.bases };
+  }
+
+  /**
+   * The same model after a linear map (e.g. the random projection fit applies), given the mapped linear parts:
+   * a linear map commutes with centre + basis · z, so those are exact; the isotropic noise is scaled by noiseGain
+   * (the map's RMS gain), which matches mapped samples up to the noise's shape.
+   */
+  project(mapped: { centres: Float32Array; bases: Float32Array }, outDim: number, noiseGain: number): PatchFeatureModel {
+    const out = Object.create(PatchFeatureModel.prototype) as PatchFeatureModel;
+    Object.assign(out, {
+      dim: outDim,
+      modes: this.modes,
+      intrinsicDim: this.intrinsicDim,
+      centres: mapped.centres,
+      bases: mapped.bases,
+      noiseScale: this.noiseScale.map((s) => s * noiseGain),
+      cumulative: this.cumulative,
+      noise: this.noise,
+    });
+    return out;
+  }
+
   constructor(dim: number, options: PatchFeatureOptions = {}) {
     this.dim = dim;
     this.modes = options.modes ?? 4096;
@@ -124,22 +149,26 @@ export class PatchFeatureModel {
     const uniform = rng(seed);
     const normal = gaussian(uniform);
     const z = new Float32Array(this.intrinsicDim);
+    const { centres, bases, noise } = this;
+    const k = this.intrinsicDim;
+    // Plain indexing rather than subarray views: this loop makes tens of millions of vectors in bench:scale.
     for (let i = 0; i < n; i++) {
       const c = this.pickMode(uniform());
-      const row = out.subarray(i * d, (i + 1) * d);
-      row.set(this.centres.subarray(c * d, (c + 1) * d));
-      for (let a = 0; a < this.intrinsicDim; a++) z[a] = normal();
-      for (let a = 0; a < this.intrinsicDim; a++) {
-        const b = this.bases.subarray((c * this.intrinsicDim + a) * d, (c * this.intrinsicDim + a + 1) * d);
+      const o = i * d;
+      const co = c * d;
+      for (let t = 0; t < d; t++) out[o + t] = centres[co + t];
+      for (let a = 0; a < k; a++) z[a] = normal();
+      for (let a = 0; a < k; a++) {
+        const bo = (c * k + a) * d;
         const za = z[a];
-        for (let t = 0; t < d; t++) row[t] += za * b[t];
+        for (let t = 0; t < d; t++) out[o + t] += za * bases[bo + t];
       }
       // Isotropic noise from a shared table at a random offset and stride: cheap, and plenty for a benchmark.
       const ns = this.noiseScale[c];
       let p = (uniform() * NOISE_TABLE) | 0;
       const step = (((uniform() * 1024) | 0) << 1) | 1;
       for (let t = 0; t < d; t++) {
-        row[t] += ns * this.noise[p];
+        out[o + t] += ns * noise[p];
         p = (p + step) & (NOISE_TABLE - 1);
       }
     }

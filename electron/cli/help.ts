@@ -11,6 +11,8 @@ Commands:
   info       describe a model folder
   add-good   add confirmed-good images to a model's memory bank
   threshold  set a model's decision threshold
+  update     add a new day's good images to a model as a new version (crash-safe)
+  rollback   return a model to its previous version
   backbones  list the backbone cards and where their ONNX files are found
   demo       generate a small synthetic dataset (or use --data DIR), fit, evaluate, write the report
 

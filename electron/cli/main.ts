@@ -2,6 +2,7 @@
 // and turns Ctrl-C into a clean cancellation (exit 130) that leaves no half-written model behind.
 import { cmdAddGood, cmdBackbones, cmdEval, cmdFit, cmdInfo, cmdPredict, cmdThreshold, type Context } from './commands';
 import { cmdDemo } from './demo';
+import { cmdRollback, cmdUpdate, ROLLBACK_HELP, UPDATE_HELP } from './update';
 import { UsageError } from './args';
 import { ADD_GOOD_HELP, BACKBONES_HELP, DEMO_HELP, EVAL_HELP, FIT_HELP, INFO_HELP, MAIN_HELP, PREDICT_HELP, THRESHOLD_HELP } from './help';
 import { ProgressBar, type BarOutput } from './progress-bar';
@@ -15,6 +16,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   info: { run: cmdInfo, help: INFO_HELP },
   'add-good': { run: cmdAddGood, help: ADD_GOOD_HELP },
   threshold: { run: cmdThreshold, help: THRESHOLD_HELP },
+  update: { run: cmdUpdate, help: UPDATE_HELP },
+  rollback: { run: cmdRollback, help: ROLLBACK_HELP },
   backbones: { run: cmdBackbones, help: BACKBONES_HELP },
   demo: { run: cmdDemo, help: DEMO_HELP },
 };

@@ -95,12 +95,44 @@ export interface Calibration {
 export interface ModelVersion {
   version: number;
   createdAt: string;
-  kind: 'fit' | 'update' | 'add-good' | 'threshold';
+  kind: 'fit' | 'update' | 'add-good' | 'threshold' | 'rollback';
   addedImages: number;
   addedVectors: number;
   bankVectors: number;
+  /** Coverage radius of the bank in the coreset's projected space (the epsilon-net radius for updates). */
   radius?: number;
   note?: string;
+  /** Bank-changing versions: the files and calibration of this version, so that rollback can return to it. */
+  bank?: ModelManifest['bank'];
+  calibration?: Calibration;
+  /** The folder an update read its images from. */
+  source?: string;
+  /** Set when a rollback undid this version. */
+  rolledBack?: boolean;
+  /** Set when this version's files were deleted (older than the versions kept for rollback). */
+  filesRemoved?: boolean;
+}
+
+export interface UpdateOptions extends LongRunning {
+  /** The model folder to update in place (a new version; the previous stays available to rollback). */
+  model: string;
+  /** A folder of new good images (or an MVTec category: its train/good and validation/good). */
+  data: string;
+  /** Coverage radius for the new patches; default: the radius the model records (fit's coreset, or the last update's). */
+  radius?: number;
+  /** Bank-changing versions whose files are kept for rollback (default 3, at least 2). */
+  keepVersions?: number;
+  strict?: boolean;
+  device?: Device;
+  threads?: number;
+}
+
+export interface UpdateResult {
+  version: ModelVersion;
+  skipped: SkippedFile[];
+  /** Files of an interrupted earlier update (or rollback) that this run removed first. */
+  discarded: string[];
+  seconds: number;
 }
 
 export interface ModelManifest {

@@ -3,6 +3,7 @@
 export type * from './api';
 export { fit, type FitInternals } from './model/fit';
 export { evaluate, writeEvalJson, type EvalInternals } from './model/evaluate';
+export { updateModel, rollbackModel, type UpdateInternals } from './model/update';
 export { loadModel, PatchLineModel, type LoadOptions, type Scored } from './model/model';
 export { readManifest, verifyModelFiles, SCHEMA_VERSION } from './model/artifact';
 export { loadCard, builtinCardIds, selectTaps, DEFAULT_BACKBONE, type BackboneCard, type TapSpec } from './backbone/card';

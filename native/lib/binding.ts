@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RawIndexBinding } from './raw-index';
 import type { RawCoresetBinding } from './raw-coreset';
+import type { RawEpsilonNetBinding } from './raw-epsilon-net';
 
 /** Set from JS (an AbortSignal listener); polled by native worker threads between chunks of work. */
 export interface RawCancelToken {
@@ -12,7 +13,7 @@ export interface RawCancelToken {
   isCancelled(): boolean;
 }
 
-export interface RawBinding extends RawIndexBinding, RawCoresetBinding {
+export interface RawBinding extends RawIndexBinding, RawCoresetBinding, RawEpsilonNetBinding {
   CancelToken: new () => RawCancelToken;
   setNumThreads(n: number): void;
   getNumThreads(): number;

@@ -4,6 +4,7 @@
 
 #include "cancel_token.h"
 #include "coreset_wrap.h"
+#include "epsilon_net_wrap.h"
 #include "index_wrap.h"
 
 namespace {
@@ -26,6 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   patchline::InitIndex(env, exports);
   patchline::InitCoreset(env, exports);
+  patchline::InitEpsilonNet(env, exports);
   return exports;
 }
 

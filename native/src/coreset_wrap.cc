@@ -209,12 +209,7 @@ class GreedyWorker : public Napi::AsyncProgressWorker<double> {
   }
 
   void OnError(const Napi::Error& e) override {
-    Napi::Error err = Napi::Error::New(Env(), e.Message());
-    if (aborted_) {
-      err.Set("name", Napi::String::New(Env(), "AbortError"));
-      err.Set("code", Napi::String::New(Env(), "ABORT_ERR"));
-    }
-    deferred_.Reject(err.Value());
+    deferred_.Reject(workerError(Env(), e.Message(), aborted_).Value());
   }
 
  private:

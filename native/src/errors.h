@@ -41,4 +41,14 @@ void runGuarded(F&& body) {
   }
 }
 
+// The Error an AsyncWorker rejects with: an aborted operation is named AbortError (code ABORT_ERR) like the DOM's.
+inline Napi::Error workerError(Napi::Env env, const std::string& message, bool aborted) {
+  Napi::Error err = Napi::Error::New(env, message);
+  if (aborted) {
+    err.Set("name", Napi::String::New(env, "AbortError"));
+    err.Set("code", Napi::String::New(env, "ABORT_ERR"));
+  }
+  return err;
+}
+
 }  // namespace patchline

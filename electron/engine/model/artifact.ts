@@ -58,7 +58,7 @@ export interface StagedModel {
   abort(): Promise<void>;
 }
 
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
