@@ -29,7 +29,7 @@ export interface LongOptions {
 type VersionView = ModelDetail['history'][number];
 
 /** A manifest's version entry as the window sees it (without the bank and calibration snapshots kept for rollback). */
-function versionView(h: ModelVersion & { source?: string; rolledBack?: boolean }): VersionView {
+function versionView(h: ModelVersion): VersionView {
   const { version, createdAt, kind, addedImages, addedVectors, bankVectors, note, source, rolledBack } = h;
   return { version, createdAt, kind, addedImages, addedVectors, bankVectors, note, source, rolledBack };
 }

@@ -268,13 +268,11 @@ class FakeModel implements Model {
 
   /** Undoes the last update that is not undone yet. */
   async rollback(): Promise<ModelVersion> {
-    type Entry = ModelVersion & { rolledBack?: boolean };
-    const history = this.manifest.history as Entry[];
-    const last = [...history].reverse().find((h) => h.kind === 'update' && !h.rolledBack);
+    const last = [...this.manifest.history].reverse().find((h) => h.kind === 'update' && !h.rolledBack);
     if (!last) throw new Error(`${this.dir}: nothing to roll back to; the model has no update.`);
     this.bank = JSON.parse(await readFile(path.join(this.dir, `before-v${last.version}.json`), 'utf8')) as Bank;
     last.rolledBack = true;
-    const v = this.record('rollback' as ModelVersion['kind'], 0, `rolled back version ${last.version}`);
+    const v = this.record('rollback', 0, `rolled back version ${last.version}`);
     await this.persist();
     return v;
   }

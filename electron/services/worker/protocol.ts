@@ -10,7 +10,10 @@ import type {
   ModelVersion,
   Progress,
   RawImage,
+  UpdateOptions,
+  UpdateResult,
 } from '../../engine/api';
+import type * as Engine from '../../engine/index';
 
 /** What an engine module exports (electron/engine/index.ts, or a test double with the same shape). */
 export interface EngineModule {
@@ -20,15 +23,14 @@ export interface EngineModule {
   /** Reads a model folder's manifest without loading its backbone (optional: loadModel + close otherwise). */
   readManifest?(dir: string): ModelManifest | Promise<ModelManifest>;
   /** A day's good images into a model, as a new version (engines with incremental updates only). */
-  updateModel?(o: {
-    model: string;
-    data: string;
-    signal?: AbortSignal;
-    onProgress?: (p: Progress) => void;
-  }): Promise<{ version: ModelVersion; skipped: { path: string; reason: string }[] }>;
+  updateModel?(o: UpdateOptions): Promise<Pick<UpdateResult, 'version' | 'skipped'>>;
   /** Back to the model's previous bank-changing version. */
   rollbackModel?(o: { model: string }): Promise<ModelVersion>;
 }
+
+type Satisfies<T extends EngineModule> = T;
+/** Compile-time check that the real engine still has every call the worker makes, with these signatures. */
+export type RealEngineModule = Satisfies<typeof Engine>;
 
 export type PredictInput =
   | { kind: 'raw'; image: RawImage }
