@@ -1,7 +1,8 @@
 // The e2e harness: the headless host (the same services and contract as the Electron app) on 127.0.0.1 with a fresh
 // data folder, and Debian's Chromium driven by playwright-core with a fake camera fed from real images.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -95,6 +96,7 @@ export async function launchChromium(videoFile: string | null): Promise<BrowserS
     viewport: { width: 1440, height: 900 },
     permissions: ['camera'],
   });
+  windowPriority(profile);
   const browser = context.browser() as Browser;
   const page = context.pages()[0] ?? (await context.newPage());
   const consoleErrors: string[] = [];
@@ -112,6 +114,34 @@ export async function launchChromium(videoFile: string | null): Promise<BrowserS
       await context.close();
     },
   };
+}
+
+/**
+ * The browser at normal priority, like a window on a line PC, even when the suite itself runs under `nice` (the window
+ * would otherwise rank below every unrelated process while a training runs). Chromium's zygotes are included, so the
+ * renderers they fork later inherit it. Linux only, and only where this process may raise priorities; else a no-op.
+ */
+function windowPriority(profile: string): void {
+  if (process.platform !== 'linux') return;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmdline = (() => {
+      try {
+        return readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      } catch {
+        return ''; // exited meanwhile
+      }
+    })();
+    if (!cmdline.includes(profile)) continue;
+    // Linux keeps a nice value per thread.
+    for (const tid of readdirSync(`/proc/${name}/task`, { withFileTypes: false }).map(Number)) {
+      try {
+        setPriority(tid, 0);
+      } catch {
+        return; // not permitted here: the browser keeps the suite's priority
+      }
+    }
+  }
 }
 
 // Runs in the page before its own scripts: records long tasks (PerformanceObserver) and CSP violations, and, to say
