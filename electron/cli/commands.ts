@@ -52,6 +52,13 @@ export function parseCoreset(spec: string): { method: CoresetMethod; ratio: numb
   return { method, ratio };
 }
 
+function coresetOption(p: Parsed): FitOptions['coreset'] {
+  const spec = str(p, 'coreset');
+  const chunkRows = num(p, 'coreset-chunk', { int: true, min: 0 });
+  if (!spec && chunkRows === undefined) return undefined;
+  return { ...(spec ? parseCoreset(spec) : { method: 'approx-greedy' as const, ratio: 0.1 }), ...(chunkRows !== undefined ? { chunkRows } : {}) };
+}
+
 async function writeJson(file: string, value: unknown): Promise<void> {
   await replaceFileAtomic(path.resolve(file), JSON.stringify(value, null, 2) + '\n');
 }
@@ -65,7 +72,7 @@ export function fitOptionsFrom(p: Parsed, ctx: Context): FitOptions {
     backbone: str(p, 'backbone'),
     modelFile: str(p, 'model-file'),
     taps: taps ? taps.split(',').map((t) => t.trim()).filter(Boolean) : undefined,
-    coreset: str(p, 'coreset') ? parseCoreset(str(p, 'coreset')!) : undefined,
+    coreset: coresetOption(p),
     index: str(p, 'index'),
     efSearch: num(p, 'ef-search', { int: true, min: 1 }),
     nprobe: num(p, 'nprobe', { int: true, min: 1 }),
@@ -98,6 +105,7 @@ export const FIT_OPTIONS: Record<string, OptionSpec> = {
   'model-file': { type: 'string' },
   taps: { type: 'string' },
   coreset: { type: 'string' },
+  'coreset-chunk': { type: 'string' },
   index: { type: 'string' },
   'ef-search': { type: 'string' },
   nprobe: { type: 'string' },

@@ -27,7 +27,8 @@ export interface FitOptions extends LongRunning {
   /** A backbone card path or id; default: the MobileNetV2-int8 card. */
   backbone?: string;
   device?: Device;
-  coreset?: { method: CoresetMethod; ratio: number };
+  /** chunkRows: greedy on chunks of at most this many patches (default 65536; 0 = one pass, the reference). */
+  coreset?: { method: CoresetMethod; ratio: number; chunkRows?: number };
   /** Faiss factory string; default chosen from the bank size (recorded in the manifest). */
   index?: string;
   /** Nearest neighbours per patch (default 1) and the optional PatchCore Eq. 7 reweighting. */

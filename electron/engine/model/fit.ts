@@ -10,6 +10,7 @@ import { Extractor } from '../backbone/session';
 import { resolveBackends, type EngineBackends } from '../bank/backends';
 import { chooseIndex, defaultParams, needsTraining, type IndexChoice } from '../bank/index-rule';
 import type { KnnIndex } from '../bank/knn';
+import { chunkedGreedy } from '../bank/chunked-coreset';
 import { randomSubset } from '../bank/random-coreset';
 import { openFitSource } from '../data/dataset';
 import { embeddingDim } from '../features/embed';
@@ -39,7 +40,10 @@ export async function buildIndex(backends: EngineBackends, dim: number, choice: 
   const index = await backends.index.create(dim, choice.factory);
   if (needsTraining(choice.factory)) {
     if (!index.train) throw new Error(`index ${choice.factory} needs training but the backend cannot train`);
-    await index.train(vectors, { signal });
+    const rows = vectors.length / dim;
+    const n = choice.trainSize && choice.trainSize < rows ? choice.trainSize : rows;
+    // k-means needs ~40 points per list, not the whole bank: a seeded uniform sample trains as well, much faster.
+    await index.train(n < rows ? gatherRows(vectors, dim, randomSubset(rows, n, 0x1dec5)) : vectors, { signal });
   }
   await index.add(vectors);
   index.setParams(choice.params);
@@ -128,14 +132,16 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
       selected = randomSubset(rows, target, params.seed);
     } else {
       const cp = new ProgressTracker('coreset', target, o.onProgress);
-      const r = await backends.coreset.greedy({
+      const r = await chunkedGreedy(backends.coreset, {
         data: patches,
-        rows,
+        images: kept.length,
+        perImage: patchesPerImage,
         cols: dim,
         ratio: params.coreset.ratio,
         projectionDim: params.coreset.projectionDim,
         numStarts: params.coreset.numStarts,
         seed: params.seed,
+        chunkRows: params.coreset.chunkRows,
         signal: o.signal,
         onProgress: (done) => cp.set(Math.min(done, target)),
       });
