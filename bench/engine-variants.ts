@@ -35,9 +35,14 @@ const FULL = { group: 'full-greedy', fit: { coreset: { method: 'approx-greedy' a
 const SHORTER = { group: 'shorter-side', fit: { resizeMode: 'shorter-side' as const } };
 
 const VARIANTS: Variant[] = [
-  { name: 'default', ...REF, note: 'reference pipeline, default index and chunked coreset' },
+  { name: 'default', ...REF, note: 'reference pipeline; chunked coreset, IVF nprobe 4 + exact top-patch refinement' },
+  { name: 'ivf-np4', ...REF, scoring: { exactTop: 0 }, note: 'IVF512,SQ8,RFlat nprobe 4 (recommendIndex), no exact refinement' },
   { name: 'flat', ...REF, index: { factory: 'Flat' }, note: 'exact search (the reference)' },
   { name: 'hnsw32', ...REF, index: { factory: 'HNSW32', params: { efSearch: 64 } } },
+  { name: 'ivf-np16', ...REF, index: { factory: 'IVF512,SQ8,RFlat', params: { nprobe: 16, kFactor: 4 } } },
+  { name: 'ivf-np32', ...REF, index: { factory: 'IVF512,SQ8,RFlat', params: { nprobe: 32, kFactor: 8 } } },
+  { name: 'ivf-np64', ...REF, index: { factory: 'IVF512,SQ8,RFlat', params: { nprobe: 64, kFactor: 8 } } },
+  { name: 'hnsw32-ef128', ...REF, index: { factory: 'HNSW32', params: { efSearch: 128 } } },
   { name: 'eq7', ...REF, scoring: { reweight: true } },
   { name: 'nocrop', ...NOCROP, note: 'stretch to 224, no crop: the whole part' },
   { name: 'nocrop-eq7', ...NOCROP, scoring: { reweight: true } },

@@ -55,8 +55,9 @@ export function parseCoreset(spec: string): { method: CoresetMethod; ratio: numb
 function coresetOption(p: Parsed): FitOptions['coreset'] {
   const spec = str(p, 'coreset');
   const chunkRows = num(p, 'coreset-chunk', { int: true, min: 0 });
-  if (!spec && chunkRows === undefined) return undefined;
-  return { ...(spec ? parseCoreset(spec) : { method: 'approx-greedy' as const, ratio: 0.1 }), ...(chunkRows !== undefined ? { chunkRows } : {}) };
+  const projectionDim = num(p, 'coreset-projection', { int: true, min: 1 });
+  if (!spec && chunkRows === undefined && projectionDim === undefined) return undefined;
+  return { ...(spec ? parseCoreset(spec) : { method: 'approx-greedy' as const, ratio: 0.1 }), chunkRows, projectionDim };
 }
 
 async function writeJson(file: string, value: unknown): Promise<void> {
@@ -85,6 +86,7 @@ export function fitOptionsFrom(p: Parsed, ctx: Context): FitOptions {
     sigma,
     gridStride: num(p, 'grid-stride', { int: true, min: 1 }),
     imageScore: oneOf(p, 'image-score', ['patch-max', 'map-max'] as const),
+    exactTop: num(p, 'exact-top', { int: true, min: 0 }),
     calibrationFraction: num(p, 'calibration', { min: 0.001, max: 0.9 }),
     device: device(p),
     threads: num(p, 'threads', { int: true, min: 1 }),
@@ -106,6 +108,7 @@ export const FIT_OPTIONS: Record<string, OptionSpec> = {
   taps: { type: 'string' },
   coreset: { type: 'string' },
   'coreset-chunk': { type: 'string' },
+  'coreset-projection': { type: 'string' },
   index: { type: 'string' },
   'ef-search': { type: 'string' },
   nprobe: { type: 'string' },
@@ -118,6 +121,7 @@ export const FIT_OPTIONS: Record<string, OptionSpec> = {
   sigma: { type: 'string' },
   'grid-stride': { type: 'string' },
   'image-score': { type: 'string' },
+  'exact-top': { type: 'string' },
   calibration: { type: 'string' },
   batch: { type: 'string' },
   seed: { type: 'string' },

@@ -37,6 +37,8 @@ Learns a memory bank of good-part patches and writes a model folder (manifest.js
   --index FACTORY       Faiss factory string (default: chosen by bank size, recorded in the manifest), e.g. Flat, HNSW32,
                         IVF512,SQ8,RFlat
   --ef-search N         HNSW search depth (default 64)      --nprobe N    IVF lists searched (default 8)
+  --exact-top N         behind an approximate index, re-search the top patches exactly, N per round, until the
+                        image score is exact (default 8; 0 = off)
   --k N                 nearest neighbours per patch (default 1)
   --reweight            PatchCore Eq. 7 image-score reweighting      --reweight-neighbors N (default 9)
   --image-size N        network input side (default 224)    --resize N   pre-crop resize (default 256 for 224)

@@ -27,8 +27,11 @@ export interface FitOptions extends LongRunning {
   /** A backbone card path or id; default: the MobileNetV2-int8 card. */
   backbone?: string;
   device?: Device;
-  /** chunkRows: greedy on chunks of at most this many patches (default 65536; 0 = one pass, the reference). */
-  coreset?: { method: CoresetMethod; ratio: number; chunkRows?: number };
+  /**
+   * chunkRows: greedy on chunks of at most this many patches (0 = one pass, the reference); projectionDim: the random
+   * projection the greedy distances use (the reference: 128).
+   */
+  coreset?: { method: CoresetMethod; ratio: number; chunkRows?: number; projectionDim?: number };
   /** Faiss factory string; default chosen from the bank size (recorded in the manifest). */
   index?: string;
   /** Nearest neighbours per patch (default 1) and the optional PatchCore Eq. 7 reweighting. */
@@ -62,6 +65,8 @@ export interface FitOptions extends LongRunning {
   gridStride?: number;
   /** Image score: the largest patch score (default, the reference) or the largest value of the blurred map. */
   imageScore?: 'patch-max' | 'map-max';
+  /** Patches re-searched exactly per round behind an approximate index, for an exact image score (default 8; 0 = off). */
+  exactTop?: number;
   /** Index search parameters; default chosen with the factory and recorded in the manifest. */
   efSearch?: number;
   nprobe?: number;

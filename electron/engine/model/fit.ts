@@ -11,6 +11,7 @@ import { resolveBackends, type EngineBackends } from '../bank/backends';
 import { chooseIndex, defaultParams, needsTraining, type IndexChoice } from '../bank/index-rule';
 import type { KnnIndex } from '../bank/knn';
 import { chunkedGreedy } from '../bank/chunked-coreset';
+import { exactIndexFor } from '../bank/exact-refine';
 import { randomSubset } from '../bank/random-coreset';
 import { openFitSource } from '../data/dataset';
 import { embeddingDim } from '../features/embed';
@@ -172,7 +173,9 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
     let calSource: 'validation' | 'train-holdout';
     if (source.validation.length) {
       calSource = 'validation';
-      const scorer = new Scorer(index, scoring, () => bank);
+      const exact = await exactIndexFor(backends, choice.factory, dim, () => bank, params.exactTop);
+      if (exact) opened.push(exact);
+      const scorer = new Scorer(index, scoring, () => bank, exact);
       const cp = new ProgressTracker('calibrate', source.validation.length, o.onProgress);
       await extractFiles(
         source.validation,
@@ -194,7 +197,9 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
       const calChoice = o.index ? choice : chooseIndex(keepRows.length, dim);
       const calIndex = await buildIndex(backends, dim, { ...calChoice, params: { ...calChoice.params, ...choice.params } }, calBank, o.signal);
       opened.push(calIndex);
-      const scorer = new Scorer(calIndex, scoring, () => calBank);
+      const calExact = await exactIndexFor(backends, calChoice.factory, dim, () => calBank, params.exactTop);
+      if (calExact) opened.push(calExact);
+      const scorer = new Scorer(calIndex, scoring, () => calBank, calExact);
       const cp = new ProgressTracker('calibrate', held.size, o.onProgress);
       for (const img of [...held].sort((a, b) => a - b)) {
         const data = patches.subarray(img * patchesPerImage * dim, (img + 1) * patchesPerImage * dim);
