@@ -25,7 +25,14 @@ describe('chunkedGreedy', () => {
   const cols = 4;
   const data = features(images, perImage, cols);
 
-  it('is one plain greedy pass when everything fits one chunk', async () => {
+  it('is one plain greedy pass up to twice the chunk size', async () => {
+    const calls: number[] = [];
+    const r = await chunkedGreedy({ greedy: (q: CoresetRequest) => (calls.push(q.rows), exactGreedy(q)) }, { data, images, perImage, cols, ratio: 0.25, projectionDim: cols, numStarts: 1, seed: 3, chunkRows: 80 });
+    expect(r.chunks).toBe(1);
+    expect(calls).toEqual([160]);
+  });
+
+  it('is one plain greedy pass when chunking is off', async () => {
     const base = { data, images, perImage, cols, ratio: 0.25, projectionDim: cols, numStarts: 1, seed: 3 };
     const one = await chunkedGreedy({ greedy: exactGreedy }, { ...base, chunkRows: 0 });
     const direct = await exactGreedy({ data, rows: images * perImage, cols, ratio: 0.25, projectionDim: cols, numStarts: 1, seed: 3 });
@@ -42,7 +49,7 @@ describe('chunkedGreedy', () => {
       },
     };
     const r = await chunkedGreedy(backend, { data, images, perImage, cols, ratio: 0.25, projectionDim: cols, numStarts: 1, seed: 3, chunkRows: 48 });
-    expect(r.chunks).toBe(4); // ceil(160 / 48)
+    expect(r.chunks).toBe(4); // ceil(160 / 48); 160 > 2 × 48
     expect(seen.map((s) => s.rows)).toEqual([3 * 16, 3 * 16, 2 * 16, 2 * 16]); // images 0,4,8 | 1,5,9 | 2,6 | 3,7
     expect(r.indices.length).toBe(Math.round(160 * 0.25));
     expect(new Set(r.indices).size).toBe(r.indices.length);

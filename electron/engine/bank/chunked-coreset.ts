@@ -1,6 +1,6 @@
 // The greedy coreset over a large patch set, in chunks. Greedy k-center costs rows × picks distances, i.e. it grows
 // with the square of the training set (597k patches of 762 magnetic-tile images: minutes on 2 cores). Splitting the
-// images into chunks of at most `chunkRows` patches (image i goes to chunk i mod n, so each chunk spans the whole set)
+// images into chunks of at most `chunkRows` patches (sets of up to twice that stay whole) (image i goes to chunk i mod n, so each chunk spans the whole set)
 // and taking the same ratio from each makes it linear: the union covers every patch within the largest chunk radius.
 import type { CoresetBackend } from './knn';
 
@@ -14,7 +14,7 @@ export interface ChunkedCoresetRequest {
   projectionDim: number;
   numStarts: number;
   seed: number;
-  /** Largest chunk; 0 or ≥ rows: one greedy pass over everything (the reference). */
+  /** Largest chunk; 0 or ≥ rows / 2: one greedy pass over everything (the reference). */
   chunkRows: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
@@ -31,7 +31,8 @@ export function chunkCounts(sizes: number[], ratio: number): number[] {
 
 export async function chunkedGreedy(backend: CoresetBackend, r: ChunkedCoresetRequest): Promise<{ indices: Uint32Array; radius: number; chunks: number }> {
   const rows = r.images * r.perImage;
-  const chunks = r.chunkRows > 0 ? Math.min(r.images, Math.ceil(rows / r.chunkRows)) : 1;
+  // Up to two chunks' worth is still cheap in one pass (and a small set loses the most by splitting).
+  const chunks = r.chunkRows > 0 && rows > 2 * r.chunkRows ? Math.min(r.images, Math.ceil(rows / r.chunkRows)) : 1;
   if (chunks <= 1) {
     const res = await backend.greedy({ data: r.data, rows, cols: r.cols, ratio: r.ratio, projectionDim: r.projectionDim, numStarts: r.numStarts, seed: r.seed, signal: r.signal, onProgress: r.onProgress });
     return { ...res, chunks: 1 };
