@@ -36,6 +36,11 @@ export const CORESET_CHUNK_ROWS = 65536;
 export const CORESET_PROJECTION = 128;
 /** 8 exact queries per round: one round almost always settles the maximum (a few ms on a 60k bank). */
 export const EXACT_TOP = 8;
+/**
+ * Anomaly-map blur. The reference uses 4; on magnetic tile 8 gives pixel AUROC 0.833 against 0.825 (and AUPRO
+ * +0.006) with the same image AUROC (README, "Measured results").
+ */
+export const DEFAULT_SIGMA = 8;
 
 export function resolveParams(o: FitOptions, card: BackboneCard, taps: string[], thresholdQuantile: string): ModelParams {
   const imageSize = o.imageSize ?? card.input.size;
@@ -58,7 +63,7 @@ export function resolveParams(o: FitOptions, card: BackboneCard, taps: string[],
     k,
     reweight: o.reweight ?? false,
     reweightNeighbors: o.reweightNeighbors ?? 9,
-    sigma: o.sigma ?? 4,
+    sigma: o.sigma ?? DEFAULT_SIGMA,
     gridStride: o.gridStride ?? null,
     imageScore: o.imageScore ?? 'patch-max',
     exactTop: o.exactTop ?? EXACT_TOP,
