@@ -43,7 +43,7 @@ Learns a memory bank of good-part patches and writes a model folder (manifest.js
   --reweight            PatchCore Eq. 7 image-score reweighting      --reweight-neighbors N (default 9)
   --image-size N        network input side (default 224)    --resize N   pre-crop resize (default 256 for 224)
   --resize-mode MODE    stretch (square, ignore aspect: default) | shorter-side (keep aspect)
-  --sigma S             anomaly-map blur (default 8; the reference's is 4)
+  --sigma S             anomaly-map blur (default 10; the reference's is 4)
   --grid-stride N       patch grid stride (default: the finest tap's); finer taps are averaged down to it,
                         e.g. --taps 339_quantized,365_quantized,426_quantized --grid-stride 8
   --image-score MODE    patch-max (default: the largest patch score) | map-max (the largest value of the blurred map)

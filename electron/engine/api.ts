@@ -59,7 +59,7 @@ export interface FitOptions extends LongRunning {
   threads?: number;
   /** Fraction of train held out for calibration when there is no validation/good (default 0.1). */
   calibrationFraction?: number;
-  /** Gaussian blur of the anomaly map (default 8; the reference uses 4). */
+  /** Gaussian blur of the anomaly map (default 10; the reference uses 4). */
   sigma?: number;
   /** Patch grid stride (default: the finest tap's); finer taps are averaged down to it. */
   gridStride?: number;
