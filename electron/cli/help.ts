@@ -34,6 +34,9 @@ Learns a memory bank of good-part patches and writes a model folder (manifest.js
   --model-file FILE     the backbone's ONNX file, if it is not found automatically
   --taps A,B            feature tensors to tap (default: the card's; e.g. 339_quantized,365_quantized,426_quantized)
   --coreset SPEC        0.1 (approximate greedy, 10 %: default) | greedy:0.05 | random:0.1 | none
+  --stream              bounded memory: fold patches image by image into a streaming epsilon-net held to the
+                        --coreset ratio of the patches (re-thinned when it outgrows it) and a compressed, mapped IVF index
+  --stream-radius R     the epsilon-net radius by hand (with --stream)
   --index FACTORY       Faiss factory string (default: chosen by bank size, recorded in the manifest), e.g. Flat, HNSW32
   --ef-search N         HNSW search depth (default 64)      --nprobe N    IVF lists searched (default 32)
   --k N                 nearest neighbours per patch (default 1)
