@@ -248,11 +248,11 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(out) + '\n');
     return;
   }
-  const sizes = (option(rest, '--sizes') ?? (args.quick ? '300000,1000000' : '1000000,10000000,37632000')).split(',').map(Number);
+  const sizes = (option(rest, '--sizes') ?? (args.quick ? '200000,1000000' : '1000000,10000000,37632000')).split(',').map(Number);
   const ratio = Number(option(rest, '--ratio') ?? 0.1);
   const warmup = Number(option(rest, '--warmup') ?? (args.quick ? 30_000 : 50_000));
   const radius = Number(option(rest, '--radius') ?? 0);
-  const compareM = Number(option(rest, '--compare') ?? (args.quick ? 200_000 : 1_000_000));
+  const compareM = Number(option(rest, '--compare') ?? (args.quick ? 100_000 : 1_000_000));
   const started = Date.now();
   console.log(`PatchLine day-scale bank benchmark (${args.quick ? 'quick' : 'full'}) on ${describeMachine()}`);
   console.log(`stream: synthetic 1024-d model projected to ${KEY_DIM}, real magnetic-tile patches mixed in; r from approximate greedy at ratio ${ratio} on a ${warmup.toLocaleString('en-US')}-vector warm-up\n`);
