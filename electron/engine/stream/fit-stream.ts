@@ -82,6 +82,8 @@ export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, i
       // radius of the warm-up at min(budget/2, warm-up/4) centres and the bank is re-thinned whenever it outgrows it.
       budgetVectors: so.radius ? undefined : Math.max(1, Math.round(params.coreset.ratio * trainFiles.length * ppi)),
       cap: so.cap,
+      // The budget is the bank size the offline fit would keep: re-thin to just under it, not to the default 90 %.
+      rethinTo: 0.97,
       warmup: (so.warmupImages ?? 64) * ppi,
       seed: params.seed,
       signal: o.signal,
