@@ -87,6 +87,14 @@ describe('updateModel / rollbackModel', () => {
     await expect(rollbackModel({ model: dir })).rejects.toThrow(/files of version 2 are no longer kept/);
   });
 
+  it('discards orphaned version files and temp files, never the files in force', async () => {
+    const dir = await fitted();
+    const junk = ['index-v7.faiss', 'bank-v7.f32', '.index-v7.faiss.tmp-123-0', 'manifest.json.123.0badcafe.tmp'];
+    for (const f of junk) writeFileSync(path.join(dir, f), 'x');
+    expect(await discardPartial(dir, readManifest(dir))).toEqual([...junk].sort());
+    expect(readdirSync(dir).sort()).toEqual(['bank.f32', 'index.faiss', 'manifest.json']);
+  });
+
   it('refuses a second writer, and takes over a dead writer\'s lock', async () => {
     const dir = await fitted();
     const release = await lockModel(dir);
