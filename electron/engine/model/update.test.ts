@@ -20,7 +20,6 @@ beforeAll(async () => {
   newDay = path.join(tempDir(), 'day2');
   mkdirSync(newDay);
   for (const f of readdirSync(path.join(data, 'test', 'good'))) cpSync(path.join(data, 'test', 'good', f), path.join(newDay, f));
-  // A second day's folder with more images, so that an update takes long enough to be killed mid-way.
 });
 
 async function fitted(): Promise<string> {
