@@ -19,6 +19,7 @@ import {
   writeEvalJson,
 } from '../engine/index';
 import { replaceFileAtomic } from '../engine/model/artifact';
+import { fitStream } from '../engine/stream/fit-stream';
 import { num, oneOf, parseArgs, required, str, UsageError, type OptionSpec, type Parsed } from './args';
 import { ProgressBar } from './progress-bar';
 
@@ -127,13 +128,16 @@ export const FIT_OPTIONS: Record<string, OptionSpec> = {
   seed: { type: 'string' },
   strict: { type: 'boolean' },
   overwrite: { type: 'boolean' },
+  stream: { type: 'boolean' },
+  'stream-radius': { type: 'string' },
 };
 
 export async function cmdFit(argv: string[], ctx: Context): Promise<void> {
   const p = parseArgs(argv, FIT_OPTIONS);
   if (p.positionals.length) throw new UsageError(`fit takes no positional arguments (got ${p.positionals.join(' ')})`);
   const o = fitOptionsFrom(p, ctx);
-  const r = await fit(o, { onNote: (m) => ctx.bar.note(m) });
+  const internals = { onNote: (m: string) => ctx.bar.note(m) };
+  const r = p.options.stream === true ? await fitStream({ ...o, stream: { radius: num(p, 'stream-radius', { min: Number.MIN_VALUE }) } }, internals) : await fit(o, internals);
   const m = r.manifest;
   ctx.out(`Model written to ${r.dir}`);
   ctx.out(`  ${m.training.images} images (${r.skipped.length} skipped), ${m.training.patches.toLocaleString('en-US')} patches → bank ${m.bank.vectors.toLocaleString('en-US')} × ${m.bank.dimension}`);

@@ -1,7 +1,6 @@
 // Fit: stream the good images through the backbone into patch vectors, pick a coreset, index it, calibrate on held-out
 // good images, and write the model folder atomically.
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { FitOptions, FitResult, ModelManifest, SkippedFile } from '../api';
 import { loadCard, selectTaps } from '../backbone/card';
@@ -19,8 +18,7 @@ import { extractFiles } from '../features/extract';
 import { ProgressTracker, throwIfAborted } from '../progress';
 import { rng } from '../random';
 import { Scorer } from '../score/scorer';
-import { sha256File } from '../backbone/resolve';
-import { SCHEMA_VERSION, stageModelDir, writeBank } from './artifact';
+import { SCHEMA_VERSION, stageModelDir, writeBankFiles } from './artifact';
 import { calibrate, THRESHOLD_QUANTILE } from './calibration';
 import { preprocessSpec, resolveParams, scoringParams } from './params';
 
@@ -213,10 +211,7 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
     throwIfAborted(o.signal);
 
     // 5. The artifact.
-    const indexFile = 'index.faiss';
-    const bankFile = 'bank.f32';
-    await index.write(path.join(stage.dir, indexFile));
-    await writeBank(path.join(stage.dir, bankFile), bank);
+    const bankInfo = await writeBankFiles(stage.dir, index, bank, { vectors: selected.length, dimension: dim, ...choice });
     const createdAt = new Date().toISOString();
     const manifest: ModelManifest = {
       schemaVersion: SCHEMA_VERSION,
@@ -225,18 +220,7 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
       createdAt,
       backbone: { id: card.id, card, sha256: resolved.sha256 },
       params: { ...params },
-      bank: {
-        vectors: selected.length,
-        dimension: dim,
-        indexFactory: choice.factory,
-        indexFile,
-        indexBytes: statSync(path.join(stage.dir, indexFile)).size,
-        indexParams: { ...choice.params } as Record<string, number>,
-        indexReason: choice.reason,
-        indexSha256: await sha256File(path.join(stage.dir, indexFile)),
-        bankFile,
-        bankSha256: await sha256File(path.join(stage.dir, bankFile)),
-      },
+      bank: bankInfo,
       calibration,
       training: { images: kept.length, patches: rows, skipped: skipped.length, source: source.root },
       history: [{ version: 1, createdAt, kind: 'fit', addedImages: kept.length, addedVectors: selected.length, bankVectors: selected.length, radius }],
