@@ -170,14 +170,14 @@ function rssParts(): { total: number; anon: number; file: number } {
 }
 
 async function childLoad(indexFile: string, nprobe: number): Promise<Record<string, unknown>> {
-  const stream = await DayStream.create();
-  const queries = Array.from({ length: SEARCH_IMAGES }, (_, i) => stream.chunk(i, PATCHES, 4242));
-  // Settle the heap first, so that the RSS difference is the index's.
+  // The load is measured before anything else allocates, so that the RSS difference is the index's.
   (globalThis as { gc?: () => void }).gc?.();
   const before = rssParts();
   const index = await FaissIndex.read(indexFile, { mmap: true });
   (globalThis as { gc?: () => void }).gc?.();
   const afterLoad = rssParts();
+  const stream = await DayStream.create();
+  const queries = Array.from({ length: SEARCH_IMAGES }, (_, i) => stream.chunk(i, PATCHES, 4242));
   if (nprobe > 0) index.setParams({ nprobe });
   await index.search(queries[0], 1);
   const ms: number[] = [];
@@ -248,11 +248,11 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(out) + '\n');
     return;
   }
-  const sizes = (option(rest, '--sizes') ?? (args.quick ? '300000,1000000' : '1000000,10000000,37632000')).split(',').map(Number);
+  const sizes = (option(rest, '--sizes') ?? (args.quick ? '200000,1000000' : '1000000,10000000,37632000')).split(',').map(Number);
   const ratio = Number(option(rest, '--ratio') ?? 0.1);
   const warmup = Number(option(rest, '--warmup') ?? (args.quick ? 30_000 : 50_000));
   const radius = Number(option(rest, '--radius') ?? 0);
-  const compareM = Number(option(rest, '--compare') ?? (args.quick ? 200_000 : 1_000_000));
+  const compareM = Number(option(rest, '--compare') ?? (args.quick ? 100_000 : 1_000_000));
   const started = Date.now();
   console.log(`PatchLine day-scale bank benchmark (${args.quick ? 'quick' : 'full'}) on ${describeMachine()}`);
   console.log(`stream: synthetic 1024-d model projected to ${KEY_DIM}, real magnetic-tile patches mixed in; r from approximate greedy at ratio ${ratio} on a ${warmup.toLocaleString('en-US')}-vector warm-up\n`);
@@ -273,7 +273,11 @@ async function main(): Promise<void> {
       console.error(JSON.stringify({ ...row, growth: undefined }));
       console.log(`N = ${n.toLocaleString('en-US')}: ${(n / Number(fold.fold_seconds)).toFixed(0)} vectors/s, bank ${fold.bank_vectors}`);
     }
-    const compare = runChild(['compare', String(compareM), dir, String(ratio), String(warmup), String(radius)]);
+    // --append FILE: a previous run's JSON (e.g. the smaller N, run separately to keep each locked run short).
+    const appendFile = option(rest, '--append');
+    const earlier = appendFile ? (JSON.parse(readFileSync(appendFile, 'utf8')) as { runs: Record<string, unknown>[]; compare: Record<string, unknown> | null }) : null;
+    if (earlier) results.unshift(...earlier.runs);
+    const compare = compareM > 0 ? runChild(['compare', String(compareM), dir, String(ratio), String(warmup), String(radius)]) : (earlier?.compare ?? null);
     const rows: Row[] = results.map((r) => ({
       N: Number(r.n),
       'fold s': Number(r.fold_seconds),
@@ -291,11 +295,13 @@ async function main(): Promise<void> {
       'recall@1': Number(r.recall_at_1),
     }));
     console.log('\n' + table(rows));
-    console.log(
-      `\ncoverage radius on a ${compareM.toLocaleString('en-US')}-vector subsample at ${Number(compare.bank_vectors).toLocaleString('en-US')} bank vectors: ` +
-        `epsilon-net ${Number(compare.epsnet_radius).toFixed(3)} vs offline approximate greedy ${Number(compare.greedy_radius).toFixed(3)} ` +
-        `(ratio ${Number(compare.radius_ratio).toFixed(2)}; target ≤ 1.5)`,
-    );
+    if (compare) {
+      console.log(
+        `\ncoverage radius on a ${Number(compare.m).toLocaleString('en-US')}-vector subsample at ${Number(compare.bank_vectors).toLocaleString('en-US')} bank vectors: ` +
+          `epsilon-net ${Number(compare.epsnet_radius).toFixed(3)} vs offline approximate greedy ${Number(compare.greedy_radius).toFixed(3)} ` +
+          `(ratio ${Number(compare.radius_ratio).toFixed(2)}; target ≤ 1.5)`,
+      );
+    }
     const last = results[results.length - 1];
     const result = {
       benchmark: 'scale',
@@ -311,7 +317,7 @@ async function main(): Promise<void> {
         search_ms_per_image: Number(last.search_ms_per_image),
         recall_at_1: Number(last.recall_at_1),
         vectors_per_second: Number(last.vectors_per_second),
-        radius_ratio_vs_greedy: Number(compare.radius_ratio),
+        radius_ratio_vs_greedy: compare ? Number(compare.radius_ratio) : null,
       },
       runs: results.map(({ index_file: _f, ...r }) => r),
       compare,

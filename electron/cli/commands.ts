@@ -19,6 +19,7 @@ import {
   writeEvalJson,
 } from '../engine/index';
 import { replaceFileAtomic } from '../engine/model/artifact';
+import { fitStream } from '../engine/stream/fit-stream';
 import { num, oneOf, parseArgs, required, str, UsageError, type OptionSpec, type Parsed } from './args';
 import { ProgressBar } from './progress-bar';
 
@@ -52,6 +53,14 @@ export function parseCoreset(spec: string): { method: CoresetMethod; ratio: numb
   return { method, ratio };
 }
 
+function coresetOption(p: Parsed): FitOptions['coreset'] {
+  const spec = str(p, 'coreset');
+  const chunkRows = num(p, 'coreset-chunk', { int: true, min: 0 });
+  const projectionDim = num(p, 'coreset-projection', { int: true, min: 1 });
+  if (!spec && chunkRows === undefined && projectionDim === undefined) return undefined;
+  return { ...(spec ? parseCoreset(spec) : { method: 'approx-greedy' as const, ratio: 0.1 }), chunkRows, projectionDim };
+}
+
 async function writeJson(file: string, value: unknown): Promise<void> {
   await replaceFileAtomic(path.resolve(file), JSON.stringify(value, null, 2) + '\n');
 }
@@ -65,7 +74,7 @@ export function fitOptionsFrom(p: Parsed, ctx: Context): FitOptions {
     backbone: str(p, 'backbone'),
     modelFile: str(p, 'model-file'),
     taps: taps ? taps.split(',').map((t) => t.trim()).filter(Boolean) : undefined,
-    coreset: str(p, 'coreset') ? parseCoreset(str(p, 'coreset')!) : undefined,
+    coreset: coresetOption(p),
     index: str(p, 'index'),
     efSearch: num(p, 'ef-search', { int: true, min: 1 }),
     nprobe: num(p, 'nprobe', { int: true, min: 1 }),
@@ -78,6 +87,7 @@ export function fitOptionsFrom(p: Parsed, ctx: Context): FitOptions {
     sigma,
     gridStride: num(p, 'grid-stride', { int: true, min: 1 }),
     imageScore: oneOf(p, 'image-score', ['patch-max', 'map-max'] as const),
+    exactTop: num(p, 'exact-top', { int: true, min: 0 }),
     calibrationFraction: num(p, 'calibration', { min: 0.001, max: 0.9 }),
     device: device(p),
     threads: num(p, 'threads', { int: true, min: 1 }),
@@ -98,6 +108,8 @@ export const FIT_OPTIONS: Record<string, OptionSpec> = {
   'model-file': { type: 'string' },
   taps: { type: 'string' },
   coreset: { type: 'string' },
+  'coreset-chunk': { type: 'string' },
+  'coreset-projection': { type: 'string' },
   index: { type: 'string' },
   'ef-search': { type: 'string' },
   nprobe: { type: 'string' },
@@ -110,18 +122,22 @@ export const FIT_OPTIONS: Record<string, OptionSpec> = {
   sigma: { type: 'string' },
   'grid-stride': { type: 'string' },
   'image-score': { type: 'string' },
+  'exact-top': { type: 'string' },
   calibration: { type: 'string' },
   batch: { type: 'string' },
   seed: { type: 'string' },
   strict: { type: 'boolean' },
   overwrite: { type: 'boolean' },
+  stream: { type: 'boolean' },
+  'stream-radius': { type: 'string' },
 };
 
 export async function cmdFit(argv: string[], ctx: Context): Promise<void> {
   const p = parseArgs(argv, FIT_OPTIONS);
   if (p.positionals.length) throw new UsageError(`fit takes no positional arguments (got ${p.positionals.join(' ')})`);
   const o = fitOptionsFrom(p, ctx);
-  const r = await fit(o, { onNote: (m) => ctx.bar.note(m) });
+  const internals = { onNote: (m: string) => ctx.bar.note(m) };
+  const r = p.options.stream === true ? await fitStream({ ...o, stream: { radius: num(p, 'stream-radius', { min: Number.MIN_VALUE }) } }, internals) : await fit(o, internals);
   const m = r.manifest;
   ctx.out(`Model written to ${r.dir}`);
   ctx.out(`  ${m.training.images} images (${r.skipped.length} skipped), ${m.training.patches.toLocaleString('en-US')} patches → bank ${m.bank.vectors.toLocaleString('en-US')} × ${m.bank.dimension}`);

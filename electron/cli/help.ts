@@ -34,13 +34,21 @@ Learns a memory bank of good-part patches and writes a model folder (manifest.js
   --model-file FILE     the backbone's ONNX file, if it is not found automatically
   --taps A,B            feature tensors to tap (default: the card's; e.g. 339_quantized,365_quantized,426_quantized)
   --coreset SPEC        0.1 (approximate greedy, 10 %: default) | greedy:0.05 | random:0.1 | none
-  --index FACTORY       Faiss factory string (default: chosen by bank size, recorded in the manifest), e.g. Flat, HNSW32
-  --ef-search N         HNSW search depth (default 64)      --nprobe N    IVF lists searched (default 32)
+  --coreset-chunk N     greedy coreset on chunks of at most N patches (default 65536: linear time in the training
+                        set); 0 = one greedy pass over all patches (the reference; quadratic)
+  --stream              bounded memory: fold patches image by image into a streaming epsilon-net held to the
+                        --coreset ratio of the patches (re-thinned when it outgrows it) and a compressed, mapped IVF index
+  --stream-radius R     the epsilon-net radius by hand (with --stream)
+  --index FACTORY       Faiss factory string (default: chosen by bank size, recorded in the manifest), e.g. Flat, HNSW32,
+                        IVF512,SQ8,RFlat
+  --ef-search N         HNSW search depth (default 64)      --nprobe N    IVF lists searched (default 16)
+  --exact-top N         behind an approximate index, re-search the top patches exactly, N per round, until the
+                        image score is exact (default 8; 0 = off)
   --k N                 nearest neighbours per patch (default 1)
   --reweight            PatchCore Eq. 7 image-score reweighting      --reweight-neighbors N (default 9)
   --image-size N        network input side (default 224)    --resize N   pre-crop resize (default 256 for 224)
   --resize-mode MODE    stretch (square, ignore aspect: default) | shorter-side (keep aspect)
-  --sigma S             anomaly-map blur (default 4)
+  --sigma S             anomaly-map blur (default 10; the reference's is 4)
   --grid-stride N       patch grid stride (default: the finest tap's); finer taps are averaged down to it,
                         e.g. --taps 339_quantized,365_quantized,426_quantized --grid-stride 8
   --image-score MODE    patch-max (default: the largest patch score) | map-max (the largest value of the blurred map)

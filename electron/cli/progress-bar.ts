@@ -28,7 +28,7 @@ export interface BarOutput {
 
 export class ProgressBar {
   private phase = '';
-  private lastPct = -1;
+  private lastPct = -25;
   private started = 0;
   constructor(
     private readonly out: BarOutput = process.stderr,
@@ -41,7 +41,7 @@ export class ProgressBar {
     if (p.phase !== this.phase) {
       if (this.phase && tty) this.out.write('\n');
       this.phase = p.phase;
-      this.lastPct = -1;
+      this.lastPct = -25; // so the first update (0 %) prints a line
       this.started = Date.now();
     }
     const pct = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 0;

@@ -27,7 +27,11 @@ export interface FitOptions extends LongRunning {
   /** A backbone card path or id; default: the MobileNetV2-int8 card. */
   backbone?: string;
   device?: Device;
-  coreset?: { method: CoresetMethod; ratio: number };
+  /**
+   * chunkRows: greedy on chunks of at most this many patches (0 = one pass, the reference); projectionDim: the random
+   * projection the greedy distances use (the reference: 128).
+   */
+  coreset?: { method: CoresetMethod; ratio: number; chunkRows?: number; projectionDim?: number };
   /** Faiss factory string; default chosen from the bank size (recorded in the manifest). */
   index?: string;
   /** Nearest neighbours per patch (default 1) and the optional PatchCore Eq. 7 reweighting. */
@@ -55,12 +59,14 @@ export interface FitOptions extends LongRunning {
   threads?: number;
   /** Fraction of train held out for calibration when there is no validation/good (default 0.1). */
   calibrationFraction?: number;
-  /** Gaussian blur of the anomaly map (default 4). */
+  /** Gaussian blur of the anomaly map (default 10; the reference uses 4). */
   sigma?: number;
   /** Patch grid stride (default: the finest tap's); finer taps are averaged down to it. */
   gridStride?: number;
   /** Image score: the largest patch score (default, the reference) or the largest value of the blurred map. */
   imageScore?: 'patch-max' | 'map-max';
+  /** Patches re-searched exactly per round behind an approximate index, for an exact image score (default 8; 0 = off). */
+  exactTop?: number;
   /** Index search parameters; default chosen with the factory and recorded in the manifest. */
   efSearch?: number;
   nprobe?: number;

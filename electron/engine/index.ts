@@ -2,6 +2,9 @@
 // It implements the contract in api.ts and imports nothing from Electron.
 export type * from './api';
 export { fit, type FitInternals } from './model/fit';
+export { fitStream, type StreamFitOptions } from './stream/fit-stream';
+export { StreamFolder, type StreamFoldOptions, type FoldSummary, type GrowthAlarm } from './stream/fold';
+export { chooseCompressedIndex } from './stream/index-rule';
 export { evaluate, writeEvalJson, type EvalInternals } from './model/evaluate';
 export { updateModel, rollbackModel, type UpdateInternals } from './model/update';
 export { loadModel, PatchLineModel, type LoadOptions, type Scored } from './model/model';

@@ -183,23 +183,31 @@ std::vector<uint32_t> Net::rethin(size_t target, double growth, const std::funct
   std::vector<float> bank(n_ * d_);
   exportVectors(bank.data());
   // Each attempt rebuilds from the whole current bank (not from the previous attempt), so every pruned vector is
-  // within the final radius of a kept one. The radius is bracketed: lo keeps too many, hi keeps few enough; the
-  // first step follows size ~ r^-growth, later ones bisect log(r).
+  // within the final radius of a kept one. The radius is bracketed: lo keeps too many, hi keeps few enough.
   const double aim = 0.95 * static_cast<double>(target);
   double lo = std::max<double>(r_, 1e-6), loSize = static_cast<double>(n_);
+  double prevR = 0, prevSize = 0;
   double hi = 0;
-  const double g = growth > 0 ? growth : 8.0;
+  double g = growth > 0 ? growth : 8.0;
   std::unique_ptr<Net> best;
   std::vector<uint32_t> bestKept;
-  for (int attempt = 0; attempt < 16; attempt++) {
+  for (int attempt = 0; attempt < 32; attempt++) {
     if (cancelled && cancelled()) throw coreset::Cancelled();
-    double next = hi > 0 ? std::sqrt(lo * hi) : lo * std::max(1.001, std::pow(loSize / aim, 1.0 / g));
+    // Until a radius keeps few enough, step along size ~ r^-g, g re-estimated from the last two attempts (the
+    // exponent follows the data's intrinsic dimension); then bisect log(r).
+    double next = hi > 0 ? std::sqrt(lo * hi) : lo * std::min(4.0, std::max(1.02, std::pow(loSize / aim, 1.0 / g)));
     auto net = std::make_unique<Net>(d_, nlist_, nprobe_, static_cast<float>(next));
     net->setCentroids(centroids_.data(), nlist_);
     std::vector<uint32_t> kept = net->add(bank.data(), n_, nullptr);
     if (kept.size() > target) {
+      prevR = lo;
+      prevSize = loSize;
       lo = next;
       loSize = static_cast<double>(kept.size());
+      if (prevSize > loSize && lo > prevR) {
+        const double est = std::log(prevSize / loSize) / std::log(lo / prevR);
+        if (std::isfinite(est)) g = std::min(64.0, std::max(0.5, est));
+      }
       continue;
     }
     hi = next;
@@ -208,6 +216,7 @@ std::vector<uint32_t> Net::rethin(size_t target, double growth, const std::funct
       bestKept = std::move(kept);
     }
     if (static_cast<double>(bestKept.size()) >= 0.85 * static_cast<double>(target)) break;
+    if (hi / lo < 1.0005) break;
   }
   if (!best) throw std::runtime_error("rethin could not reach the target size");
   vecs_ = std::move(best->vecs_);

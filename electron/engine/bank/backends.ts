@@ -1,11 +1,21 @@
 // Where the engine gets its index and coreset implementations: native/ (Faiss + C++ kernels) by default. Tests and
 // tools may inject others (e.g. an exact TypeScript index) through the `backends` option.
-import { FaissIndex, prunedGreedyCoreset, setNumThreads } from '../../../native/index';
+import { approximateGreedyCoreset, FaissIndex, setNumThreads } from '../../../native/index';
 import type { Backends, CoresetRequest } from './knn';
 
 export interface EngineBackends extends Backends {
   /** Threads for the native kernels (OpenMP), process-wide. */
   setThreads?(n: number): void;
+}
+
+/** Whether every projected value surely fits float16: |Σ r·v| ≤ √cols · max|v| for the sampler's ±1/√cols entries. */
+function fitsFloat16(data: Float32Array, cols: number): boolean {
+  let max = 0;
+  for (let i = 0; i < data.length; i++) {
+    const a = Math.abs(data[i]);
+    if (a > max) max = a;
+  }
+  return max * Math.sqrt(cols) < 6e4;
 }
 
 export const nativeBackends: EngineBackends = {
@@ -14,11 +24,21 @@ export const nativeBackends: EngineBackends = {
     read: (file, opts) => FaissIndex.read(file, opts),
   },
   coreset: {
-    // Same picks as patchcore-inspection's approximate greedy sampler, with triangle-inequality pruning.
+    // patchcore-inspection's approximate greedy sampler. The plain fused pass over float16 projected points: on real
+    // patch features (magnetic tile, 47k–149k rows) the pruned variant computed only 3–4× fewer distances yet took
+    // 1.1–3× longer (scattered reads), and float16 storage halves the memory traffic that bounds the plain pass.
     greedy: (req: CoresetRequest) =>
-      prunedGreedyCoreset(
+      approximateGreedyCoreset(
         { data: req.data, rows: req.rows, cols: req.cols },
-        { ratio: req.ratio, projectionDim: req.projectionDim, numStarts: req.numStarts, seed: req.seed, signal: req.signal, onProgress: req.onProgress },
+        {
+          ...(req.count !== undefined ? { count: req.count } : { ratio: req.ratio }),
+          projectionDim: req.projectionDim,
+          numStarts: req.numStarts,
+          seed: req.seed,
+          storage: fitsFloat16(req.data, req.cols) ? 'float16' : 'float32',
+          signal: req.signal,
+          onProgress: req.onProgress,
+        },
       ),
   },
   setThreads: (n) => setNumThreads(n),

@@ -4,6 +4,8 @@
 export interface IndexParams {
   efSearch?: number;
   nprobe?: number;
+  /** Candidates per result re-ranked exactly by a refine stage (`…,RFlat`). */
+  kFactor?: number;
 }
 
 export interface SearchResult {
@@ -34,6 +36,8 @@ export interface CoresetRequest {
   rows: number;
   cols: number;
   ratio: number;
+  /** Exact number of rows to pick (overrides ratio). */
+  count?: number;
   projectionDim: number;
   numStarts: number;
   seed: number;

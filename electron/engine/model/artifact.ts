@@ -163,6 +163,39 @@ export async function verifyModelFiles(dir: string, m: ModelManifest): Promise<v
   }
 }
 
+/** Writes a new model's index.faiss and bank.f32 into `dir` and returns the manifest's bank section. */
+export async function writeBankFiles(
+  dir: string,
+  index: { write(file: string): void | Promise<void> },
+  bank: Float32Array,
+  b: { vectors: number; dimension: number; factory: string; params: object; reason: string },
+): Promise<ModelManifest['bank']> {
+  const indexFile = 'index.faiss';
+  const bankFile = 'bank.f32';
+  await index.write(path.join(dir, indexFile));
+  await writeBank(path.join(dir, bankFile), bank);
+  return bankSection(dir, { ...b, indexFile, bankFile });
+}
+
+/** The manifest's bank section for an index and a bank file just written into `dir` (sizes and sha256 read back). */
+export async function bankSection(
+  dir: string,
+  b: { vectors: number; dimension: number; factory: string; params: object; reason: string; indexFile: string; bankFile: string },
+): Promise<ModelManifest['bank']> {
+  return {
+    vectors: b.vectors,
+    dimension: b.dimension,
+    indexFactory: b.factory,
+    indexFile: b.indexFile,
+    indexBytes: statSync(path.join(dir, b.indexFile)).size,
+    indexParams: { ...b.params } as Record<string, number>,
+    indexReason: b.reason,
+    indexSha256: await sha256File(path.join(dir, b.indexFile)),
+    bankFile: b.bankFile,
+    bankSha256: await sha256File(path.join(dir, b.bankFile)),
+  };
+}
+
 export async function writeManifest(dir: string, m: ModelManifest): Promise<void> {
   await replaceFileAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(m, null, 2) + '\n');
 }

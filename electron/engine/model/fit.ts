@@ -1,7 +1,6 @@
 // Fit: stream the good images through the backbone into patch vectors, pick a coreset, index it, calibrate on held-out
 // good images, and write the model folder atomically.
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { FitOptions, FitResult, ModelManifest, SkippedFile } from '../api';
 import { loadCard, selectTaps } from '../backbone/card';
@@ -10,6 +9,8 @@ import { Extractor } from '../backbone/session';
 import { resolveBackends, type EngineBackends } from '../bank/backends';
 import { chooseIndex, defaultParams, needsTraining, type IndexChoice } from '../bank/index-rule';
 import type { KnnIndex } from '../bank/knn';
+import { chunkedGreedy } from '../bank/chunked-coreset';
+import { exactIndexFor } from '../bank/exact-refine';
 import { randomSubset } from '../bank/random-coreset';
 import { openFitSource } from '../data/dataset';
 import { embeddingDim } from '../features/embed';
@@ -17,8 +18,7 @@ import { extractFiles } from '../features/extract';
 import { ProgressTracker, throwIfAborted } from '../progress';
 import { rng } from '../random';
 import { Scorer } from '../score/scorer';
-import { sha256File } from '../backbone/resolve';
-import { SCHEMA_VERSION, stageModelDir, writeBank } from './artifact';
+import { SCHEMA_VERSION, stageModelDir, writeBankFiles } from './artifact';
 import { calibrate, THRESHOLD_QUANTILE } from './calibration';
 import { preprocessSpec, resolveParams, scoringParams } from './params';
 
@@ -39,7 +39,10 @@ export async function buildIndex(backends: EngineBackends, dim: number, choice: 
   const index = await backends.index.create(dim, choice.factory);
   if (needsTraining(choice.factory)) {
     if (!index.train) throw new Error(`index ${choice.factory} needs training but the backend cannot train`);
-    await index.train(vectors, { signal });
+    const rows = vectors.length / dim;
+    const n = choice.trainSize && choice.trainSize < rows ? choice.trainSize : rows;
+    // k-means needs ~40 points per list, not the whole bank: a seeded uniform sample trains as well, much faster.
+    await index.train(n < rows ? gatherRows(vectors, dim, randomSubset(rows, n, 0x1dec5)) : vectors, { signal });
   }
   await index.add(vectors);
   index.setParams(choice.params);
@@ -128,14 +131,16 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
       selected = randomSubset(rows, target, params.seed);
     } else {
       const cp = new ProgressTracker('coreset', target, o.onProgress);
-      const r = await backends.coreset.greedy({
+      const r = await chunkedGreedy(backends.coreset, {
         data: patches,
-        rows,
+        images: kept.length,
+        perImage: patchesPerImage,
         cols: dim,
         ratio: params.coreset.ratio,
         projectionDim: params.coreset.projectionDim,
         numStarts: params.coreset.numStarts,
         seed: params.seed,
+        chunkRows: params.coreset.chunkRows,
         signal: o.signal,
         onProgress: (done) => cp.set(Math.min(done, target)),
       });
@@ -166,7 +171,9 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
     let calSource: 'validation' | 'train-holdout';
     if (source.validation.length) {
       calSource = 'validation';
-      const scorer = new Scorer(index, scoring, () => bank);
+      const exact = await exactIndexFor(backends, choice.factory, dim, () => bank, params.exactTop);
+      if (exact) opened.push(exact);
+      const scorer = new Scorer(index, scoring, () => bank, exact);
       const cp = new ProgressTracker('calibrate', source.validation.length, o.onProgress);
       await extractFiles(
         source.validation,
@@ -188,7 +195,9 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
       const calChoice = o.index ? choice : chooseIndex(keepRows.length, dim);
       const calIndex = await buildIndex(backends, dim, { ...calChoice, params: { ...calChoice.params, ...choice.params } }, calBank, o.signal);
       opened.push(calIndex);
-      const scorer = new Scorer(calIndex, scoring, () => calBank);
+      const calExact = await exactIndexFor(backends, calChoice.factory, dim, () => calBank, params.exactTop);
+      if (calExact) opened.push(calExact);
+      const scorer = new Scorer(calIndex, scoring, () => calBank, calExact);
       const cp = new ProgressTracker('calibrate', held.size, o.onProgress);
       for (const img of [...held].sort((a, b) => a - b)) {
         const data = patches.subarray(img * patchesPerImage * dim, (img + 1) * patchesPerImage * dim);
@@ -202,10 +211,7 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
     throwIfAborted(o.signal);
 
     // 5. The artifact.
-    const indexFile = 'index.faiss';
-    const bankFile = 'bank.f32';
-    await index.write(path.join(stage.dir, indexFile));
-    await writeBank(path.join(stage.dir, bankFile), bank);
+    const bankInfo = await writeBankFiles(stage.dir, index, bank, { vectors: selected.length, dimension: dim, ...choice });
     const createdAt = new Date().toISOString();
     const manifest: ModelManifest = {
       schemaVersion: SCHEMA_VERSION,
@@ -214,18 +220,7 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
       createdAt,
       backbone: { id: card.id, card, sha256: resolved.sha256 },
       params: { ...params },
-      bank: {
-        vectors: selected.length,
-        dimension: dim,
-        indexFactory: choice.factory,
-        indexFile,
-        indexBytes: statSync(path.join(stage.dir, indexFile)).size,
-        indexParams: { ...choice.params } as Record<string, number>,
-        indexReason: choice.reason,
-        indexSha256: await sha256File(path.join(stage.dir, indexFile)),
-        bankFile,
-        bankSha256: await sha256File(path.join(stage.dir, bankFile)),
-      },
+      bank: bankInfo,
       calibration,
       training: { images: kept.length, patches: rows, skipped: skipped.length, source: source.root },
       history: [{ version: 1, createdAt, kind: 'fit', addedImages: kept.length, addedVectors: selected.length, bankVectors: selected.length, radius }],

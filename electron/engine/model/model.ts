@@ -6,6 +6,7 @@ import { parseCard, type BackboneCard } from '../backbone/card';
 import { resolveModelFile, sha256File } from '../backbone/resolve';
 import { Extractor } from '../backbone/session';
 import { resolveBackends, type EngineBackends } from '../bank/backends';
+import { exactIndexFor } from '../bank/exact-refine';
 import type { KnnIndex } from '../bank/knn';
 import { randomSubset } from '../bank/random-coreset';
 import { embedImage, type PatchEmbedding } from '../features/embed';
@@ -45,6 +46,8 @@ export class PatchLineModel implements Model {
     readonly extractor: Extractor,
     private index: KnnIndex,
     private readonly backends: EngineBackends,
+    /** Flat copy of the bank behind an approximate index (exact image scores; see Scorer.refine). */
+    private exact: KnnIndex | undefined,
   ) {
     this.scorer = this.makeScorer();
   }
@@ -77,11 +80,26 @@ export class PatchLineModel implements Model {
       throw new Error(`${root}: the index holds ${index.ntotal} vectors, the manifest says ${manifest.bank.vectors}; the model is damaged. Fit it again.`);
     }
     index.setParams(manifest.bank.indexParams ?? {});
-    return new PatchLineModel(root, manifest, card, params, preprocessSpec(params, card), extractor, index, backends);
+    const model = new PatchLineModel(root, manifest, card, params, preprocessSpec(params, card), extractor, index, backends, undefined);
+    try {
+      await model.openExact();
+    } catch (err) {
+      await model.close();
+      throw err;
+    }
+    return model;
+  }
+
+  private async openExact(): Promise<void> {
+    const b = this.manifest.bank;
+    const exact = b.bankFile ? await exactIndexFor(this.backends, b.indexFactory, b.dimension, () => this.bank(), this.params.exactTop) : undefined;
+    this.exact?.close();
+    this.exact = exact;
+    this.scorer = this.makeScorer();
   }
 
   private makeScorer(): Scorer {
-    return new Scorer(this.index, scoringParams(this.params), () => this.bank());
+    return new Scorer(this.index, scoringParams(this.params), () => this.bank(), this.exact);
   }
 
   private bank(): Float32Array {
@@ -242,7 +260,7 @@ export class PatchLineModel implements Model {
     this.index = reopened;
     this.manifest = next;
     this.bankCache = bank;
-    this.scorer = this.makeScorer();
+    await this.openExact();
     for (const f of [old.index, old.bank]) if (f && f !== indexFile && f !== bankFile && existsSync(path.join(this.dir, f))) await removeQuietly(path.join(this.dir, f));
     return entry;
   }
@@ -265,6 +283,8 @@ export class PatchLineModel implements Model {
 
   async close(): Promise<void> {
     this.index.close();
+    this.exact?.close();
+    this.exact = undefined;
     await this.extractor.close();
   }
 }

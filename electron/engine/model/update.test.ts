@@ -20,7 +20,6 @@ beforeAll(async () => {
   newDay = path.join(tempDir(), 'day2');
   mkdirSync(newDay);
   for (const f of readdirSync(path.join(data, 'test', 'good'))) cpSync(path.join(data, 'test', 'good', f), path.join(newDay, f));
-  // A second day's folder with more images, so that an update takes long enough to be killed mid-way.
 });
 
 async function fitted(): Promise<string> {
@@ -85,6 +84,14 @@ describe('updateModel / rollbackModel', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.faiss')).sort()).toEqual(['index-v3.faiss', 'index-v4.faiss']);
     await rollbackModel({ model: dir });
     await expect(rollbackModel({ model: dir })).rejects.toThrow(/files of version 2 are no longer kept/);
+  });
+
+  it('discards orphaned version files and temp files, never the files in force', async () => {
+    const dir = await fitted();
+    const junk = ['index-v7.faiss', 'bank-v7.f32', '.index-v7.faiss.tmp-123-0', 'manifest.json.123.0badcafe.tmp'];
+    for (const f of junk) writeFileSync(path.join(dir, f), 'x');
+    expect(await discardPartial(dir, readManifest(dir))).toEqual([...junk].sort());
+    expect(readdirSync(dir).sort()).toEqual(['bank.f32', 'index.faiss', 'manifest.json']);
   });
 
   it('refuses a second writer, and takes over a dead writer\'s lock', async () => {

@@ -75,7 +75,7 @@ export async function discardPartial(dir: string, m: ModelManifest): Promise<str
   const keep = referencedFiles(m);
   const removed: string[] = [];
   for (const name of readdirSync(dir)) {
-    if ((VERSIONED.test(name) && !keep.has(name)) || /\.\d+\.[0-9a-f]{8}\.tmp$/.test(name) || /\.tmp-\d+$/.test(name)) {
+    if ((VERSIONED.test(name) && !keep.has(name)) || /\.\d+\.[0-9a-f]{8}\.tmp$/.test(name) || /\.tmp-\d+(?:-\d+)?$/.test(name)) {
       await rm(path.join(dir, name), { force: true });
       removed.push(name);
     }

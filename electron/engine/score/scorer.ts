@@ -14,6 +14,11 @@ export interface ScoringParams {
   size: number;
   /** 'patch-max' (default): the largest patch score; 'map-max': the largest value of the blurred map. */
   imageScore?: 'patch-max' | 'map-max';
+  /**
+   * With an approximate index: the highest-scoring patches are searched again exactly, this many at a time, until the
+   * largest exact score is at least every approximate score left (0 = off). See Scorer.refine.
+   */
+  exactTop?: number;
 }
 
 export interface PatchScores {
@@ -54,7 +59,38 @@ export class Scorer {
     readonly params: ScoringParams,
     /** Bank vectors (rows × dim), needed only for Eq. 7. */
     private readonly bank: () => Float32Array,
+    /** An exact index over the same bank (the vectors in the same order) when `index` is approximate. */
+    private readonly exact?: KnnIndex,
   ) {}
+
+  /**
+   * The image score is a maximum over 784 patches, so one patch whose neighbour an approximate index missed lifts a
+   * good part's score (measured on magnetic tile: image AUROC 0.913 with IVF at nprobe 4 against 0.950 exact). The
+   * index's distances are exact distances to the candidate it found, hence never below the true nearest distance: a
+   * patch's approximate score is an upper bound. So re-searching the top patches exactly, batch by batch, until the
+   * best exact score reaches the largest approximate score not yet re-searched, yields the exact maximum (and its
+   * neighbour, for Eq. 7) at the cost of a few exact queries. Refined patches also carry exact values into the map.
+   */
+  private async refine(e: PatchEmbedding, scores: Float32Array, labels: number[], k: number): Promise<void> {
+    const batch = this.params.exactTop ?? 0;
+    if (!this.exact || batch <= 0) return;
+    const patches = scores.length;
+    const order = Array.from({ length: patches }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
+    let best = -Infinity;
+    for (let start = 0; start < patches; start += batch) {
+      if (best >= scores[order[start]]) break;
+      const ids = order.slice(start, start + batch);
+      const q = new Float32Array(ids.length * e.dim);
+      ids.forEach((p, i) => q.set(e.data.subarray(p * e.dim, (p + 1) * e.dim), i * e.dim));
+      const res = await this.exact.search(q, k);
+      const exact = patchScoresFromDistances(res.distances, ids.length, k);
+      ids.forEach((p, i) => {
+        scores[p] = exact[i];
+        labels[p] = Number(res.labels[i * k]);
+        if (exact[i] > best) best = exact[i];
+      });
+    }
+  }
 
   /** Scores several embeddings with one search call (calibration, batch prediction). */
   async score(embeddings: PatchEmbedding[]): Promise<PatchScores[]> {
@@ -76,6 +112,8 @@ export class Scorer {
     for (const e of embeddings) {
       const patches = e.gridH * e.gridW;
       const scores = patchScoresFromDistances(res.distances, patches, k, off);
+      const labels = Array.from({ length: patches }, (_, p) => Number(res.labels[(off + p) * k]));
+      await this.refine(e, scores, labels, k);
       let arg = 0;
       for (let p = 1; p < patches; p++) if (scores[p] > scores[arg]) arg = p;
       let score = scores[arg];
@@ -84,7 +122,7 @@ export class Scorer {
         map = anomalyMap(scores, e.gridH, e.gridW, this.params.size, this.params.sigma);
         score = map.data.reduce((m, v) => (v > m ? v : m), -Infinity);
       }
-      if (this.params.reweight) score = await this.reweight(e, arg, Number(res.labels[(off + arg) * k]), score);
+      if (this.params.reweight) score = await this.reweight(e, arg, labels[arg], score);
       out.push({ scores, gridH: e.gridH, gridW: e.gridW, score, map });
       off += patches;
     }

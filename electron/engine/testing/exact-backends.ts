@@ -74,7 +74,7 @@ export class ExactIndex implements KnnIndex {
 /** Exact greedy k-center (farthest-point) selection, starting from row 0. */
 export async function exactGreedy(req: CoresetRequest): Promise<{ indices: Uint32Array; radius: number }> {
   const { data, rows, cols } = req;
-  const target = Math.max(1, Math.round(rows * req.ratio));
+  const target = req.count ?? Math.max(1, Math.round(rows * req.ratio));
   const minD = new Float64Array(rows).fill(Infinity);
   const picks = new Uint32Array(target);
   let last = 0;
