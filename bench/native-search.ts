@@ -4,7 +4,7 @@
 // (train + add) and its memory. "ms/image" is the median over repeated searches of all 784 queries at k = 1.
 import { FaissIndex, getNumThreads, nlistFor, simdLevel, type SearchParams } from '../native/index';
 import { PatchFeatureModel } from './lib/patch-features';
-import { median, table, type BenchArgs, type Row } from './lib/report';
+import { median, sizesArg, table, type BenchArgs, type Row } from './lib/report';
 
 const QUERIES = 784;
 const CHUNK = 65536;
@@ -181,8 +181,9 @@ function candidates(quick: boolean): Candidate[] {
 
 export async function runSearchBench(args: BenchArgs): Promise<{ rows: Row[]; summary: Record<string, number> }> {
   // --quick: the two smaller banks at D = 128, without IVF-PQ (its training alone would take most of the budget).
-  const sizes = args.quick ? [16384, 100000] : [16384, 100000, 1000000];
-  const dims = args.quick ? [128] : [128, 1024];
+  const sizes = sizesArg(args.rest) ?? (args.quick ? [16384, 100000] : [16384, 100000, 1000000]);
+  const dimsAt = args.rest.indexOf('--dims');
+  const dims = dimsAt >= 0 ? (args.rest[dimsAt + 1] ?? '').split(',').map(Number) : args.quick ? [128] : [128, 1024];
   const runs = args.quick ? 5 : 7;
   const rows: Row[] = [];
   const summary: Record<string, number> = {};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, parseBenchArgs, percentile, table } from './report';
+import { median, parseBenchArgs, percentile, sizesArg, table } from './report';
 
 describe('bench report helpers', () => {
   it('prints a markdown table with every column', () => {
@@ -20,5 +20,14 @@ describe('bench report helpers', () => {
     expect(median([4, 1, 2, 3])).toBe(2.5);
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95)).toBe(10);
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50)).toBe(5);
+  });
+});
+
+describe('sizesArg', () => {
+  it('reads --sizes, and refuses what is not a list of positive integers', () => {
+    expect(sizesArg(['--sizes', '100000,1000000'])).toEqual([100000, 1000000]);
+    expect(sizesArg(['--quick'])).toBeNull();
+    expect(() => sizesArg(['--sizes'])).toThrow(/--sizes/);
+    expect(() => sizesArg(['--sizes', '10,-1'])).toThrow(/positive integers/);
   });
 });

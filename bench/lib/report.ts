@@ -94,3 +94,12 @@ export function percentile(values: number[], p: number): number {
 export function peakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
+
+/** `--sizes 100000,1000000` among a benchmark's extra arguments: the sizes to run (null: the benchmark's default). */
+export function sizesArg(rest: string[]): number[] | null {
+  const i = rest.indexOf('--sizes');
+  if (i < 0) return null;
+  const list = (rest[i + 1] ?? '').split(',').map(Number);
+  if (list.length === 0 || list.some((v) => !Number.isInteger(v) || v <= 0)) throw new Error('--sizes needs a comma-separated list of positive integers');
+  return list;
+}
