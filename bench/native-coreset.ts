@@ -152,13 +152,13 @@ export async function runCoresetBench(args: BenchArgs): Promise<{ rows: Row[]; s
   const cases = all
     .filter((c) => !sizes || sizes.includes(c.rows))
     .map((c) => (extrapolate && !c.approxIterationsOnly ? { ...c, extrapolate: true } : c));
+  if (cases.some((c) => c.rows >= 1_000_000 && !c.approxIterationsOnly && !c.extrapolate)) {
+    console.log('Full mode runs (a) to completion at N = 1M (100k iterations): expect 15-30 minutes on 2 cores.');
+  }
   console.log(
     `Coreset (a) approximate greedy vs (c) pruned greedy: ratio ${ratio}, 128-d clustered synthetic features, seed ${seed}, ` +
       `${getNumThreads()} threads, ${kernels.active} kernels.`,
   );
-  if (!args.quick) {
-    console.log('Full mode runs (a) to completion at N = 1M (100k iterations): expect 15-30 minutes on 2 cores.');
-  }
   const rows: Row[] = [];
   const summary: Record<string, number> = {};
   let identical = true;
