@@ -2,6 +2,7 @@
 // same options and seed, measured in the same run; the speed-up, the set overlap and the radius agreement.
 import { approximateGreedyCoreset, coresetKernels, getNumThreads, prunedGreedyCoreset } from '../native/index';
 import type { CoresetResult, FeatureMatrix, GreedyOptions } from '../native/index';
+import { rng } from '../electron/engine/random';
 import { sizesArg, table } from './lib/report';
 import type { BenchArgs, Row } from './lib/report';
 
@@ -11,18 +12,6 @@ export interface ClusteredOptions {
   clusters?: number; // default ~ rows / 300, between 8 and 3000
   intrinsicDim?: number; // local dimension of each cluster; default 8
   seed?: number;
-}
-
-/** mulberry32: a tiny seeded 32-bit PRNG, enough for synthetic data. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gaussian(rand: () => number): () => number {
@@ -51,7 +40,7 @@ export function clusteredFeatures(opts: ClusteredOptions): FeatureMatrix & { dat
   const cols = opts.cols ?? 128;
   const clusters = opts.clusters ?? Math.max(8, Math.min(3000, Math.round(rows / 300)));
   const m = opts.intrinsicDim ?? 8;
-  const rand = mulberry32(opts.seed ?? 1);
+  const rand = rng(opts.seed ?? 1);
   const normal = gaussian(rand);
   const centres = new Float32Array(clusters * cols);
   for (let i = 0; i < centres.length; i++) centres[i] = normal() * 4;

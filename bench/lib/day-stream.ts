@@ -9,7 +9,8 @@
 // projection's RMS gain (instead of the projection's exact noise covariance). That makes a vector ~10 multiply-adds
 // per output value instead of 1024 — 37.6 M vectors cost seconds, not the 10 TFLOP a literal projection would.
 import { randomProjection } from '../../native/index';
-import { PatchFeatureModel, rng } from './patch-features';
+import { rng } from '../../electron/engine/random';
+import { PatchFeatureModel } from './patch-features';
 
 export const FULL_DIM = 1024;
 export const KEY_DIM = 128;

@@ -10,17 +10,7 @@
 // A bank and its queries are drawn from the same model with different sample seeds, so queries resemble the bank
 // without being in it, as a new good part's patches would.
 
-/** mulberry32: small, fast, good enough for synthetic data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../electron/engine/random';
 
 export function gaussian(next: () => number): () => number {
   let spare: number | null = null;

@@ -18,6 +18,24 @@ function checkLengths(scores: ArrayLike<number>, labels: ArrayLike<number>): voi
   if (scores.length !== labels.length) throw new Error(`${scores.length} scores but ${labels.length} labels`);
 }
 
+/**
+ * Walks the scores from highest to lowest, one group of tied scores at a time: visit gets the group's score and its
+ * positive and negative counts. Every threshold-sweeping metric here is this walk.
+ */
+function forEachTieGroup(scores: Float32Array, labels: ArrayLike<number>, order: Uint32Array, visit: (score: number, gp: number, gn: number) => void): void {
+  for (let i = 0; i < order.length; ) {
+    const s = scores[order[i]];
+    let gp = 0;
+    let gn = 0;
+    while (i < order.length && scores[order[i]] === s) {
+      if (labels[order[i]]) gp++;
+      else gn++;
+      i++;
+    }
+    visit(s, gp, gn);
+  }
+}
+
 /** Area under the ROC curve. NaN when one class is absent. */
 export function auroc(scores: Float32Array, labels: ArrayLike<number>, order: Uint32Array = argsort(scores)): number {
   checkLengths(scores, labels);
@@ -25,20 +43,10 @@ export function auroc(scores: Float32Array, labels: ArrayLike<number>, order: Ui
   if (pos === 0 || neg === 0) return NaN;
   let tp = 0;
   let area = 0;
-  let i = 0;
-  const n = order.length;
-  while (i < n) {
-    const s = scores[order[i]];
-    let gp = 0;
-    let gn = 0;
-    while (i < n && scores[order[i]] === s) {
-      if (labels[order[i]]) gp++;
-      else gn++;
-      i++;
-    }
+  forEachTieGroup(scores, labels, order, (_s, gp, gn) => {
     area += gn * (tp + gp / 2);
     tp += gp;
-  }
+  });
   return area / (pos * neg);
 }
 
@@ -52,17 +60,13 @@ export function rocCurve(scores: Float32Array, labels: ArrayLike<number>, maxPoi
   const thresholds = [Infinity];
   let tp = 0;
   let fp = 0;
-  for (let i = 0; i < order.length; ) {
-    const s = scores[order[i]];
-    while (i < order.length && scores[order[i]] === s) {
-      if (labels[order[i]]) tp++;
-      else fp++;
-      i++;
-    }
+  forEachTieGroup(scores, labels, order, (s, gp, gn) => {
+    tp += gp;
+    fp += gn;
     x.push(neg ? fp / neg : 0);
     y.push(pos ? tp / pos : 0);
     thresholds.push(s);
-  }
+  });
   if (x.length <= maxPoints) return { x, y, thresholds };
   const step = (x.length - 1) / (maxPoints - 1);
   const pick = Array.from({ length: maxPoints }, (_, k) => Math.round(k * step));
@@ -78,17 +82,13 @@ export function f1Max(scores: Float32Array, labels: ArrayLike<number>): { f1: nu
   let tp = 0;
   let fp = 0;
   let best = { f1: 0, threshold: Infinity };
-  for (let i = 0; i < order.length; ) {
-    const s = scores[order[i]];
-    while (i < order.length && scores[order[i]] === s) {
-      if (labels[order[i]]) tp++;
-      else fp++;
-      i++;
-    }
+  forEachTieGroup(scores, labels, order, (s, gp, gn) => {
+    tp += gp;
+    fp += gn;
     const precision = tp / (tp + fp);
     const recall = tp / pos;
     const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
     if (f1 > best.f1) best = { f1, threshold: s };
-  }
+  });
   return best;
 }
