@@ -170,7 +170,7 @@ export class EpsilonNet {
   }
 
   /**
-   * Raises the radius just enough that the bank holds at most `target` vectors (aiming at 85–95 % of it) and prunes
+   * Raises the radius just enough that the bank holds at most `target` vectors (aiming at 97–98.5 % of it) and prunes
    * the vectors the kept ones now cover. Resolves to the kept old ids, ascending (their new ids are 0, 1, ...).
    */
   rethin(target: number, opts: RethinOptions = {}): Promise<Uint32Array> {

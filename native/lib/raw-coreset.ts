@@ -21,6 +21,10 @@ export interface RawCoresetStats {
   distances: number;
   /** Points whose coverage distance needed the exact final search. */
   unlowered: number;
+  /** (c) only, 0 for the others: ball-tree nodes whose bound was tested. */
+  nodeVisits: number;
+  /** (c) only, 0 for the others: points inside the leaf annuli whose own bound was tested. */
+  rangePoints: number;
   kernels: string;
   threads: number;
 }

@@ -199,6 +199,8 @@ class GreedyWorker : public Napi::AsyncProgressWorker<double> {
     stats.Set("radiusSeconds", result_.stats.radiusSeconds);
     stats.Set("distances", result_.stats.distances);
     stats.Set("unlowered", static_cast<double>(result_.stats.unlowered));
+    stats.Set("nodeVisits", result_.stats.nodeVisits);
+    stats.Set("rangePoints", result_.stats.rangePoints);
     stats.Set("kernels", result_.stats.kernels);
     stats.Set("threads", threads_);
     auto out = Napi::Object::New(env);

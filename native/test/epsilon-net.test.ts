@@ -86,7 +86,8 @@ describe('EpsilonNet', () => {
     const kept = await net.rethin(target);
     expect(net.size).toBe(kept.length);
     expect(kept.length).toBeLessThanOrEqual(target);
-    expect(kept.length).toBeGreaterThanOrEqual(Math.floor(0.5 * target));
+    // Close to the target, not merely under it: every vector short of it is coverage lost.
+    expect(kept.length).toBeGreaterThanOrEqual(Math.floor(0.95 * target));
     expect(net.radius).toBeGreaterThan(R);
     for (let i = 1; i < kept.length; i++) expect(kept[i]).toBeGreaterThan(kept[i - 1]);
     const after = await net.exportVectors();

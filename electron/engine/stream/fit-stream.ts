@@ -3,8 +3,9 @@
 // dimension and seed, so the recorded radius means what a coreset radius means and `update` can continue from it);
 // only the kept patches' full vectors are held. The bank is held to the coreset ratio of the training patches (a
 // budget enforced by re-thinning), unless a radius is given. The index is the day-scale rule's compressed IVF index
-// (index-rule.ts), so it is mapped, not copied, when the model loads. Calibration scores held-out good images (never
-// folded) against the final index, exactly as fit's train-holdout calibration does.
+// (index-rule.ts), so it is mapped, not copied, when the model loads. As in fit(), every training image reaches the
+// bank, and calibration scores held-out training images against the bank without them: they are folded last, each
+// scored just before it is folded, against a snapshot of the bank taken when they start.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { randomProjection } from '../../../native/index';
@@ -14,6 +15,7 @@ import type { IndexChoice } from '../bank/index-rule';
 import { defaultParams } from '../bank/index-rule';
 import type { KnnIndex } from '../bank/knn';
 import { openFitSource } from '../data/dataset';
+import { exactIndexFor } from '../bank/exact-refine';
 import { buildIndex, type FitInternals } from '../model/fit';
 import { SCHEMA_VERSION, stageModelDir, writeBankFiles } from '../model/artifact';
 import { calibrate } from '../model/calibration';
@@ -36,15 +38,15 @@ export interface StreamFitOptions {
   indexBudgetBytes?: number;
 }
 
-/** count of n image positions, seeded: the held-out calibration images. */
-function heldOut(n: number, fraction: number, seed: number): Set<number> {
+/** 0..n-1 in a seeded random order. */
+function shuffledPositions(n: number, seed: number): number[] {
   const order = Array.from({ length: n }, (_, i) => i);
-  const rand = rng(seed ^ 0x57e4);
+  const rand = rng(seed);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
   }
-  return new Set(order.slice(0, Math.max(1, Math.round(n * fraction))));
+  return order;
 }
 
 export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, internals: FitInternals = {}): Promise<FitResult> {
@@ -67,10 +69,17 @@ export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, i
   let folder: StreamFolder | null = null;
   const stage = await stageModelDir(o.out, o.overwrite);
   try {
-    const held = source.validation.length ? new Set<number>() : heldOut(source.train.length, params.calibrationFraction, params.seed);
-    const trainFiles = source.train.filter((_, i) => !held.has(i));
-    const calFiles = source.validation.length ? source.validation : source.train.filter((_, i) => held.has(i));
-    if (trainFiles.length < 1) throw new Error(`${source.root} has too few training images for a streaming fit.`);
+    // Like fit(), the bank keeps every training image. Without a validation split, the held-out images are folded
+    // last, and scored first against the bank as it stands before them: the bank without those images. The images
+    // are folded in a seeded random order, so the warm-up is a fair sample of the whole set and the budget's
+    // prediction of the bank's growth holds (a folder sorted by product variant would make it a sample of one).
+    const order = shuffledPositions(source.train.length, params.seed ^ 0x57e4);
+    const heldCount = source.validation.length ? 0 : Math.max(1, Math.round(source.train.length * params.calibrationFraction));
+    const firstFiles = order.slice(heldCount).map((i) => source.train[i]);
+    const heldFiles = order.slice(0, heldCount).map((i) => source.train[i]);
+    if (source.train.length < 1 || (heldFiles.length > 0 && firstFiles.length < 1)) {
+      throw new Error(`${source.root} has too few training images for a streaming fit.`);
+    }
     mark('load');
 
     // 1. Fold every training image's patches, one image at a time.
@@ -78,9 +87,10 @@ export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, i
       dim: pdim,
       payloadDim: dim,
       radius: so.radius,
-      // The stream's length is known here, so the coreset ratio becomes a vector budget: r starts at the greedy
-      // radius of the warm-up at min(budget/2, warm-up/4) centres and the bank is re-thinned whenever it outgrows it.
-      budgetVectors: so.radius ? undefined : Math.max(1, Math.round(params.coreset.ratio * trainFiles.length * ppi)),
+      // The stream's length is known here, so the coreset ratio becomes a vector budget, and r the radius whose net
+      // is predicted to end just under it (fold.ts); the budget is also the cap, re-thinned should the data drift.
+      budgetVectors: so.radius ? undefined : Math.max(1, Math.round(params.coreset.ratio * source.train.length * ppi)),
+      streamVectors: source.train.length * ppi,
       cap: so.cap,
       // The budget is the bank size the offline fit would keep: re-thin to just under it, not to the default 90 %.
       rethinTo: 0.97,
@@ -90,20 +100,38 @@ export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, i
       onAlarm: (a) => note(a.message),
     });
     const f = folder;
-    const progress = new ProgressTracker('extract', trainFiles.length, o.onProgress);
+    const progress = new ProgressTracker('extract', source.train.length, o.onProgress);
     let kept = 0;
-    const skipped: SkippedFile[] = await fx.each(
-      trainFiles,
-      async (_file, patches) => {
-        const keys = await randomProjection({ data: patches, rows: patches.length / dim, cols: dim }, pdim, params.seed);
-        await f.push(keys, patches);
-        kept++;
-        progress.set(kept, `bank ${f.bankVectors.toLocaleString('en-US')}`);
-      },
-      { signal: o.signal, strict: o.strict },
-    );
-    progress.set(trainFiles.length);
-    if (kept === 0) throw new Error(`none of the ${trainFiles.length} training images could be read.`);
+    let visited = 0;
+    const fold = async (patches: Float32Array) => {
+      const keys = await randomProjection({ data: patches, rows: patches.length / dim, cols: dim }, pdim, params.seed);
+      await f.push(keys, patches);
+      kept++;
+    };
+    const tick = () => progress.set(++visited, `bank ${f.bankVectors.toLocaleString('en-US')}`);
+    const each = (files: string[], fn: (patches: Float32Array) => Promise<void>) =>
+      fx.each(files, async (_file, patches) => fn(patches).then(tick), { signal: o.signal, strict: o.strict });
+    const skipped: SkippedFile[] = await each(firstFiles, fold);
+    const scoring = scoringParams(params);
+    const calScores: number[] = [];
+    if (heldFiles.length) {
+      if (kept === 0) throw new Error(`none of the ${firstFiles.length} training images could be read.`);
+      const calBank = await folder.snapshot();
+      const calChoice = chooseCompressedIndex(calBank.length / dim, dim, so.indexBudgetBytes);
+      const calIndex = await buildIndex(backends, dim, calChoice, calBank, o.signal);
+      opened.push(calIndex);
+      const calExact = await exactIndexFor(backends, calChoice.factory, dim, () => calBank, params.exactTop);
+      if (calExact) opened.push(calExact);
+      const calScorer = new Scorer(calIndex, scoring, () => calBank, calExact);
+      skipped.push(
+        ...(await each(heldFiles, async (patches) => {
+          calScores.push((await calScorer.score([{ data: patches, gridH: grid, gridW: grid, dim }]))[0].score);
+          await fold(patches);
+        })),
+      );
+    }
+    progress.set(source.train.length);
+    if (kept === 0) throw new Error(`none of the ${source.train.length} training images could be read.`);
     if (skipped.length) note(`skipped ${skipped.length} unreadable training image(s): ${skipped.map((s) => path.basename(s.path)).join(', ')}`);
     const folded = await folder.finish();
     await folder.close();
@@ -123,18 +151,21 @@ export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, i
     ip.set(1, choice.factory);
     mark('index');
 
-    // 3. Calibration on good images the bank never saw.
-    const scorer = new Scorer(index, scoringParams(params), () => bank);
-    const calScores: number[] = [];
-    const cp = new ProgressTracker('calibrate', calFiles.length, o.onProgress);
-    await fx.each(
-      calFiles,
-      async (_file, data) => {
-        calScores.push((await scorer.score([{ data, gridH: grid, gridW: grid, dim }]))[0].score);
-        cp.tick();
-      },
-      { signal: o.signal, strict: o.strict },
-    );
+    // 3. Calibration: the held-out scores from step 1, or the validation images against the final bank.
+    if (source.validation.length) {
+      const exact = await exactIndexFor(backends, choice.factory, dim, () => bank, params.exactTop);
+      if (exact) opened.push(exact);
+      const scorer = new Scorer(index, scoring, () => bank, exact);
+      const cp = new ProgressTracker('calibrate', source.validation.length, o.onProgress);
+      await fx.each(
+        source.validation,
+        async (_file, data) => {
+          calScores.push((await scorer.score([{ data, gridH: grid, gridW: grid, dim }]))[0].score);
+          cp.tick();
+        },
+        { signal: o.signal, strict: o.strict },
+      );
+    }
     if (calScores.length === 0) throw new Error('no calibration image could be read');
     const calibration = calibrate(calScores, source.validation.length ? 'validation' : 'train-holdout');
     mark('calibrate');

@@ -75,6 +75,20 @@ describe('StreamFolder', () => {
     expect(summary.seen).toBe(3000);
   });
 
+  it('snapshots the bank mid-stream (even inside the warm-up) and keeps folding afterwards', async () => {
+    const folder = new StreamFolder({ dim: DIM, payloadDim: DIM, ratio: 0.05, warmup: 5000, nlist: 16 });
+    await expect(folder.snapshot()).rejects.toThrow(/nothing folded yet/);
+    await feed(folder, [steady.sample(1000, 500), steady.sample(1000, 501)], true);
+    const early = await folder.snapshot();
+    expect(early.length / DIM).toBe(folder.bankVectors);
+    early.fill(0); // a copy: the bank must not change with it
+    await feed(folder, [other.sample(1000, 502)], true);
+    const { keys, payload } = await folder.finish();
+    await folder.close();
+    expect(keys.length / DIM).toBeGreaterThan(early.length / DIM);
+    for (let i = 0; i < early.length; i++) expect(payload![i]).toBe(keys[i] * 2);
+  });
+
   it('refuses bad options and an empty stream', async () => {
     expect(() => new StreamFolder({ dim: DIM, ratio: 2 })).toThrow(/ratio must be in \(0, 1\]/);
     expect(() => new StreamFolder({ dim: DIM, cap: 1.5 })).toThrow(/cap must be a positive integer/);

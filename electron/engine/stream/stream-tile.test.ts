@@ -15,11 +15,11 @@ const model = path.join(sharedDir(), 'models', 'mobilenetv2-12-int8.onnx');
 const have = existsSync(dataset) && existsSync(model);
 if (!have) console.log(`SKIP streaming magnetic tile test: ${existsSync(dataset) ? model : dataset} is absent (../shared is not beside this checkout)`);
 
-// A regression guard, not the product bar. On this 100-image subset the streaming bank (re-thinned to its budget: 6,580
-// vectors against the offline 7,840) measured image AUROC 0.810 against 0.836 offline, pixel AUROC 0.885 against 0.883
-// (AMD EPYC, after the offline path gained its exact top-patch re-search). Issue 5's bar, at most 0.5 point lost on the
-// full dataset, is measured by bench/stream-real.ts and is not yet shown.
-const TOLERANCE = 0.04;
+// A regression guard, not the product bar. On this 100-image subset the streaming bank (7,424 vectors, r predicted for
+// the budget, images folded in a seeded random order) measured image AUROC 0.823 against 0.836 offline, pixel AUROC
+// 0.884 against 0.883 (AMD EPYC). Issue 5's bar, at most 0.5 point lost on the full dataset, is measured by
+// bench/stream-real.ts (README, "Day-scale bank").
+const TOLERANCE = 0.025;
 
 describe.skipIf(!have)('streaming fit on a magnetic tile subset', () => {
   it('scores within a tolerance of the offline fit, with a compressed index', async () => {
