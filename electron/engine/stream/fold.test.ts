@@ -75,6 +75,27 @@ describe('StreamFolder', () => {
     expect(summary.seen).toBe(3000);
   });
 
+  it('predicts r for a budget when the stream length is known, ending near the budget', async () => {
+    const batches = Array.from({ length: 12 }, (_, i) => steady.sample(1000, 600 + i));
+    const run = async (streamVectors?: number) => {
+      const folder = new StreamFolder({ dim: DIM, budgetVectors: 600, streamVectors, warmup: 3000, nlist: 16 });
+      await feed(folder, batches);
+      const { summary } = await folder.finish();
+      await folder.close();
+      return summary;
+    };
+    const predicted = await run(12_000);
+    const warmupOnly = await run();
+    expect(predicted.radiusChoice.source).toBe('budget');
+    expect(predicted.radiusChoice.predictedVectors).toBeLessThanOrEqual(600);
+    expect(predicted.radiusChoice.growthExponent).toBeGreaterThan(0);
+    expect(predicted.radiusChoice.growthExponent).toBeLessThanOrEqual(1);
+    expect(warmupOnly.radiusChoice.predictedVectors).toBeUndefined();
+    expect(predicted.rethins).toBeLessThanOrEqual(1);
+    expect(predicted.bankVectors).toBeLessThanOrEqual(600);
+    expect(predicted.bankVectors).toBeGreaterThan(0.5 * 600);
+  });
+
   it('snapshots the bank mid-stream (even inside the warm-up) and keeps folding afterwards', async () => {
     const folder = new StreamFolder({ dim: DIM, payloadDim: DIM, ratio: 0.05, warmup: 5000, nlist: 16 });
     await expect(folder.snapshot()).rejects.toThrow(/nothing folded yet/);
