@@ -173,6 +173,7 @@ export async function runCoresetBench(args: BenchArgs): Promise<{ rows: Row[]; s
         'select s': t.result.stats.selectSeconds,
         'ms/iter': (1000 * t.result.stats.selectSeconds) / count,
         'dist/iter': t.result.stats.distances / count,
+        'nodes/iter': t.result.stats.nodeVisits / count,
         'total s': t.seconds,
         ...extra,
       };
