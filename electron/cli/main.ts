@@ -54,11 +54,13 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
     return 0;
   }
   const controller = new AbortController();
+  // Ctrl-C, or a service manager's stop: cancel the work in progress (nothing half-written is left) and exit 130.
   const onSigint = () => {
     err('\ncancelling…');
     controller.abort();
   };
   process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
   const bar = io.progress === null ? new ProgressBar(process.stderr, true) : new ProgressBar(io.progress ?? process.stderr);
   const ctx: Context = { signal: controller.signal, out, bar };
   try {
@@ -80,5 +82,6 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
     return 1;
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
 }

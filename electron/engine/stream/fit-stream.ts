@@ -2,7 +2,7 @@
 // time and their patches folded into a streaming epsilon-net (fold.ts) keyed by fit's coreset projection (same
 // dimension and seed, so the recorded radius means what a coreset radius means and `update` can continue from it);
 // only the kept patches' full vectors are held. The bank is held to the coreset ratio of the training patches (a
-// budget enforced by re-thinning), unless a radius is given. The index is the day-scale rule's compressed IVF index
+// budget: r is predicted for it, re-thinning is the safety net), unless a radius is given. The index is the day-scale rule's compressed IVF index
 // (index-rule.ts), so it is mapped, not copied, when the model loads. As in fit(), every training image reaches the
 // bank, and calibration scores held-out training images against the bank without them: they are folded last, each
 // scored just before it is folded, against a snapshot of the bank taken when they start.

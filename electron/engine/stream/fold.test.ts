@@ -54,6 +54,18 @@ describe('StreamFolder', () => {
     await folder.close();
   });
 
+  it('does not raise the alarm on a stationary stream that merely keeps growing slowly', async () => {
+    const alarms: GrowthAlarm[] = [];
+    // A bare rate threshold this low fires on every window of any stream: the trend test is what holds it back.
+    const folder = new StreamFolder({ dim: DIM, ratio: 0.05, warmup: 2000, nlist: 16, growth: { window: 2000, alarmRate: 1e-6 }, onAlarm: (a) => alarms.push(a) });
+    await feed(folder, Array.from({ length: 24 }, (_, i) => steady.sample(1000, 700 + i)));
+    const { summary } = await folder.finish();
+    await folder.close();
+    const rates = summary.growthCurve.slice(1).map(([n, b], i) => (b - summary.growthCurve[i][1]) / (n - summary.growthCurve[i][0]));
+    expect(rates.filter((r) => r > 1e-6).length).toBeGreaterThan(5);
+    expect(alarms).toEqual([]);
+  });
+
   it('enforces a hard cap by re-thinning to about 90 % of it, payloads included', async () => {
     const folder = new StreamFolder({ dim: DIM, payloadDim: DIM, radius: 0.3, cap: 200, warmup: 2000, nlist: 16 });
     await feed(folder, Array.from({ length: 6 }, (_, i) => steady.sample(1000, 300 + i)), true);
