@@ -36,12 +36,13 @@ Learns a memory bank of good-part patches and writes a model folder (manifest.js
   --coreset SPEC        0.1 (approximate greedy, 10 %: default) | greedy:0.05 | random:0.1 | none
   --coreset-chunk N     greedy coreset on chunks of at most N patches (default 65536: linear time in the training
                         set); 0 = one greedy pass over all patches (the reference; quadratic)
-  --stream              bounded memory: fold patches image by image into a streaming epsilon-net held to the
-                        --coreset ratio of the patches (re-thinned when it outgrows it) and a compressed, mapped IVF index
+  --stream              bounded memory: fold patches image by image into a streaming epsilon-net whose radius is
+                        predicted to keep at most the --coreset ratio of the patches (re-thinned should it outgrow
+                        it), then a compressed, mapped IVF index
   --stream-radius R     the epsilon-net radius by hand (with --stream)
   --index FACTORY       Faiss factory string (default: chosen by bank size, recorded in the manifest), e.g. Flat, HNSW32,
                         IVF512,SQ8,RFlat
-  --ef-search N         HNSW search depth (default 64)      --nprobe N    IVF lists searched (default 16)
+  --ef-search N         HNSW search depth (default 64)      --nprobe N    IVF lists searched (default 16; 8 with --stream)
   --exact-top N         behind an approximate index, re-search the top patches exactly, N per round, until the
                         image score is exact (default 8; 0 = off)
   --k N                 nearest neighbours per patch (default 1)
