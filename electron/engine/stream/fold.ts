@@ -20,8 +20,9 @@
 // the rate the bank's own trend predicts. A net over a stationary stream never stops growing, it only slows (size ∝
 // n^β, so the rate is ≈ β · size / n): on bench:scale's stationary day the last hour still added 0.13 % of its vectors,
 // and a bare threshold at 0.1 % raised 22 false alarms. The trend's β is the log-log slope of the growth curve over the
-// windows before (from the first window's end on: the first holds the initial build-up; with that one point, β = 1). With `cap`, a bank that outgrows it is
-// re-thinned to ~90 % of it (r raised just enough; see EpsilonNet.rethin).
+// windows before (from the first window's end on: the first holds the initial build-up; with that one point, β = 1).
+//
+// With `cap`, a bank that outgrows it is re-thinned to ~90 % of it (r raised just enough; see EpsilonNet.rethin).
 import { EpsilonNet, prunedGreedyCoreset } from '../../../native/index';
 
 export interface GrowthAlarm {
@@ -100,16 +101,17 @@ export interface FoldSummary {
 }
 
 const DEFAULT_WINDOW = 784 * 2000; // one hour of a 2,000 parts/h line
+const DEFAULT_ALARM_RATE = 1e-3;
+const DEFAULT_TREND_FACTOR = 2;
 /** A predicted radius aims a little under the budget, so that a prediction a few per cent short does not re-thin. */
 const BUDGET_AIM = 0.97;
 
+/** The net's coarse lists, trained once on the warm-up and shared by the budget's trial nets. */
 interface NetLists {
   nlist: number;
   nprobe: number;
   centroids: Float32Array;
 }
-const DEFAULT_ALARM_RATE = 1e-3;
-const DEFAULT_TREND_FACTOR = 2;
 
 function abortError(): Error {
   const err = new Error('Cancelled.');
