@@ -73,6 +73,27 @@ describe('patchline main', () => {
     expect(r.err.trim().split('\n')).toHaveLength(1);
   });
 
+  it('folds a feature file into a bank folder, and names the file when it cannot', async () => {
+    const { writeFileSync, existsSync } = await import('node:fs');
+    const { npyBytes } = await import('../engine/testing/npy');
+    const { PatchFeatureModel } = await import('../../bench/lib/patch-features');
+    const work = tempDir();
+    const x = new PatchFeatureModel(8, { modes: 16, seed: 2 }).sample(6000, 3);
+    const npy = path.join(work, 'day.npy');
+    writeFileSync(npy, npyBytes(x, 6000, 8));
+    const ok = await run(['fold', '--features', npy, '--out', path.join(work, 'bank'), '--budget', '400', '--warmup', '2000']);
+    expect(ok.err).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/Bank written to .*bank\n\s+6,000 rows × 8 → bank \d+ \(r [\d.]+ from budget/);
+    expect(existsSync(path.join(work, 'bank', 'fold.json'))).toBe(true);
+    const raw = path.join(work, 'day.f32');
+    writeFileSync(raw, Buffer.from(x.buffer));
+    const bad = await run(['fold', '--features', raw, '--out', path.join(work, 'b2')]);
+    expect(bad.code).toBe(1);
+    expect(bad.err.trim()).toMatch(/^patchline fold: .*day\.f32: is a raw float32 file: give its dimension \(--dim\)$/);
+    expect((await run(['fold', '--out', 'x'])).code).toBe(2);
+  });
+
   it('lists the backbones and where their files are', async () => {
     const r = await run(['backbones']);
     expect(r.out).toMatch(/mobilenetv2-int8[\s\S]*365_quantized[\s\S]*wide-resnet50-2/);

@@ -61,7 +61,8 @@ function coresetOption(p: Parsed): FitOptions['coreset'] {
   return { ...(spec ? parseCoreset(spec) : { method: 'approx-greedy' as const, ratio: 0.1 }), chunkRows, projectionDim };
 }
 
-async function writeJson(file: string, value: unknown): Promise<void> {
+/** A --json FILE result, written atomically (pretty, newline-terminated). */
+export async function writeJson(file: string, value: unknown): Promise<void> {
   await replaceFileAtomic(path.resolve(file), JSON.stringify(value, null, 2) + '\n');
 }
 

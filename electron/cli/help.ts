@@ -13,6 +13,7 @@ Commands:
   threshold  set a model's decision threshold
   update     add a new day's good images to a model as a new version (crash-safe)
   rollback   return a model to its previous version
+  fold       fold a feature file (.npy or raw float32) into a day-scale bank with bounded memory
   backbones  list the backbone cards and where their ONNX files are found
   demo       generate a small synthetic dataset (or use --data DIR), fit, evaluate, write the report
 

@@ -2,6 +2,7 @@
 // and turns Ctrl-C into a clean cancellation (exit 130) that leaves no half-written model behind.
 import { cmdAddGood, cmdBackbones, cmdEval, cmdFit, cmdInfo, cmdPredict, cmdThreshold, type Context } from './commands';
 import { cmdDemo } from './demo';
+import { cmdFold, FOLD_HELP } from './fold';
 import { cmdRollback, cmdUpdate, ROLLBACK_HELP, UPDATE_HELP } from './update';
 import { UsageError } from './args';
 import { ADD_GOOD_HELP, BACKBONES_HELP, DEMO_HELP, EVAL_HELP, FIT_HELP, INFO_HELP, MAIN_HELP, PREDICT_HELP, THRESHOLD_HELP } from './help';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   threshold: { run: cmdThreshold, help: THRESHOLD_HELP },
   update: { run: cmdUpdate, help: UPDATE_HELP },
   rollback: { run: cmdRollback, help: ROLLBACK_HELP },
+  fold: { run: cmdFold, help: FOLD_HELP },
   backbones: { run: cmdBackbones, help: BACKBONES_HELP },
   demo: { run: cmdDemo, help: DEMO_HELP },
 };

@@ -1,7 +1,7 @@
 // `patchline update` and `patchline rollback`: incremental model versions (electron/engine/model/update.ts).
 import { rollbackModel, updateModel } from '../engine/index';
 import { num, oneOf, parseArgs, required, str } from './args';
-import type { Context } from './commands';
+import { writeJson, type Context } from './commands';
 
 export const UPDATE_HELP = `patchline update --model MODEL --data NEWDIR [options]
 
@@ -55,19 +55,14 @@ export async function cmdUpdate(argv: string[], ctx: Context): Promise<void> {
   const v = r.version;
   ctx.out(`v${v.version}: +${v.addedImages} images, +${v.addedVectors} vectors → bank ${v.bankVectors} (r ${v.radius?.toFixed(4)}, ${r.seconds.toFixed(1)} s)`);
   if (r.discarded.length) ctx.out(`discarded an interrupted update: ${r.discarded.join(', ')}`);
-  await writeJsonIf(str(p, 'json'), r);
+  const json = str(p, 'json');
+  if (json) await writeJson(json, r);
 }
 
 export async function cmdRollback(argv: string[], ctx: Context): Promise<void> {
   const p = parseArgs(argv, { help: { type: 'boolean', alias: 'h' }, model: { type: 'string' }, json: { type: 'string' } });
   const v = await rollbackModel({ model: required(p, 'model', 'rollback') });
   ctx.out(`v${v.version}: ${v.note}; bank ${v.bankVectors} vectors`);
-  await writeJsonIf(str(p, 'json'), v);
-}
-
-async function writeJsonIf(file: string | undefined, value: unknown): Promise<void> {
-  if (!file) return;
-  const { replaceFileAtomic } = await import('../engine/model/artifact');
-  const path = await import('node:path');
-  await replaceFileAtomic(path.resolve(file), JSON.stringify(value, null, 2) + '\n');
+  const json = str(p, 'json');
+  if (json) await writeJson(json, v);
 }

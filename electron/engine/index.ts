@@ -5,6 +5,8 @@ export { fit, type FitInternals } from './model/fit';
 export { fitStream, type StreamFitOptions } from './stream/fit-stream';
 export { StreamFolder, type StreamFoldOptions, type FoldSummary, type GrowthAlarm } from './stream/fold';
 export { chooseCompressedIndex } from './stream/index-rule';
+export { foldFeatureFile, FOLD_FILE, type FoldFileOptions, type FoldFileRecord } from './stream/fold-file';
+export { openFeatureFile, readFeatureChunks, type FeatureFile } from './stream/feature-file';
 export { evaluate, writeEvalJson, type EvalInternals } from './model/evaluate';
 export { updateModel, rollbackModel, type UpdateInternals } from './model/update';
 export { loadModel, PatchLineModel, type LoadOptions, type Scored } from './model/model';

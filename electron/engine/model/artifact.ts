@@ -83,14 +83,25 @@ export async function removeStaleStaging(final: string): Promise<string[]> {
   return removed;
 }
 
-/** Starts an atomic model folder at `out`: refuses an existing one unless `overwrite`. */
-export async function stageModelDir(out: string, overwrite = false): Promise<StagedModel> {
+/** A folder built beside its final place and renamed into it whole. */
+export interface StagedFolder {
+  dir: string;
+  /** Writes the marker file, fsyncs, and renames the folder to its final place (replacing an older one). */
+  commit(marker: string): Promise<string>;
+  abort(): Promise<void>;
+}
+
+/**
+ * Starts an atomic folder at `out`, identified by its `marker` file: refuses an existing one unless `overwrite`, and
+ * refuses to replace a non-empty folder that is not one of ours (`what` names the kind in the message).
+ */
+export async function stageFolder(out: string, o: { marker: string; what: string; overwrite?: boolean }): Promise<StagedFolder> {
   const final = path.resolve(out);
-  if (existsSync(final) && !overwrite) {
+  if (existsSync(final) && !o.overwrite) {
     throw new Error(`${final} already exists. Choose another --out, or pass --overwrite to replace it.`);
   }
-  if (existsSync(final) && !existsSync(path.join(final, MANIFEST_FILE)) && (await readdir(final)).length > 0) {
-    throw new Error(`${final} exists and is not a PatchLine model folder; refusing to replace it.`);
+  if (existsSync(final) && !existsSync(path.join(final, o.marker)) && (await readdir(final)).length > 0) {
+    throw new Error(`${final} exists and is not a ${o.what}; refusing to replace it.`);
   }
   await mkdir(path.dirname(final), { recursive: true });
   await removeStaleStaging(final);
@@ -98,8 +109,8 @@ export async function stageModelDir(out: string, overwrite = false): Promise<Sta
   await mkdir(dir);
   return {
     dir,
-    async commit(manifest) {
-      await writeFileDurable(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+    async commit(marker) {
+      await writeFileDurable(path.join(dir, o.marker), marker);
       await fsyncPath(dir);
       if (existsSync(final)) {
         const old = `${final}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -115,6 +126,16 @@ export async function stageModelDir(out: string, overwrite = false): Promise<Sta
     async abort() {
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** Starts an atomic model folder at `out`: refuses an existing one unless `overwrite`. */
+export async function stageModelDir(out: string, overwrite = false): Promise<StagedModel> {
+  const staged = await stageFolder(out, { marker: MANIFEST_FILE, what: 'PatchLine model folder', overwrite });
+  return {
+    dir: staged.dir,
+    commit: (manifest) => staged.commit(JSON.stringify(manifest, null, 2) + '\n'),
+    abort: () => staged.abort(),
   };
 }
 
