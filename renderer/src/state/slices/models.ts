@@ -3,21 +3,27 @@ import { errorCode, errorMessage } from '../errors';
 import type { SliceCreator } from '../types';
 import { formatInt } from '../../lib/format';
 
-export interface TrainingState {
-  name: string;
+/** Long work over a folder of images, with its progress and the controller that cancels it. */
+interface FolderTask {
   folder: string;
   startedAt: number;
   progress: Progress | null;
   controller: AbortController;
 }
 
+export interface TrainingState extends FolderTask {
+  name: string;
+}
+
 /** An incremental update of a model with a folder of new good images. */
-export interface UpdateState {
+export interface UpdateState extends FolderTask {
   modelId: string;
-  folder: string;
-  startedAt: number;
-  progress: Progress | null;
-  controller: AbortController;
+}
+
+/** What a failed model task shows: its cancelled text, or the error's message; a PIN refusal goes on to the caller. */
+function failureText(e: unknown, cancelled: string): string {
+  if (errorCode(e) === 'PIN_REQUIRED') throw e;
+  return errorCode(e) === 'CANCELLED' ? cancelled : errorMessage(e);
 }
 
 export interface TrainInput {
@@ -87,9 +93,7 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
         await get().refreshModels();
         await get().selectModel(model.id);
       } catch (e) {
-        if (errorCode(e) === 'CANCELLED') set({ trainResult: { ok: false, text: 'Training cancelled.' } });
-        else if (errorCode(e) === 'PIN_REQUIRED') throw e;
-        else set({ trainResult: { ok: false, text: errorMessage(e) } });
+        set({ trainResult: { ok: false, text: failureText(e, 'Training cancelled.') } });
       } finally {
         set({ training: null });
       }
@@ -124,9 +128,7 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
         get().notify('ok', `Model "${r.model.name}" updated to version ${r.version.version}.`);
         await get().refreshModels();
       } catch (e) {
-        if (errorCode(e) === 'CANCELLED') set({ versionResult: { modelId: id, ok: false, text: 'Update cancelled; the model is unchanged.' } });
-        else if (errorCode(e) === 'PIN_REQUIRED') throw e;
-        else set({ versionResult: { modelId: id, ok: false, text: errorMessage(e) } });
+        set({ versionResult: { modelId: id, ok: false, text: failureText(e, 'Update cancelled; the model is unchanged.') } });
       } finally {
         set({ updating: null });
       }
