@@ -20,7 +20,7 @@ import { rng } from '../random';
 import { Scorer } from '../score/scorer';
 import { SCHEMA_VERSION, stageModelDir, writeBankFiles } from './artifact';
 import { calibrate, THRESHOLD_QUANTILE } from './calibration';
-import { preprocessSpec, resolveParams, scoringParams } from './params';
+import { preprocessSpec, resolveParams, scoringParams, type ModelParams } from './params';
 
 export interface FitInternals {
   backends?: Partial<EngineBackends>;
@@ -47,6 +47,24 @@ export async function buildIndex(backends: EngineBackends, dim: number, choice: 
   await index.add(vectors);
   index.setParams(choice.params);
   return index;
+}
+
+/**
+ * The scorer a calibration scores with: `index` (built from `factory`) over `bank`, with the exact index behind it
+ * when refinement applies, as a loaded model scores. The indexes it opens go into `opened` for the caller to close.
+ */
+export async function calibrationScorer(
+  backends: EngineBackends,
+  dim: number,
+  factory: string,
+  index: KnnIndex,
+  bank: Float32Array,
+  params: ModelParams,
+  opened: KnnIndex[],
+): Promise<Scorer> {
+  const exact = await exactIndexFor(backends, factory, dim, () => bank, params.exactTop);
+  if (exact) opened.push(exact);
+  return new Scorer(index, scoringParams(params), () => bank, exact);
 }
 
 function holdoutIndices(n: number, fraction: number, seed: number): Set<number> {
@@ -166,14 +184,11 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
     throwIfAborted(o.signal);
 
     // 4. Calibration on good images the bank has not seen.
-    const scoring = scoringParams(params);
     const calScores: number[] = [];
     let calSource: 'validation' | 'train-holdout';
     if (source.validation.length) {
       calSource = 'validation';
-      const exact = await exactIndexFor(backends, choice.factory, dim, () => bank, params.exactTop);
-      if (exact) opened.push(exact);
-      const scorer = new Scorer(index, scoring, () => bank, exact);
+      const scorer = await calibrationScorer(backends, dim, choice.factory, index, bank, params, opened);
       const cp = new ProgressTracker('calibrate', source.validation.length, o.onProgress);
       await extractFiles(
         source.validation,
@@ -195,9 +210,7 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
       const calChoice = o.index ? choice : chooseIndex(keepRows.length, dim);
       const calIndex = await buildIndex(backends, dim, { ...calChoice, params: { ...calChoice.params, ...choice.params } }, calBank, o.signal);
       opened.push(calIndex);
-      const calExact = await exactIndexFor(backends, calChoice.factory, dim, () => calBank, params.exactTop);
-      if (calExact) opened.push(calExact);
-      const scorer = new Scorer(calIndex, scoring, () => calBank, calExact);
+      const scorer = await calibrationScorer(backends, dim, calChoice.factory, calIndex, calBank, params, opened);
       const cp = new ProgressTracker('calibrate', held.size, o.onProgress);
       for (const img of [...held].sort((a, b) => a - b)) {
         const data = patches.subarray(img * patchesPerImage * dim, (img + 1) * patchesPerImage * dim);

@@ -15,14 +15,11 @@ import type { IndexChoice } from '../bank/index-rule';
 import { defaultParams } from '../bank/index-rule';
 import type { KnnIndex } from '../bank/knn';
 import { openFitSource } from '../data/dataset';
-import { exactIndexFor } from '../bank/exact-refine';
-import { buildIndex, type FitInternals } from '../model/fit';
+import { buildIndex, calibrationScorer, type FitInternals } from '../model/fit';
 import { SCHEMA_VERSION, stageModelDir, writeBankFiles } from '../model/artifact';
 import { calibrate } from '../model/calibration';
-import { scoringParams } from '../model/params';
 import { ProgressTracker, throwIfAborted } from '../progress';
 import { rng } from '../random';
-import { Scorer } from '../score/scorer';
 import { StreamFolder } from './fold';
 import { openImageFeatures } from './image-features';
 import { chooseCompressedIndex } from './index-rule';
@@ -112,7 +109,6 @@ export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, i
     const each = (files: string[], fn: (patches: Float32Array) => Promise<void>) =>
       fx.each(files, async (_file, patches) => fn(patches).then(tick), { signal: o.signal, strict: o.strict });
     const skipped: SkippedFile[] = await each(firstFiles, fold);
-    const scoring = scoringParams(params);
     const calScores: number[] = [];
     if (heldFiles.length) {
       if (kept === 0) throw new Error(`none of the ${firstFiles.length} training images could be read.`);
@@ -120,9 +116,7 @@ export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, i
       const calChoice = chooseCompressedIndex(calBank.length / dim, dim, so.indexBudgetBytes);
       const calIndex = await buildIndex(backends, dim, calChoice, calBank, o.signal);
       opened.push(calIndex);
-      const calExact = await exactIndexFor(backends, calChoice.factory, dim, () => calBank, params.exactTop);
-      if (calExact) opened.push(calExact);
-      const calScorer = new Scorer(calIndex, scoring, () => calBank, calExact);
+      const calScorer = await calibrationScorer(backends, dim, calChoice.factory, calIndex, calBank, params, opened);
       skipped.push(
         ...(await each(heldFiles, async (patches) => {
           calScores.push((await calScorer.score([{ data: patches, gridH: grid, gridW: grid, dim }]))[0].score);
@@ -153,9 +147,7 @@ export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, i
 
     // 3. Calibration: the held-out scores from step 1, or the validation images against the final bank.
     if (source.validation.length) {
-      const exact = await exactIndexFor(backends, choice.factory, dim, () => bank, params.exactTop);
-      if (exact) opened.push(exact);
-      const scorer = new Scorer(index, scoring, () => bank, exact);
+      const scorer = await calibrationScorer(backends, dim, choice.factory, index, bank, params, opened);
       const cp = new ProgressTracker('calibrate', source.validation.length, o.onProgress);
       await fx.each(
         source.validation,
