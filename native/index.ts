@@ -12,5 +12,5 @@ export {
 export type { FeatureMatrix, GreedyOptions, CoresetResult, CoresetStats, CoresetKernelInfo } from './lib/coreset';
 export { recommendIndex, nlistFor } from './lib/index-recommend';
 export type { IndexRecommendation } from './lib/index-recommend';
-export { EpsilonNet } from './lib/epsilon-net';
+export { EpsilonNet, netNlist } from './lib/epsilon-net';
 export type { EpsilonNetOptions, EpsilonAddResult, RethinOptions } from './lib/epsilon-net';

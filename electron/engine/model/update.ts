@@ -14,7 +14,7 @@
 //
 // rollback: the manifest returns to the previous bank-changing version (files, calibration); the undone version is
 // marked rolledBack and its files are deleted. A further rollback steps back again while files remain.
-import { EpsilonNet, randomProjection } from '../../../native/index';
+import { EpsilonNet, netNlist, randomProjection } from '../../../native/index';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -145,7 +145,7 @@ export async function updateModel(o: UpdateOptions, internals: UpdateInternals =
       if (!m.bank.bankFile) throw new Error(`${dir}: the model has no bank file, so it cannot be updated. Fit it again.`);
       const bank = readBank(path.join(dir, m.bank.bankFile), m.bank.vectors, dim);
       const keys = await projectKeys(bank, dim, pdim, p.seed);
-      const nlist = Math.max(1, Math.min(1024, 2 ** Math.round(Math.log2(Math.sqrt(m.bank.vectors))), Math.floor(m.bank.vectors / 39)));
+      const nlist = netNlist(m.bank.vectors);
       const net = new EpsilonNet({ dim: pdim, radius, nlist, nprobe: Math.min(8, nlist) });
       const added: Float32Array[] = [];
       let addedRows = 0;

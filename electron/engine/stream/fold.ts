@@ -23,7 +23,7 @@
 // windows before (from the first window's end on: the first holds the initial build-up; with that one point, β = 1).
 //
 // With `cap`, a bank that outgrows it is re-thinned to ~90 % of it (r raised just enough; see EpsilonNet.rethin).
-import { EpsilonNet, prunedGreedyCoreset } from '../../../native/index';
+import { EpsilonNet, netNlist, prunedGreedyCoreset } from '../../../native/index';
 
 export interface GrowthAlarm {
   /** Vectors folded when the alarm fired. */
@@ -302,7 +302,7 @@ export class StreamFolder {
     const t0 = performance.now();
     const rows = this.pendingRows;
     const sample = this.warmupSample();
-    const nlist = Math.min(rows, this.o.nlist ?? Math.min(1024, Math.max(1, Math.floor(rows / 39)), Math.max(16, 2 ** Math.round(Math.log2(Math.sqrt(rows))))));
+    const nlist = Math.min(rows, this.o.nlist ?? netNlist(rows));
     const nprobe = this.o.nprobe ?? 8;
     // The coarse lists first (trained at a placeholder radius): the budget's trial nets reuse them.
     const net = new EpsilonNet({ dim: this.o.dim, radius: 1, nlist, nprobe });
