@@ -1,0 +1,60 @@
+// The station's settings as they cross the contract (`settings.get` / `settings.set`) and as `patchline watch` reads
+// them from its flags: line outputs, sorting, retention and the operator's alerts. One schema for the app and the
+// headless station, so a setting means the same thing in both. Every output is off by default: nothing leaves the
+// workstation until an engineer switches it on.
+import { z } from 'zod';
+
+const port = z.number().int().min(1).max(65535);
+
+export const mqttSettingsSchema = z.object({
+  enabled: z.boolean().default(false),
+  /** mqtt://host:port or mqtts://host:port */
+  url: z.string().max(2000).default('mqtt://127.0.0.1:1883'),
+  topic: z.string().min(1).max(500).default('patchline/results'),
+});
+
+export const opcuaSettingsSchema = z.object({
+  enabled: z.boolean().default(false),
+  port: port.default(4840),
+});
+
+export const modbusSettingsSchema = z.object({
+  enabled: z.boolean().default(false),
+  port: port.default(502),
+});
+
+export const sortSettingsSchema = z.object({
+  enabled: z.boolean().default(false),
+  okDir: z.string().max(4096).default(''),
+  ngDir: z.string().max(4096).default(''),
+  /** Parts that could not be scored, with their reason beside them. */
+  errorDir: z.string().max(4096).default(''),
+  /** A JSON file beside each sorted part: verdict, score, threshold, model version, timings. */
+  sidecar: z.boolean().default(true),
+});
+
+export const retentionSettingsSchema = z.object({
+  /** Part images older than this are deleted (0 = keep by age forever). Verdict records are always kept. */
+  keepDays: z.number().int().min(0).max(3650).default(30),
+  /** At most this many GB of part images (0 = no size cap); the oldest go first. */
+  maxGB: z.number().min(0).max(100000).default(20),
+  /** Below this much free disk the station keeps scoring and recording verdicts, without images, and warns. */
+  minFreeGB: z.number().min(0).max(100000).default(2),
+});
+
+export const alertSettingsSchema = z.object({
+  /** An audible alert on every NG verdict (the operator can switch it off). */
+  soundOnNG: z.boolean().default(true),
+});
+
+export const stationSettingsSchema = z.object({
+  mqtt: mqttSettingsSchema.default(mqttSettingsSchema.parse({})),
+  opcua: opcuaSettingsSchema.default(opcuaSettingsSchema.parse({})),
+  modbus: modbusSettingsSchema.default(modbusSettingsSchema.parse({})),
+  sort: sortSettingsSchema.default(sortSettingsSchema.parse({})),
+  retention: retentionSettingsSchema.default(retentionSettingsSchema.parse({})),
+  alerts: alertSettingsSchema.default(alertSettingsSchema.parse({})),
+});
+export type StationSettings = z.infer<typeof stationSettingsSchema>;
+
+export const DEFAULT_STATION_SETTINGS: StationSettings = stationSettingsSchema.parse({});
