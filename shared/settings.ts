@@ -56,5 +56,10 @@ export const stationSettingsSchema = z.object({
   alerts: alertSettingsSchema.default(alertSettingsSchema.parse({})),
 });
 export type StationSettings = z.infer<typeof stationSettingsSchema>;
+export type MqttSettings = z.infer<typeof mqttSettingsSchema>;
+export type OpcuaSettings = z.infer<typeof opcuaSettingsSchema>;
+export type ModbusSettings = z.infer<typeof modbusSettingsSchema>;
+export type SortSettings = z.infer<typeof sortSettingsSchema>;
+export type RetentionSettings = z.infer<typeof retentionSettingsSchema>;
 
 export const DEFAULT_STATION_SETTINGS: StationSettings = stationSettingsSchema.parse({});

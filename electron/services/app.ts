@@ -11,9 +11,11 @@ import { Metrics } from './metrics';
 import { ModelRegistry } from './models';
 import { InspectionService } from './inspection';
 import { HotFolder } from './hotfolder';
+import { PartJournal } from './journal';
 import { ThresholdService } from './thresholds';
 import { EngineWorker, defaultEngineModule } from './worker/engine-client';
 import { ContractServer } from './server';
+import type { Device } from '../engine/api';
 import { createHandlers, createTopics, type Services } from './handlers';
 
 export interface WorkstationOptions {
@@ -27,6 +29,8 @@ export interface WorkstationOptions {
   /** Seconds an idle training/evaluation process stays up (default 60). */
   jobsIdleSeconds?: number;
   log?: (message: string) => void;
+  /** The extractor's device as asked for (recorded in sidecars and the station status). */
+  device?: Device;
 }
 
 export interface Workstation extends Services {
@@ -61,7 +65,19 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
   const records = new RecordStore(db, dataDir);
   const models = new ModelRegistry(db, path.join(dataDir, 'models'), inference, jobs, metrics);
   const inspection = new InspectionService(inference, models, records, metrics, { maxInFlight: opts.maxInFlight });
-  const hotFolder = new HotFolder((bytes, name) => inspection.inspectEncoded(bytes, name, 'hotfolder'), { settleMs: opts.hotFolderSettleMs });
+  const hotFolder = new HotFolder(
+    async (bytes, name, partKey) => {
+      const r = await inspection.inspectEncoded(bytes, name, 'hotfolder', { partKey });
+      await records.committed(r.recordId);
+      return r;
+    },
+    {
+      settleMs: opts.hotFolderSettleMs,
+      journal: new PartJournal(db),
+      recordOf: (key) => records.byPartKey(key),
+      context: () => ({ modelVersion: models.active()?.version ?? null, device: opts.device ?? null }),
+    },
+  );
   const thresholds = new ThresholdService(db, models, records, jobs);
   const services: Services = { appVersion: opts.appVersion ?? '0.0.0', pins, audit, models, inspection, records, hotFolder, metrics, thresholds };
   const server = new ContractServer(createHandlers(services), createTopics(services), { audit, validateOutputs: opts.validateOutputs, log });
@@ -84,6 +100,7 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
       if (closed) return;
       closed = true;
       hotFolder.stop();
+      await hotFolder.idle();
       metrics.stop();
       server.closeAll(); // cancels what the windows had running
       await models.idle();
