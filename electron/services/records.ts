@@ -144,6 +144,13 @@ export class RecordStore {
     const id = this.nextId++;
     const saved = this.write(id, n).finally(() => this.writing.delete(id));
     this.writing.set(id, saved);
+    // After the id has left `writing`, so that a listener's since() already sees it.
+    saved.then(
+      (rec) => {
+        for (const l of this.committedListeners) l(rec);
+      },
+      () => undefined,
+    );
     return { id, saved };
   }
 
@@ -253,9 +260,7 @@ export class RecordStore {
       partKey: n.partKey ?? null,
       imageBytes,
     });
-    const rec = this.get(id);
-    for (const l of this.committedListeners) l(rec);
-    return rec;
+    return this.get(id);
   }
 
   get(id: number): InspectionRecord {
