@@ -328,52 +328,63 @@ export class RecordStore {
   }
 
   exportCsv(from: number, to: number): { csv: string; rows: number } {
-    const cols = [
-      'id',
-      'time',
-      'source',
-      'source_name',
-      'model_id',
-      'score',
-      'normalized_score',
-      'threshold',
-      'verdict',
-      'latency_ms',
-      'image_path',
-      'heatmap_path',
-      'review_label',
-      'review_note',
-      'reviewed_at',
-      'reviewed_by',
-      'added_to_bank',
-    ];
-    const lines = [cols.join(',')];
     const stmt = this.db.prepare<[number, number], Row>('SELECT * FROM inspections WHERE at >= ? AND at < ? ORDER BY at, id');
-    for (const r of stmt.iterate(from, to)) {
-      lines.push(
-        [
-          r.id,
-          new Date(r.at).toISOString(),
-          r.source,
-          csvText(r.source_name),
-          csvText(r.model_id),
-          r.score,
-          r.normalized_score,
-          r.threshold,
-          r.verdict,
-          r.latency_ms.toFixed(2),
-          csvText(r.image_path),
-          csvText(r.heatmap_path),
-          r.review_label ?? '',
-          csvText(r.review_note ?? ''),
-          r.reviewed_at === null ? '' : new Date(r.reviewed_at).toISOString(),
-          r.reviewed_by ?? '',
-          r.added_to_bank,
-        ].join(','),
-      );
-    }
-    return { csv: lines.join('\r\n') + '\r\n', rows: lines.length - 1 };
+    return toCsv(stmt.iterate(from, to));
   }
+
+  /** Committed records as CSV, by the same query as since(). */
+  exportCsvSince(q: { afterId?: number; from?: number; to?: number; limit: number }): { csv: string; rows: number; lastId: number | null } {
+    const rows = this.rowsSince(q);
+    return { ...toCsv(rows), lastId: rows.length ? rows[rows.length - 1].id : null };
+  }
+}
+
+const CSV_COLUMNS = [
+  'id',
+  'time',
+  'source',
+  'source_name',
+  'model_id',
+  'score',
+  'normalized_score',
+  'threshold',
+  'verdict',
+  'latency_ms',
+  'image_path',
+  'heatmap_path',
+  'review_label',
+  'review_note',
+  'reviewed_at',
+  'reviewed_by',
+  'added_to_bank',
+];
+
+function toCsv(rows: Iterable<Row>): { csv: string; rows: number } {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const r of rows) {
+    lines.push(
+      [
+        r.id,
+        new Date(r.at).toISOString(),
+        r.source,
+        csvText(r.source_name),
+        csvText(r.model_id),
+        r.score,
+        r.normalized_score,
+        r.threshold,
+        r.verdict,
+        r.latency_ms.toFixed(2),
+        csvText(r.image_path),
+        csvText(r.heatmap_path),
+        r.review_label ?? '',
+        csvText(r.review_note ?? ''),
+        r.reviewed_at === null ? '' : new Date(r.reviewed_at).toISOString(),
+        r.reviewed_by ?? '',
+        r.added_to_bank,
+      ].join(','),
+    );
+  }
+  return { csv: lines.join('\r\n') + '\r\n', rows: lines.length - 1 };
 }
 
 /** RFC 4180 quoting, and a leading quote mark on text a spreadsheet would run as a formula. */
