@@ -38,6 +38,7 @@ then finishes the parts in hand and stops. Safe to kill: a restart resumes witho
   --min-free-gb N        below N GB free, record verdicts without images and warn (default 2)
   --settle-ms N          a file must stop changing for N ms before it is read (default 200)
   --quiet                no line per part (errors and status are still printed)
+  --status-every S       every S seconds, one JSON status line (parts, backlog, outputs, disk, folder polls)
 
 docs/station.md: payloads, OPC UA node ids, Modbus addresses, systemd and Windows service examples.
 Example: patchline watch --model models/tile --in /line/in --sort /line/ok /line/ng --error-dir /line/error \\
@@ -78,6 +79,7 @@ export function watchSettings(argv: string[]): { settings: StationSettings; mode
     'max-gb': { type: 'string' },
     'min-free-gb': { type: 'string' },
     'settle-ms': { type: 'string' },
+    'status-every': { type: 'string' },
     quiet: { type: 'boolean' },
   });
   if (p.positionals.length) throw new UsageError(`unexpected argument "${p.positionals[0]}"`);
@@ -162,10 +164,32 @@ export async function cmdWatch(argv: string[], ctx: Context): Promise<void> {
       if (o.state !== 'off') ctx.out(`${name}: ${o.state}${o.endpoint ? ` ${o.endpoint}` : ''}${o.error ? ` — ${o.error}` : ''}`);
     }
     ctx.out(`watching ${input}${recursive ? ' (recursive)' : ''}${settings.sort.enabled ? `, sorting into ${settings.sort.okDir} | ${settings.sort.ngDir}` : ''}; Ctrl-C to stop`);
+    const every = num(p, 'status-every', { min: 0.1 });
+    const heartbeat = every
+      ? setInterval(() => {
+          const hs = ws.hotFolder.status();
+          const so = ws.station.status();
+          ctx.out(
+            JSON.stringify({
+              status: new Date().toISOString(),
+              processed: hs.processed,
+              errors: hs.errors,
+              backlog: ws.hotFolder.backlog,
+              sorting: so.sorting,
+              mqtt: { state: so.mqtt.state, queued: so.mqtt.queued },
+              opcua: so.opcua.state,
+              modbus: so.modbus.state,
+              disk: { low: so.disk.low, freeBytes: so.disk.freeBytes },
+              folder: ws.hotFolder.stats,
+            }),
+          );
+        }, every * 1000)
+      : null;
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) resolve();
       ctx.signal.addEventListener('abort', () => resolve(), { once: true });
     });
+    if (heartbeat) clearInterval(heartbeat);
     ctx.out('stopping: finishing the parts in hand…');
     ws.hotFolder.stop();
     await ws.hotFolder.idle();

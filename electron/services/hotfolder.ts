@@ -52,6 +52,8 @@ export interface HotFolderStats {
   /** stat() calls, all together (each new file costs a few while it settles). */
   stats: number;
   lastScanMs: number;
+  /** Wall time of all listings together (ms). */
+  scanMs: number;
 }
 
 /** Why a part could not be scored: named in its error sidecar and in the error event. */
@@ -112,7 +114,7 @@ export class HotFolder {
   private readonly journal: PartJournal;
   private sort: SortSettings;
   private epoch = 0;
-  readonly stats: HotFolderStats = { polls: 0, listed: 0, stats: 0, lastScanMs: 0 };
+  readonly stats: HotFolderStats = { polls: 0, listed: 0, stats: 0, lastScanMs: 0, scanMs: 0 };
 
   constructor(
     private readonly inspect: Inspect,
@@ -208,6 +210,13 @@ export class HotFolder {
     return this.status();
   }
 
+  /** Parts found and not yet finished (settling, queued, being scored). */
+  get backlog(): number {
+    let n = 0;
+    for (const k of this.known.values()) if (k.state !== 'held') n++;
+    return n;
+  }
+
   /** Resolves when no part is being handled. */
   idle(): Promise<void> {
     if (this.active === 0) return Promise.resolve();
@@ -227,6 +236,7 @@ export class HotFolder {
       this.stats.polls++;
       this.stats.listed += entries.length;
       this.stats.lastScanMs = performance.now() - t0;
+      this.stats.scanMs += this.stats.lastScanMs;
       return out;
     } catch (e) {
       this.fail('(folder)', `Cannot list ${dir}: ${(e as Error).message}`);
