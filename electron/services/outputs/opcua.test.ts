@@ -36,7 +36,8 @@ async function session(port: number, pki: string): Promise<ClientSession> {
 describe('OPC UA output', () => {
   it('serves the last verdict, score, part id, counters and model version to an OPC UA client', async () => {
     const dir = await tempDir('opcua');
-    const line = new LineState(() => false, () => ({ id: 'tile-model', version: 4 }));
+    let busy = false;
+    const line = new LineState(() => busy, () => ({ id: 'tile-model', version: 4 }));
     const out = new OpcuaOutput(line, { pkiDir: path.join(dir, 'pki') });
     const port = await freePort();
     await out.start({ enabled: true, port });
@@ -47,7 +48,7 @@ describe('OPC UA output', () => {
     const s = await session(port, path.join(dir, 'client-pki'));
     const nsArray = (await s.read({ nodeId: 'ns=0;i=2255', attributeId: AttributeIds.Value })).value.value as string[];
     const ns = nsArray.indexOf(OPCUA_NAMESPACE);
-    expect(ns).toBeGreaterThan(0);
+    expect(ns).toBe(2); // 0: OPC UA, 1: the server's own, 2: PatchLine's (docs/station.md)
     const read = async (name: string) => (await s.read({ nodeId: `ns=${ns};s=PatchLine.${name}`, attributeId: AttributeIds.Value })).value.value;
     expect(await read('LastVerdict')).toBe('NG');
     expect(await read('LastScore')).toBe(3.5);
@@ -59,6 +60,9 @@ describe('OPC UA output', () => {
     expect(((await read('LastTime')) as Date).toISOString()).toBe('2025-06-01T00:00:00.000Z');
     line.record(result('OK', 0.5, 3));
     expect([await read('LastVerdict'), await read('CountTotal')]).toEqual(['OK', 3]);
+    expect(await read('Busy')).toBe(false); // read when asked, not stuck at its value during the last result
+    busy = true;
+    expect(await read('Busy')).toBe(true);
     expect(OPCUA_VARIABLES.map((v) => v.name)).toContain('Busy');
   });
 

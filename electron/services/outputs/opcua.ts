@@ -77,28 +77,26 @@ export class OpcuaOutput {
         securityModes: [ua.MessageSecurityMode.None],
         securityPolicies: [ua.SecurityPolicy.None],
         buildInfo: { productName: 'PatchLine station', softwareVersion: this.opts.appVersion ?? '0.0.0', manufacturerName: 'PatchLine' },
-        serverInfo: { applicationUri: OPCUA_NAMESPACE, productUri: 'urn:patchline', applicationName: { text: 'PatchLine station' } },
+        serverInfo: { applicationUri: `${OPCUA_NAMESPACE}:server`, productUri: 'urn:patchline', applicationName: { text: 'PatchLine station' } },
       });
       await server.initialize();
       if (gen !== this.generation) throw new Error('stopped');
       const addressSpace = server.engine.addressSpace!;
       const ns = addressSpace.registerNamespace(OPCUA_NAMESPACE);
       const folder = ns.addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: 'PatchLine', nodeId: 's=PatchLine' });
-      const vars: [UAVariable, (typeof VARIABLES)[number]][] = VARIABLES.map((v) => [
-        ns.addVariable({
-          componentOf: folder,
-          browseName: v.name,
-          nodeId: `s=PatchLine.${v.name}`,
-          dataType: v.type,
-          accessLevel: 'CurrentRead',
-          userAccessLevel: 'CurrentRead',
-          minimumSamplingInterval: 0,
-          value: new ua.Variant({ dataType: ua.DataType[v.type], value: v.value(this.line) }),
-        }),
-        v,
-      ]);
+      const variant = (v: (typeof VARIABLES)[number]) => new ua.Variant({ dataType: ua.DataType[v.type], value: v.value(this.line) });
+      const vars: [UAVariable, (typeof VARIABLES)[number]][] = [];
+      for (const v of VARIABLES) {
+        const common = { componentOf: folder, browseName: v.name, nodeId: `s=PatchLine.${v.name}`, dataType: v.type, accessLevel: 'CurrentRead', userAccessLevel: 'CurrentRead' } as const;
+        if (v.name === 'Busy') {
+          // Busy changes between results, not with them: read when asked (sampled at 100 ms for subscriptions).
+          ns.addVariable({ ...common, minimumSamplingInterval: 100, value: { get: () => variant(v) } });
+        } else {
+          vars.push([ns.addVariable({ ...common, minimumSamplingInterval: 0, value: variant(v) }), v]);
+        }
+      }
       const push = () => {
-        for (const [node, v] of vars) node.setValueFromSource(new ua.Variant({ dataType: ua.DataType[v.type], value: v.value(this.line) }));
+        for (const [node, v] of vars) node.setValueFromSource(variant(v));
       };
       await server.start();
       if (gen !== this.generation) throw new Error('stopped');
