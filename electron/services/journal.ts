@@ -2,6 +2,7 @@
 // Each step is committed before the next one starts, and each step can be redone, so a station killed at any instant
 // resumes without scoring a part twice or losing one: a claimed part with a record (found by its part key) was scored,
 // one without is scored again; a scored part is moved again (a move that already happened is recognised).
+import path from 'node:path';
 import type { DB } from './db';
 
 export type PartState = 'claimed' | 'scored' | 'moved' | 'kept' | 'error';
@@ -101,8 +102,21 @@ export class PartJournal {
     for (const r of this.stmts.inPlace.iterate(folder)) yield fromRow(r);
   }
 
-  /** Journal rows of finished parts older than `before` (ms), except in-place ones (they stop a rescore after restart). */
-  prune(before: number): number {
-    return this.db.prepare("DELETE FROM station_parts WHERE state IN ('moved', 'error') AND dest IS NOT NULL AND done_at < ?").run(before).changes;
+  /**
+   * Forgets finished parts older than `before` (ms). A part left in place is forgotten only once its file is gone
+   * (`exists`): while it is there, its row is what stops a restart from scoring it again.
+   */
+  async prune(before: number, exists: (file: string) => Promise<boolean>): Promise<number> {
+    let n = this.db.prepare("DELETE FROM station_parts WHERE state IN ('moved', 'error') AND dest IS NOT NULL AND done_at < ?").run(before).changes;
+    const page = this.db.prepare<[number, number], { id: number; folder: string; rel: string }>(
+      "SELECT id, folder, rel FROM station_parts WHERE state IN ('kept', 'error') AND dest IS NULL AND done_at < ? AND id > ? ORDER BY id LIMIT 500",
+    );
+    const del = this.db.prepare('DELETE FROM station_parts WHERE id = ?');
+    for (let after = 0; ; ) {
+      const rows = page.all(before, after);
+      if (!rows.length) return n;
+      for (const r of rows) if (!(await exists(path.join(r.folder, r.rel)))) n += del.run(r.id).changes;
+      after = rows[rows.length - 1].id;
+    }
   }
 }

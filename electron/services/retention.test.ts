@@ -6,6 +6,8 @@ import path from 'node:path';
 import { openDatabase, type DB } from './db';
 import { RecordStore, type NewInspection } from './records';
 import { Retention } from './retention';
+import { PartJournal } from './journal';
+import { writeFile } from 'node:fs/promises';
 import { tempDir } from './testing/fixtures';
 import { DEFAULT_STATION_SETTINGS } from '../../shared/settings';
 
@@ -47,6 +49,20 @@ async function setup(free: { bytes: number }, settings = DEFAULT_STATION_SETTING
 const NOW = Date.UTC(2025, 6, 1);
 
 describe('retention', () => {
+  it('forgets old journal rows, except parts still lying in the hot folder (they stop a rescore on restart)', async () => {
+    const dir = await tempDir('retention');
+    db = openDatabase(path.join(dir, 'patchline.db'));
+    const journal = new PartJournal(db);
+    await writeFile(path.join(dir, 'still-here.png'), 'x');
+    const rows = ['moved.png', 'gone.png', 'still-here.png'].map((n) => journal.claim(dir, n, 1, 1));
+    journal.finish(rows[0], 'moved', path.join(dir, 'ok', 'moved.png'));
+    journal.finish(rows[1], 'kept', null);
+    journal.finish(rows[2], 'kept', null);
+    const retention = new Retention(db, dir, { keepDays: 1, maxGB: 0, minFreeGB: 0 }, journal, { probe: async () => 100 * GB, now: () => Date.now() + 2 * DAY });
+    await retention.tick(true);
+    expect(rows.map((id) => journal.get(id) !== null)).toEqual([false, false, true]);
+  });
+
   it('deletes part images older than keepDays and keeps every verdict', async () => {
     const { dir, retention, records } = await setup({ bytes: 100 * GB }, { keepDays: 7, maxGB: 0, minFreeGB: 1 });
     const old = await records.save(part(NOW - 8 * DAY));

@@ -146,7 +146,8 @@ export class Retention {
     if (this.settings.keepDays > 0) {
       const cutoff = now - this.settings.keepDays * DAY;
       freed += await this.purge('SELECT id, image_path, heatmap_path, image_bytes FROM inspections WHERE image_path != \'\' AND at < ? ORDER BY at, id LIMIT 500', [cutoff], Infinity);
-      this.journal?.prune(cutoff);
+      const exists = (f: string) => stat(f).then(() => true, () => false);
+      await this.journal?.prune(cutoff, exists);
     }
     const cap = this.settings.maxGB > 0 ? this.settings.maxGB * GB : Infinity;
     const over = Math.max(0, this.status().imagesBytes - cap) + extraBytes;
