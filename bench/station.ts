@@ -48,6 +48,7 @@ interface Heartbeat {
   processed: number;
   backlog: number;
   folder: { polls: number; listed: number; stats: number; scanMs: number };
+  memory: { rssMiB: number; heapMiB: number; externalMiB: number };
   cpu: number;
   rssMiB: number;
 }
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
       if (!line.startsWith('{"status"')) continue;
       const j = JSON.parse(line) as Omit<Heartbeat, 't' | 'cpu' | 'rssMiB'>;
       try {
-        beats.push({ t: performance.now(), processed: j.processed, backlog: j.backlog, folder: j.folder, ...procStat(child.pid!) });
+        beats.push({ t: performance.now(), processed: j.processed, backlog: j.backlog, folder: j.folder, memory: j.memory, ...procStat(child.pid!) });
       } catch {
         // exited meanwhile
       }
@@ -157,6 +158,7 @@ async function main(): Promise<void> {
       'CPU ms / part': parts ? ((b.cpu - a.cpu) * 1000) / parts : null,
       'CPU % of a core': seconds ? ((b.cpu - a.cpu) / seconds) * 100 : null,
       'RSS MiB': b.rssMiB,
+      'JS heap MiB': b.memory.heapMiB,
     };
   };
   const first = span(0, window);
@@ -184,6 +186,8 @@ async function main(): Promise<void> {
   const pass = lost === 0 && duplicated === 0 && left.length === 0 && rec.n === files && rssGrowth <= 50;
   console.log(pass ? 'PASS: no part lost or duplicated, RSS growth ≤ 50 MB' : 'FAIL');
   console.log(`median heartbeat backlog: ${median(beats.map((b) => b.backlog))} part(s)`);
+  const step = Math.max(1, Math.floor(beats.length / 8));
+  console.log(`RSS MiB over the run: ${beats.filter((_, i) => i % step === 0).map((b) => `${b.processed}: ${b.rssMiB.toFixed(0)} (heap ${b.memory.heapMiB.toFixed(0)})`).join(', ')}`);
   if (args.json) {
     writeJson(args.json, {
       bench: 'station',
@@ -201,6 +205,8 @@ async function main(): Promise<void> {
       leftInFolder: left.length,
       records: rec.n,
       rssGrowthMiB: rssGrowth,
+      // RSS and JS heap every ~1/16 of the run: a plateau or a trend.
+      memory: beats.filter((_, i) => i % Math.max(1, Math.floor(beats.length / 16)) === 0).map((b) => ({ processed: b.processed, rssMiB: b.rssMiB, heapMiB: b.memory.heapMiB, externalMiB: b.memory.externalMiB })),
       pass,
     });
   }

@@ -120,6 +120,13 @@ async function httpToken(dataDir: string): Promise<string> {
   return token;
 }
 
+/** MiB of this process: resident, JS heap in use, and outside the heap (buffers, native). */
+function memory(): { rssMiB: number; heapMiB: number; externalMiB: number } {
+  const m = process.memoryUsage();
+  const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
+  return { rssMiB: mib(m.rss), heapMiB: mib(m.heapUsed), externalMiB: mib(m.external) };
+}
+
 const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '–');
 
 export async function cmdWatch(argv: string[], ctx: Context): Promise<void> {
@@ -181,6 +188,7 @@ export async function cmdWatch(argv: string[], ctx: Context): Promise<void> {
               modbus: so.modbus.state,
               disk: { low: so.disk.low, freeBytes: so.disk.freeBytes },
               folder: ws.hotFolder.stats,
+              memory: memory(),
             }),
           );
         }, every * 1000)

@@ -50,6 +50,8 @@ export class Retention {
   private ticks = 0;
   private running: Promise<void> | null = null;
   private readonly probe: FreeSpaceProbe;
+  private readonly sumImages;
+  private bytesCache: { at: number; bytes: number } | null = null;
 
   constructor(
     private readonly db: DB,
@@ -60,6 +62,7 @@ export class Retention {
   ) {
     this.settings = settings;
     this.probe = opts.probe ?? statfsProbe;
+    this.sumImages = db.prepare("SELECT COALESCE(SUM(image_bytes), 0) AS b FROM inspections WHERE image_path != ''");
   }
 
   configure(settings: RetentionSettings): void {
@@ -78,8 +81,16 @@ export class Retention {
   }
 
   status(): DiskStatus {
-    const imagesBytes = (this.db.prepare("SELECT COALESCE(SUM(image_bytes), 0) AS b FROM inspections WHERE image_path != ''").get() as { b: number }).b;
-    return { freeBytes: this.freeBytes, low: this.low, imagesBytes, warning: this.warning };
+    return { freeBytes: this.freeBytes, low: this.low, imagesBytes: this.imagesBytes(), warning: this.warning };
+  }
+
+  /** Bytes of part images kept: a scan of every record, so at most one every 30 s for status (sweeps ask afresh). */
+  private imagesBytes(fresh = false): number {
+    const now = Date.now();
+    if (fresh || !this.bytesCache || now - this.bytesCache.at > 30_000) {
+      this.bytesCache = { at: now, bytes: (this.sumImages.get() as { b: number }).b };
+    }
+    return this.bytesCache.bytes;
   }
 
   start(): void {
@@ -150,8 +161,9 @@ export class Retention {
       await this.journal?.prune(cutoff, exists);
     }
     const cap = this.settings.maxGB > 0 ? this.settings.maxGB * GB : Infinity;
-    const over = Math.max(0, this.status().imagesBytes - cap) + extraBytes;
+    const over = Math.max(0, this.imagesBytes(true) - cap) + extraBytes;
     if (over > 0) freed += await this.purge("SELECT id, image_path, heatmap_path, image_bytes FROM inspections WHERE image_path != '' ORDER BY at, id LIMIT 500", [], over);
+    if (freed) this.bytesCache = null;
     return freed;
   }
 
