@@ -63,7 +63,8 @@ export class PartJournal {
       claim: db.prepare('INSERT INTO station_parts (folder, rel, size, mtime_ms, state, claimed_at) VALUES (?, ?, ?, ?, ?, ?)'),
       scored: db.prepare("UPDATE station_parts SET state = 'scored', record_id = ?, verdict = ?, sidecar = ?, dest = ? WHERE id = ?"),
       dest: db.prepare('UPDATE station_parts SET dest = ? WHERE id = ?'),
-      finish: db.prepare('UPDATE station_parts SET state = ?, dest = ?, error = ?, done_at = ? WHERE id = ?'),
+      // A finished part's sidecar is in its folder; the journal keeps only where it went.
+      finish: db.prepare('UPDATE station_parts SET state = ?, dest = ?, error = ?, done_at = ?, sidecar = NULL WHERE id = ?'),
       open: db.prepare<[string], Row>("SELECT * FROM station_parts WHERE folder = ? AND state IN ('claimed', 'scored') ORDER BY id"),
       inPlace: db.prepare<[string], Row>("SELECT * FROM station_parts WHERE folder = ? AND state IN ('kept', 'error') AND dest IS NULL"),
       get: db.prepare<[number], Row>('SELECT * FROM station_parts WHERE id = ?'),
