@@ -22,6 +22,7 @@ import { replaceFileAtomic } from '../engine/model/artifact';
 import { fitStream } from '../engine/stream/fit-stream';
 import { num, oneOf, parseArgs, required, str, UsageError, type OptionSpec, type Parsed } from './args';
 import { ProgressBar } from './progress-bar';
+import { formatMetric as fmt } from '../../shared/roc';
 
 export interface Context {
   signal: AbortSignal;
@@ -41,7 +42,6 @@ function device(p: Parsed): Device | undefined {
   return oneOf(p, 'device', DEVICES);
 }
 
-const fmt = (v: number, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : '–');
 
 export function parseCoreset(spec: string): { method: CoresetMethod; ratio: number } {
   if (spec === 'none') return { method: 'none', ratio: 1 };

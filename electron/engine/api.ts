@@ -228,10 +228,11 @@ export interface EvalImageResult {
   msPerImage: number;
 }
 
+/** The metrics of shared/roc.ts: null where a metric's classes are absent (no defect pixels: no pixel AUROC). */
 export interface EvalResult {
   image_auroc: number;
-  pixel_auroc: number;
-  aupro: number;
+  pixel_auroc: number | null;
+  aupro: number | null;
   f1_max: number;
   f1_threshold: number;
   ms_per_image: number;
@@ -240,6 +241,6 @@ export interface EvalResult {
   /** Median ms per stage (batch 1): extract = backbone + embedding, search = k-NN, map = scores + anomaly map. */
   stage_ms?: { extract: number; search: number; map: number };
   /** Per-defect image AUROC (each defect against the good test images). */
-  per_defect?: Record<string, { images: number; image_auroc: number }>;
+  per_defect?: Record<string, { images: number; image_auroc: number | null }>;
   report?: string;
 }

@@ -17,7 +17,7 @@ export { Extractor, autoOrder, type Provider } from './backbone/session';
 export { preprocess, loadMask, decodeRgb, geometryFor, type PreprocessSpec, type Preprocessed, type Geometry } from './image/preprocess';
 export { embedImage, type PatchEmbedding } from './features/embed';
 export { anomalyMap, resampleMap, mapToOriginal } from './score/anomaly-map';
-export { auroc, f1Max, rocCurve } from './metrics/roc';
+export { auroc, f1Max, rocCurve, labelled } from '../../shared/roc';
 export { pixelMetrics, labelRegions } from './metrics/pro';
 export { openFitSource, openTestSet, openLabelledSet, isMvtecLayout, type TestImage, type TestSet } from './data/dataset';
 export { IMAGE_EXTENSIONS, isImageFileName } from '../../shared/images';

@@ -5,7 +5,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { mapOntoImage, quantizeMap } from '../../../shared/heatmap';
-import { auroc } from '../../../shared/stats';
+import { auroc, labelled } from '../../../shared/roc';
 import type { EvalImageResult, Model, Progress } from '../../engine/api';
 import type { EngineModule, FromWorker, ToWorker, WorkerRequest, WorkerResults } from './protocol';
 
@@ -205,7 +205,7 @@ async function handle(id: number, req: WorkerRequest, signal: AbortSignal): Prom
         }
         const good = images.filter((x) => x.label === 0).map((x) => x.score);
         const bad = images.filter((x) => x.label === 1).map((x) => x.score);
-        return { result: { images, skipped, imageAuroc: auroc(good, bad) } satisfies WorkerResults['scoreFolder'] };
+        return { result: { images, skipped, imageAuroc: (({ scores, labels }) => auroc(scores, labels))(labelled(good, bad)) } satisfies WorkerResults['scoreFolder'] };
       });
   }
 }
