@@ -18,7 +18,7 @@ import {
   readManifest,
   writeEvalJson,
 } from '../engine/index';
-import { replaceFileAtomic } from '../engine/model/artifact';
+import { writeFileAtomic } from '../engine/atomic-file';
 import { fitStream } from '../engine/stream/fit-stream';
 import { num, oneOf, parseArgs, required, str, UsageError, type OptionSpec, type Parsed } from './args';
 import { ProgressBar } from './progress-bar';
@@ -63,7 +63,7 @@ function coresetOption(p: Parsed): FitOptions['coreset'] {
 
 /** A --json FILE result, written atomically (pretty, newline-terminated). */
 export async function writeJson(file: string, value: unknown): Promise<void> {
-  await replaceFileAtomic(path.resolve(file), JSON.stringify(value, null, 2) + '\n');
+  await writeFileAtomic(path.resolve(file), JSON.stringify(value, null, 2) + '\n');
 }
 
 export function fitOptionsFrom(p: Parsed, ctx: Context): FitOptions {
@@ -203,7 +203,7 @@ export async function cmdPredict(argv: string[], ctx: Context): Promise<void> {
           const map = mapToOriginal(pr.map, pre.geometry);
           const rgb = overlay(orig.data, map, { lo: thr * 0.5, hi: thr * 1.5 });
           heatmap = path.join(outDir, `${path.basename(file, path.extname(file))}_heatmap.png`);
-          await replaceFileAtomic(heatmap, await encodeRgb(rgb, orig.width, orig.height, 'png'));
+          await writeFileAtomic(heatmap, await encodeRgb(rgb, orig.width, orig.height, 'png'));
         }
         rows.push({ path: file, score: pr.score, normalizedScore: pr.score / thr, threshold: thr, verdict, timings: pr.timings, heatmap });
         ctx.out(`${verdict}  ${fmt(pr.score, 4)}  (${fmt(pr.score / thr, 2)}× threshold)  ${file}${heatmap ? `  → ${heatmap}` : ''}`);

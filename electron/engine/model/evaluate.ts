@@ -11,7 +11,7 @@ import { auroc, f1Max, rocCurve } from '../../../shared/roc';
 import { mapLimit, ProgressTracker, throwIfAborted } from '../progress';
 import { dataUri, overlay, sideBySide } from '../report/heatmap';
 import { renderReport, type ReportImage } from '../report/html';
-import { replaceFileAtomic } from './artifact';
+import { writeFileAtomic } from '../atomic-file';
 import { loadModel, type LoadOptions } from './model';
 
 export interface EvalInternals extends Pick<LoadOptions, 'backends' | 'onNote' | 'modelFile'> {
@@ -123,7 +123,7 @@ export async function evaluate(o: EvalOptions, internals: EvalInternals = {}): P
         machine: `${cpus()[0]?.model.trim() ?? 'cpu'}, ${cpus().length} cores`,
         scale,
       });
-      await replaceFileAtomic(path.resolve(o.report), html);
+      await writeFileAtomic(path.resolve(o.report), html);
       result.report = path.resolve(o.report);
     }
     return result;
@@ -149,5 +149,5 @@ async function addOverlay(
 
 /** Writes the eval JSON (numbers at the top level, per-image rows below), atomically. */
 export async function writeEvalJson(file: string, r: EvalResult): Promise<void> {
-  await replaceFileAtomic(path.resolve(file), JSON.stringify(r, null, 2) + '\n');
+  await writeFileAtomic(path.resolve(file), JSON.stringify(r, null, 2) + '\n');
 }

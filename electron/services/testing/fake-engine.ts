@@ -17,6 +17,7 @@ import type {
   Prediction,
   RawImage,
 } from '../../engine/api';
+import { writeFileAtomic } from '../../engine/atomic-file';
 
 const GRID = 16;
 const MAP = 224;
@@ -87,12 +88,6 @@ async function listImages(dir: string): Promise<string[]> {
 
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(() => true, () => false);
-}
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
 }
 
 async function accumulate(bank: Bank, files: string[], opts: LongRunning & { strict?: boolean }, phase: string) {
@@ -217,8 +212,8 @@ class FakeModel implements Model {
     const text = JSON.stringify(this.bank);
     this.manifest.bank.indexBytes = text.length;
     this.manifest.bank.vectors = this.bank.count * GRID * GRID;
-    await writeAtomic(path.join(this.dir, 'bank.json'), text);
-    await writeAtomic(path.join(this.dir, 'manifest.json'), JSON.stringify(this.manifest, null, 2));
+    await writeFileAtomic(path.join(this.dir, 'bank.json'), text);
+    await writeFileAtomic(path.join(this.dir, 'manifest.json'), JSON.stringify(this.manifest, null, 2));
   }
 
   private record(kind: ModelVersion['kind'], addedImages: number, note?: string): ModelVersion {
@@ -258,7 +253,7 @@ class FakeModel implements Model {
     const next: Bank = { ...this.bank, sum: [...this.bank.sum], sumSq: [...this.bank.sumSq] };
     const skipped = await accumulate(next, files, opts, 'update');
     const version = this.manifest.history.length + 1;
-    await writeAtomic(path.join(this.dir, `before-v${version}.json`), JSON.stringify(this.bank));
+    await writeFileAtomic(path.join(this.dir, `before-v${version}.json`), JSON.stringify(this.bank));
     this.bank = next;
     const v = { ...this.record('update', files.length - skipped.length), source: folder };
     this.manifest.history[this.manifest.history.length - 1] = v;
