@@ -16,7 +16,7 @@ import { openFitSource } from '../data/dataset';
 import { embeddingDim } from '../features/embed';
 import { extractFiles } from '../features/extract';
 import { ProgressTracker, throwIfAborted } from '../progress';
-import { rng } from '../random';
+import { shuffledIndices } from '../random';
 import { Scorer } from '../score/scorer';
 import { SCHEMA_VERSION, stageModelDir, writeBankFiles } from './artifact';
 import { calibrate, THRESHOLD_QUANTILE } from './calibration';
@@ -69,13 +69,7 @@ export async function calibrationScorer(
 
 function holdoutIndices(n: number, fraction: number, seed: number): Set<number> {
   const count = Math.max(1, Math.round(n * fraction));
-  const rand = rng(seed ^ 0x5eed);
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return new Set(order.slice(0, count));
+  return new Set(shuffledIndices(n, seed ^ 0x5eed).slice(0, count));
 }
 
 export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<FitResult> {

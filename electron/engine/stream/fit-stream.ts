@@ -19,7 +19,7 @@ import { buildIndex, calibrationScorer, type FitInternals } from '../model/fit';
 import { SCHEMA_VERSION, stageModelDir, writeBankFiles } from '../model/artifact';
 import { calibrate } from '../model/calibration';
 import { ProgressTracker, throwIfAborted } from '../progress';
-import { rng } from '../random';
+import { shuffledIndices } from '../random';
 import { StreamFolder } from './fold';
 import { openImageFeatures } from './image-features';
 import { chooseCompressedIndex } from './index-rule';
@@ -33,17 +33,6 @@ export interface StreamFitOptions {
   cap?: number;
   /** Memory budget for the index, bytes (default 1.5 GB): picks IVF-SQ8 or OPQ+IVF-PQ. */
   indexBudgetBytes?: number;
-}
-
-/** 0..n-1 in a seeded random order. */
-function shuffledPositions(n: number, seed: number): number[] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  const rand = rng(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
 }
 
 export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, internals: FitInternals = {}): Promise<FitResult> {
@@ -70,7 +59,7 @@ export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, i
     // last, and scored first against the bank as it stands before them: the bank without those images. The images
     // are folded in a seeded random order, so the warm-up is a fair sample of the whole set and the budget's
     // prediction of the bank's growth holds (a folder sorted by product variant would make it a sample of one).
-    const order = shuffledPositions(source.train.length, params.seed ^ 0x57e4);
+    const order = shuffledIndices(source.train.length, params.seed ^ 0x57e4);
     const heldCount = source.validation.length ? 0 : Math.max(1, Math.round(source.train.length * params.calibrationFraction));
     const firstFiles = order.slice(heldCount).map((i) => source.train[i]);
     const heldFiles = order.slice(0, heldCount).map((i) => source.train[i]);
