@@ -10,7 +10,7 @@ export {
   coresetKernels,
 } from './lib/coreset';
 export type { FeatureMatrix, GreedyOptions, CoresetResult, CoresetStats, CoresetKernelInfo } from './lib/coreset';
-export { recommendIndex, nlistFor } from './lib/index-recommend';
-export type { IndexRecommendation } from './lib/index-recommend';
-export { EpsilonNet, netNlist } from './lib/epsilon-net';
+export { FLAT_FACTORY, ivfFactory, needsTraining } from './lib/index-factory';
+export type { IvfSpec } from './lib/index-factory';
+export { EpsilonNet } from './lib/epsilon-net';
 export type { EpsilonNetOptions, EpsilonAddResult, RethinOptions } from './lib/epsilon-net';

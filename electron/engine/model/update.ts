@@ -14,13 +14,14 @@
 //
 // rollback: the manifest returns to the previous bank-changing version (files, calibration); the undone version is
 // marked rolledBack and its files are deleted. A further rollback steps back again while files remain.
-import { EpsilonNet, netNlist, randomProjection } from '../../../native/index';
+import { EpsilonNet, randomProjection } from '../../../native/index';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelManifest, ModelVersion, SkippedFile, UpdateOptions, UpdateResult } from '../api';
 import { sha256File } from '../backbone/resolve';
 import { resolveBackends, type EngineBackends } from '../bank/backends';
+import { netLists } from '../bank/index-rule';
 import { openFitSource } from '../data/dataset';
 import { extractFiles } from '../features/extract';
 import { ProgressTracker, throwIfAborted } from '../progress';
@@ -145,8 +146,7 @@ export async function updateModel(o: UpdateOptions, internals: UpdateInternals =
       if (!m.bank.bankFile) throw new Error(`${dir}: the model has no bank file, so it cannot be updated. Fit it again.`);
       const bank = readBank(path.join(dir, m.bank.bankFile), m.bank.vectors, dim);
       const keys = await projectKeys(bank, dim, pdim, p.seed);
-      const nlist = netNlist(m.bank.vectors);
-      const net = new EpsilonNet({ dim: pdim, radius, nlist, nprobe: Math.min(8, nlist) });
+      const net = new EpsilonNet({ dim: pdim, radius, ...netLists(m.bank.vectors) });
       const added: Float32Array[] = [];
       let addedRows = 0;
       const skipped: SkippedFile[] = [];

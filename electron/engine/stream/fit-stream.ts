@@ -11,8 +11,7 @@ import path from 'node:path';
 import { randomProjection } from '../../../native/index';
 import type { FitOptions, FitResult, ModelManifest, SkippedFile } from '../api';
 import { resolveBackends } from '../bank/backends';
-import type { IndexChoice } from '../bank/index-rule';
-import { defaultParams } from '../bank/index-rule';
+import { chooseCompressedIndex, type IndexChoice, defaultParams } from '../bank/index-rule';
 import type { KnnIndex } from '../bank/knn';
 import { openFitSource } from '../data/dataset';
 import { buildIndex, calibrationScorer, type FitInternals } from '../model/fit';
@@ -22,7 +21,6 @@ import { ProgressTracker, throwIfAborted } from '../progress';
 import { shuffledIndices } from '../random';
 import { StreamFolder } from './fold';
 import { openImageFeatures } from './image-features';
-import { chooseCompressedIndex } from './index-rule';
 
 export interface StreamFitOptions {
   /** Coverage radius by hand (in the projected key space); default: calibrated on the warm-up images. */

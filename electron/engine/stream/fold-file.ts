@@ -11,7 +11,7 @@ import { stageFolder, writeBank } from '../model/artifact';
 import { ProgressTracker, throwIfAborted } from '../progress';
 import { StreamFolder, type FoldSummary } from './fold';
 import { openFeatureFile, readFeatureChunks } from './feature-file';
-import { chooseCompressedIndex } from './index-rule';
+import { chooseCompressedIndex } from '../bank/index-rule';
 
 export const FOLD_FILE = 'fold.json';
 
