@@ -48,10 +48,6 @@ export class InspectionService {
     return () => this.listeners.delete(listener);
   }
 
-  inspectRaw(image: { data: Uint8Array; width: number; height: number; channels: 1 | 3 | 4 }, sourceName: string): Promise<InspectionResult> {
-    return this.run('camera', sourceName, { kind: 'raw', image }, { kind: 'raw', image }, { width: image.width, height: image.height });
-  }
-
   async inspectEncoded(bytes: Uint8Array, name: string, source: Source): Promise<InspectionResult> {
     // JPEG and PNG (every camera frame, most line cameras) are known by their signature; the engine decodes them and
     // tells their size. Anything else is read by its header first, so a broken or foreign file is refused before it

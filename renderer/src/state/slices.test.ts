@@ -105,17 +105,17 @@ describe('inspect slice', () => {
   it('counts a BUSY refusal as a dropped frame, not an error', async () => {
     let busy = true;
     const { client } = fakeClient({
-      'inspect.frame': () => {
+      'inspect.file': () => {
         if (busy) throw new AppError('BUSY', 'full');
         return result(7, 'NG');
       },
     });
     const store = createAppStore({ client });
-    const frame = { data: new Uint8Array(8 * 8 * 4), width: 8, height: 8, channels: 4 as const };
-    await store.getState().inspectFrame(frame, null);
+    const frame = new Uint8Array([0xff, 0xd8, 0xff, 0xe0]);
+    await store.getState().inspectCameraFrame(frame, null);
     expect(store.getState()).toMatchObject({ dropped: 1, scored: 0, toasts: [] });
     busy = false;
-    await store.getState().inspectFrame(frame, null);
+    await store.getState().inspectCameraFrame(frame, null);
     expect(store.getState().scored).toBe(1);
     expect(store.getState().current?.result.verdict).toBe('NG');
     expect(store.getState().recentAt).toEqual([1007]);
