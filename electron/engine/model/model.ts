@@ -1,7 +1,7 @@
 // A loaded model: the backbone session, the memory-mapped index, and everything needed to score a part.
 import path from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import type { AnomalyMap, Device, LongRunning, Model, ModelManifest, ModelVersion, Prediction, RawImage } from '../api';
+import type { AnomalyMap, Device, ImageInput, Inspection, InspectOptions, LongRunning, Model, ModelManifest, ModelVersion, Prediction, RawImage } from '../api';
 import { parseCard, type BackboneCard } from '../backbone/card';
 import { resolveModelFile, sha256File } from '../backbone/resolve';
 import { Extractor } from '../backbone/session';
@@ -14,6 +14,7 @@ import { extractFiles } from '../features/extract';
 import { preprocess, type Preprocessed, type PreprocessSpec } from '../image/preprocess';
 import { ProgressTracker } from '../progress';
 import { mapToOriginal, resampleMap } from '../score/anomaly-map';
+import { inspectPart } from '../score/inspection';
 import { Scorer, type PatchScores } from '../score/scorer';
 import { readBank, readManifest, removeQuietly, verifyModelFiles, writeBank, writeManifest } from './artifact';
 import { preprocessSpec, scoringParams, withDefaults, type ModelParams } from './params';
@@ -171,6 +172,10 @@ export class PatchLineModel implements Model {
 
   predictRaw(image: RawImage): Promise<Prediction> {
     return this.predictSource(image);
+  }
+
+  inspect(input: ImageInput, o: InspectOptions): Promise<Inspection> {
+    return inspectPart(this, input, o);
   }
 
   mapToSize(map: AnomalyMap, width: number, height: number): AnomalyMap {

@@ -18,7 +18,7 @@ import { EpsilonNet, randomProjection } from '../../../native/index';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { ModelManifest, ModelVersion, SkippedFile, UpdateOptions, UpdateResult } from '../api';
+import type { ModelManifest, ModelVersion, RollbackOptions, RollbackResult, SkippedFile, UpdateOptions, UpdateResult } from '../api';
 import { sha256File } from '../backbone/resolve';
 import { resolveBackends, type EngineBackends } from '../bank/backends';
 import { netLists } from '../bank/index-rule';
@@ -227,8 +227,9 @@ export async function updateModel(o: UpdateOptions, internals: UpdateInternals =
       await writeManifest(dir, manifest);
       wp.set(2);
       const pruned = await pruneVersions(dir, manifest, keepVersions);
-      if (pruned !== manifest.history) await writeManifest(dir, { ...manifest, history: pruned });
-      return { version: entry, skipped, discarded, seconds: (Date.now() - started) / 1000 };
+      const committed = pruned === manifest.history ? manifest : { ...manifest, history: pruned };
+      if (committed !== manifest) await writeManifest(dir, committed);
+      return { version: entry, manifest: committed, skipped, discarded, seconds: (Date.now() - started) / 1000 };
     } finally {
       await model.close();
     }
@@ -237,7 +238,7 @@ export async function updateModel(o: UpdateOptions, internals: UpdateInternals =
   }
 }
 
-export async function rollbackModel(o: { model: string }): Promise<ModelVersion> {
+export async function rollbackModel(o: RollbackOptions): Promise<RollbackResult> {
   const dir = path.resolve(o.model);
   readManifest(dir);
   const release = await lockModel(dir);
@@ -272,7 +273,7 @@ export async function rollbackModel(o: { model: string }): Promise<ModelVersion>
     };
     await writeManifest(dir, manifest);
     await discardPartial(dir, manifest);
-    return entry;
+    return { version: entry, manifest };
   } finally {
     await release();
   }
