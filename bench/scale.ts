@@ -19,7 +19,7 @@ import { FaissIndex, prunedGreedyCoreset, randomProjection } from '../native/ind
 import { openFitSource } from '../electron/engine/data/dataset';
 import { sharedDir } from '../electron/engine/paths';
 import { StreamFolder, type FoldSummary } from '../electron/engine/stream/fold';
-import { openImageFeatures } from '../electron/engine/stream/image-features';
+import { openImageFeatures } from '../electron/engine/features/image-features';
 import { chooseCompressedIndex } from '../electron/engine/bank/index-rule';
 import { DayStream, KEY_DIM, PROJECTION_SEED } from './lib/day-stream';
 import { describeMachine, machine, median, parseBenchArgs, peakRssMiB, table, writeJson, type Row } from './lib/report';
@@ -56,7 +56,7 @@ async function realFeatures(images: number, targetRms: number): Promise<Float32A
   const fx = await openImageFeatures({ threads: 2 });
   const rows: Float32Array[] = [];
   try {
-    await fx.each(files, async (_file, patches) => {
+    await fx.each(files, async (_file, { data: patches }) => {
       rows.push(await randomProjection({ data: patches, rows: patches.length / fx.dim, cols: fx.dim }, KEY_DIM, PROJECTION_SEED));
     });
   } finally {

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Progress } from '../api';
 import { resolveBackends, type EngineBackends } from '../bank/backends';
-import { buildIndex } from '../model/fit';
+import { buildIndex } from '../model/fit-steps';
 import { stageFolder, writeBank } from '../model/artifact';
 import { ProgressTracker, throwIfAborted } from '../progress';
 import { StreamFolder, type FoldSummary } from './fold';
