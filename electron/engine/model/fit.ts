@@ -112,8 +112,10 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
       const keepRows: number[] = [];
       for (let i = 0; i < selected.length; i++) if (!held.has(Math.floor(selected[i] / patchesPerImage))) keepRows.push(i);
       const calBank = gatherRows(bank, dim, keepRows);
-      const calChoice = o.index ? choice : chooseIndex(keepRows.length, dim);
-      const calIndex = await buildIndex(backends, dim, { ...calChoice, params: { ...calChoice.params, ...choice.params } }, calBank, o.signal);
+      // The calibration bank's own index by the same rule (a smaller bank may be exact where the model's is not),
+      // with the search parameters the user gave.
+      const calChoice = indexChoice(o.index, o, () => chooseIndex(keepRows.length, dim));
+      const calIndex = await buildIndex(backends, dim, calChoice, calBank, o.signal);
       opened.push(calIndex);
       const scorer = await calibrationScorer(backends, dim, calChoice.factory, calIndex, calBank, params, opened);
       const cp = new ProgressTracker('calibrate', held.size, o.onProgress);
