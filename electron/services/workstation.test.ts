@@ -7,7 +7,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { createWorkstation, type Workstation } from './app';
 import { createClient, type Client } from '../../shared/client';
-import type { ServerMessage } from '../../shared/protocol';
+import { serverMessageSchema, type ServerMessage } from '../../shared/protocol';
 import { inMemoryBridge } from './testing/in-memory-bridge';
 import { copyInto, datasetImages, fakeEngineModule, goodFolder, labelledFolder, tempDir } from './testing/fixtures';
 
@@ -41,7 +41,7 @@ describe('contract boundary', () => {
   it('fails fast on unknown methods, wrong versions, malformed envelopes and bad payloads', async () => {
     const { bridge, sendRaw } = inMemoryBridge(ws.server);
     const got: ServerMessage[] = [];
-    bridge.subscribe((m) => got.push(m));
+    bridge.subscribe((m) => got.push(serverMessageSchema.parse(m)));
     sendRaw({ t: 'req', id: 1, v: 1, method: 'models.format', input: {} });
     sendRaw({ t: 'req', id: 2, v: 99, method: 'models.list', input: {} });
     sendRaw({ t: 'req', id: 3, v: 1, method: 'models.train', input: { name: '', folder: 5 } });
