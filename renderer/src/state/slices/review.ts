@@ -58,6 +58,8 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = ({ client }) => (set
   addFalseAlarmsToBank(ids) {
     return get().asEngineer('Adding parts to the memory bank needs the engineer PIN.', async () => {
       const r = await client.call('review.addToBank', { ids });
+      // The model's bank grew: its details on the Models screen are out of date from now on.
+      get().invalidateModelInfo(r.modelId);
       get().notify('ok', `${r.added} part(s) added as good; the bank now holds ${formatInt(r.bankVectors)} vectors.`);
       await get().searchReview(get().reviewPage);
       await get().refreshModels();
