@@ -36,7 +36,7 @@ export { Extractor, autoOrder, type Provider } from './backbone/session';
 export { preprocess, loadMask, decodeRgb, geometryFor, type PreprocessSpec, type Preprocessed, type Geometry } from './image/preprocess';
 export { embedImage, type PatchEmbedding } from './features/embed';
 export { anomalyMap, resampleMap, mapToOriginal } from './score/anomaly-map';
-export { inspectPart, predictInput } from './score/inspection';
+export { inspection, SourceModel, type ImageSource } from './score/inspection';
 export { scoreLabelledFolder } from './model/score-folder';
 export { auroc, f1Max, rocCurve, labelled } from '../../shared/roc';
 export { pixelMetrics, labelRegions } from './metrics/pro';

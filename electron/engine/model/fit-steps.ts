@@ -14,9 +14,10 @@ import type { KnnIndex } from '../bank/knn';
 import { randomSubset } from '../bank/random-coreset';
 import type { FeatureSource, ImageFeatures } from '../features/image-features';
 import type { PatchEmbedding } from '../features/embed';
-import { ProgressTracker } from '../progress';
+import { ProgressTracker, throwIfAborted } from '../progress';
 import { Scorer } from '../score/scorer';
 import { SCHEMA_VERSION, writeBank, writeBankFiles, type StagedModel } from './artifact';
+import { calibrate } from './calibration';
 import { scoringParams, type ModelParams } from './params';
 
 /** Wall-clock seconds per phase: mark(phase) closes the phase that ran since the last mark. */
@@ -103,8 +104,10 @@ export function indexChoice(given: string | undefined, params: { efSearch?: numb
   return choice;
 }
 
-/** Builds an index of `vectors` with the chosen factory and search parameters. */
-export async function buildIndex(backends: EngineBackends, dim: number, choice: IndexChoice, vectors: Float32Array, signal?: AbortSignal): Promise<KnnIndex> {
+/** Builds an index of `vectors` with the chosen factory and search parameters (an 'index' phase when onProgress). */
+export async function buildIndex(backends: EngineBackends, dim: number, choice: IndexChoice, vectors: Float32Array, o: LongRunning = {}): Promise<KnnIndex> {
+  const { signal } = o;
+  const progress = o.onProgress ? new ProgressTracker('index', 1, o.onProgress) : null;
   const index = await backends.index.create(dim, choice.factory);
   if (needsTraining(choice.factory)) {
     if (!index.train) throw new Error(`index ${choice.factory} needs training but the backend cannot train`);
@@ -115,6 +118,7 @@ export async function buildIndex(backends: EngineBackends, dim: number, choice: 
   }
   await index.add(vectors);
   index.setParams(choice.params);
+  progress?.set(1, choice.factory);
   return index;
 }
 
@@ -181,15 +185,23 @@ export interface NewModel {
   index: KnnIndex;
   bank: Float32Array;
   choice: IndexChoice;
-  calibration: Calibration;
+  /** Image scores of held-out good images, and where those came from. */
+  calibration: { scores: number[]; source: Calibration['source'] };
   training: ModelManifest['training'];
   /** The first version's own facts (its images, vectors, radius, note). */
   first: Omit<ModelVersion, 'version' | 'createdAt' | 'kind'>;
   skipped: SkippedFile[];
 }
 
-/** Writes a new model's files into its staging folder and renames it into place: the fit's commit point. */
-export async function commitNewModel(stage: StagedModel, m: NewModel, timer: ReturnType<typeof phaseTimer>): Promise<FitResult> {
+/**
+ * The calibration from the held-out scores, then the new model's files into its staging folder, renamed into place:
+ * the fit's commit point.
+ */
+export async function commitNewModel(stage: StagedModel, m: NewModel, timer: ReturnType<typeof phaseTimer>, signal?: AbortSignal): Promise<FitResult> {
+  if (m.calibration.scores.length === 0) throw new Error('no calibration image could be read');
+  const calibration = calibrate(m.calibration.scores, m.calibration.source);
+  timer.mark('calibrate');
+  throwIfAborted(signal);
   const vectors = m.bank.length / m.fx.dim;
   const bankInfo = await writeBankFiles(stage.dir, m.index, m.bank, { vectors, dimension: m.fx.dim, ...m.choice });
   const createdAt = new Date().toISOString();
@@ -201,7 +213,7 @@ export async function commitNewModel(stage: StagedModel, m: NewModel, timer: Ret
     backbone: { id: m.fx.card.id, card: m.fx.card, sha256: m.fx.sha256 },
     params: { ...m.fx.params },
     bank: bankInfo,
-    calibration: m.calibration,
+    calibration,
     training: m.training,
     history: [{ version: 1, createdAt, kind: 'fit', ...m.first }],
   };

@@ -10,7 +10,6 @@ import { openImageFeatures, planFeatures } from '../features/image-features';
 import { ProgressTracker, throwIfAborted } from '../progress';
 import { shuffledIndices } from '../random';
 import { stageModelDir } from './artifact';
-import { calibrate } from './calibration';
 import {
   buildIndex,
   calibrationScorer,
@@ -90,10 +89,8 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
 
     // 3. Index.
     const choice: IndexChoice = indexChoice(o.index, o, () => chooseIndex(selected.length, dim));
-    const ip = new ProgressTracker('index', 1, o.onProgress);
-    const index = await buildIndex(backends, dim, choice, bank, o.signal);
+    const index = await buildIndex(backends, dim, choice, bank, o);
     opened.push(index);
-    ip.set(1, choice.factory);
     timer.mark('index');
     throwIfAborted(o.signal);
 
@@ -115,7 +112,7 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
       // The calibration bank's own index by the same rule (a smaller bank may be exact where the model's is not),
       // with the search parameters the user gave.
       const calChoice = indexChoice(o.index, o, () => chooseIndex(keepRows.length, dim));
-      const calIndex = await buildIndex(backends, dim, calChoice, calBank, o.signal);
+      const calIndex = await buildIndex(backends, dim, calChoice, calBank, { signal: o.signal });
       opened.push(calIndex);
       const scorer = await calibrationScorer(backends, dim, calChoice.factory, calIndex, calBank, params, opened);
       const cp = new ProgressTracker('calibrate', held.size, o.onProgress);
@@ -125,27 +122,10 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
         cp.tick();
       }
     }
-    if (calScores.length === 0) throw new Error('no calibration image could be read');
-    const calibration = calibrate(calScores, calSource);
-    timer.mark('calibrate');
-    throwIfAborted(o.signal);
-
     // 5. The artifact.
-    return await commitNewModel(
-      stage,
-      {
-        out: o.out,
-        fx,
-        index,
-        bank,
-        choice,
-        calibration,
-        training: { images: kept.length, patches: rows, skipped: skipped.length, source: source.root },
-        first: { addedImages: kept.length, addedVectors: selected.length, bankVectors: selected.length, radius },
-        skipped,
-      },
-      timer,
-    );
+    const training = { images: kept.length, patches: rows, skipped: skipped.length, source: source.root };
+    const first = { addedImages: kept.length, addedVectors: selected.length, bankVectors: selected.length, radius };
+    return await commitNewModel(stage, { out: o.out, fx, index, bank, choice, calibration: { scores: calScores, source: calSource }, training, first, skipped }, timer, o.signal);
   } catch (err) {
     await stage.abort();
     throw err;

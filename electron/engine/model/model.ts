@@ -1,7 +1,7 @@
 // A loaded model: the backbone session, the memory-mapped index, and everything needed to score a part.
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import type { AnomalyMap, Device, ImageInput, Inspection, InspectOptions, LongRunning, Model, ModelManifest, ModelVersion, Prediction, RawImage } from '../api';
+import type { AnomalyMap, Device, LongRunning, Model, ModelManifest, ModelVersion, Prediction } from '../api';
 import { parseCard, type BackboneCard } from '../backbone/card';
 import { resolveModelFile } from '../backbone/resolve';
 import { Extractor } from '../backbone/session';
@@ -13,7 +13,7 @@ import { featureSource } from '../features/image-features';
 import { preprocess, type Preprocessed, type PreprocessSpec } from '../image/preprocess';
 import { ProgressTracker } from '../progress';
 import { mapToOriginal, resampleMap } from '../score/anomaly-map';
-import { inspectPart } from '../score/inspection';
+import { SourceModel, type ImageSource } from '../score/inspection';
 import { Scorer, type PatchScores } from '../score/scorer';
 import { readBank, readManifest, removeQuietly, verifyModelFiles, writeManifest } from './artifact';
 import { concatRows, gatherRows, selectCoreset, writeBankVersion } from './fit-steps';
@@ -34,7 +34,7 @@ export interface Scored {
   timings: { extractMs: number; searchMs: number; mapMs: number; totalMs: number };
 }
 
-export class PatchLineModel implements Model {
+export class PatchLineModel extends SourceModel implements Model {
   private bankCache: Float32Array | null = null;
   private scorer: Scorer;
 
@@ -50,6 +50,7 @@ export class PatchLineModel implements Model {
     /** Flat copy of the bank behind an approximate index (exact image scores; see Scorer.refine). */
     private exact: KnnIndex | undefined,
   ) {
+    super();
     this.scorer = this.makeScorer();
   }
 
@@ -156,26 +157,10 @@ export class PatchLineModel implements Model {
     };
   }
 
-  private async predictSource(src: string | Uint8Array | RawImage): Promise<Prediction> {
+  protected async predictSource(src: ImageSource): Promise<Prediction> {
     const t0 = performance.now();
     const pre = await preprocess(src, this.spec);
     return this.predictPreprocessed(pre, performance.now() - t0);
-  }
-
-  predictFile(file: string): Promise<Prediction> {
-    return this.predictSource(file);
-  }
-
-  predictBuffer(encoded: Uint8Array): Promise<Prediction> {
-    return this.predictSource(encoded);
-  }
-
-  predictRaw(image: RawImage): Promise<Prediction> {
-    return this.predictSource(image);
-  }
-
-  inspect(input: ImageInput, o: InspectOptions): Promise<Inspection> {
-    return inspectPart(this, input, o);
   }
 
   mapToSize(map: AnomalyMap, width: number, height: number): AnomalyMap {

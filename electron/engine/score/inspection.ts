@@ -1,18 +1,37 @@
 // A part's inspection, as the workstation shows and records it: the model's prediction, with the anomaly map placed
-// on the part's own frame and quantised on the threshold scale (shared/heatmap.ts). Shared by every Model.
+// on the part's own frame and quantised on the threshold scale (shared/heatmap.ts). Shared by every Model (SourceModel).
 import { mapOntoImage, quantizeMap } from '../../../shared/heatmap';
-import type { ImageInput, Inspection, InspectOptions, Model, Prediction } from '../api';
+import type { AnomalyMap, ImageInput, Inspection, InspectOptions, Model, Prediction, RawImage } from '../api';
 
-type Predicts = Pick<Model, 'predictFile' | 'predictBuffer' | 'predictRaw'>;
+/** What a model scores: a path, encoded bytes or raw pixels. */
+export type ImageSource = string | Uint8Array | RawImage;
 
-export function predictInput(model: Predicts, input: ImageInput): Promise<Prediction> {
-  switch (input.kind) {
-    case 'raw':
-      return model.predictRaw(input.image);
-    case 'encoded':
-      return model.predictBuffer(input.bytes);
-    case 'file':
-      return model.predictFile(input.path);
+export function sourceOf(input: ImageInput): ImageSource {
+  return input.kind === 'raw' ? input.image : input.kind === 'encoded' ? input.bytes : input.path;
+}
+
+/**
+ * The part of every Model that follows from scoring one image source: the three predict calls and the inspection.
+ * A model implements predictSource and mapToSize.
+ */
+export abstract class SourceModel implements Pick<Model, 'predictFile' | 'predictBuffer' | 'predictRaw' | 'inspect' | 'mapToSize'> {
+  protected abstract predictSource(src: ImageSource): Promise<Prediction>;
+  abstract mapToSize(map: AnomalyMap, width: number, height: number): AnomalyMap;
+
+  predictFile(file: string): Promise<Prediction> {
+    return this.predictSource(file);
+  }
+
+  predictBuffer(encoded: Uint8Array): Promise<Prediction> {
+    return this.predictSource(encoded);
+  }
+
+  predictRaw(image: RawImage): Promise<Prediction> {
+    return this.predictSource(image);
+  }
+
+  async inspect(input: ImageInput, o: InspectOptions): Promise<Inspection> {
+    return inspection(await this.predictSource(sourceOf(input)), o, (map, w, h) => this.mapToSize(map, w, h));
   }
 }
 
@@ -22,14 +41,14 @@ export function aspectSize(size: { width: number; height: number }, longSide: nu
   return [Math.max(1, Math.round(size.width * scale)), Math.max(1, Math.round(size.height * scale))];
 }
 
-export async function inspectPart(model: Predicts & Pick<Model, 'mapToSize'>, input: ImageInput, o: InspectOptions): Promise<Inspection> {
-  const p = await predictInput(model, input);
+/** A prediction as the line records it: the map placed on the part's own frame and quantised on the threshold scale. */
+export function inspection(p: Prediction, o: InspectOptions, mapToSize: Model['mapToSize']): Inspection {
   const size = o.imageSize ?? (p.crop ? { width: p.crop.imageWidth, height: p.crop.imageHeight } : p.map);
   const [hw, hh] = aspectSize(size, o.heatmapMax);
   // Onto the part's own frame (the map covers only the engine's centre crop) at twice the heatmap's size (about the
   // map's own resolution: it is blurred, nothing finer exists), then max-pooled down so a peak survives.
   const [mw, mh] = aspectSize(size, o.heatmapMax * 2);
-  const onImage = p.crop ? mapOntoImage(p.map, p.crop, mw, mh) : model.mapToSize(p.map, mw, mh).data;
+  const onImage = p.crop ? mapOntoImage(p.map, p.crop, mw, mh) : mapToSize(p.map, mw, mh).data;
   return {
     score: p.score,
     normalizedScore: p.normalizedScore,

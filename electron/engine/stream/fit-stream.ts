@@ -19,7 +19,6 @@ import { openImageFeatures, planFeatures } from '../features/image-features';
 import type { FitInternals } from '../model/fit';
 import { buildIndex, calibrationScorer, commitNewModel, imageScore, indexChoice, phaseTimer, scoreValidation } from '../model/fit-steps';
 import { stageModelDir } from '../model/artifact';
-import { calibrate } from '../model/calibration';
 import { ProgressTracker, throwIfAborted } from '../progress';
 import { shuffledIndices } from '../random';
 import { StreamFolder } from './fold';
@@ -99,7 +98,7 @@ export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, i
       if (kept === 0) throw new Error(`none of the ${firstFiles.length} training images could be read.`);
       const calBank = await folder.snapshot();
       const calChoice = chooseCompressedIndex(calBank.length / dim, dim, so.indexBudgetBytes);
-      const calIndex = await buildIndex(backends, dim, calChoice, calBank, o.signal);
+      const calIndex = await buildIndex(backends, dim, calChoice, calBank, { signal: o.signal });
       opened.push(calIndex);
       const calScorer = await calibrationScorer(backends, dim, calChoice.factory, calIndex, calBank, params, opened);
       await each(heldFiles, async (e) => {
@@ -120,10 +119,8 @@ export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, i
 
     // 2. The compressed index.
     const choice = indexChoice(o.index, { nprobe: o.nprobe }, () => chooseCompressedIndex(vectors, dim, so.indexBudgetBytes));
-    const ip = new ProgressTracker('index', 1, o.onProgress);
-    const index = await buildIndex(backends, dim, choice, bank, o.signal);
+    const index = await buildIndex(backends, dim, choice, bank, o);
     opened.push(index);
-    ip.set(1, choice.factory);
     timer.mark('index');
 
     // 3. Calibration: the held-out scores from step 1, or the validation images against the final bank.
@@ -131,34 +128,13 @@ export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, i
       const scorer = await calibrationScorer(backends, dim, choice.factory, index, bank, params, opened);
       await scoreValidation(fx, source.validation, scorer, calScores, { signal: o.signal, strict: o.strict, onProgress: o.onProgress });
     }
-    if (calScores.length === 0) throw new Error('no calibration image could be read');
-    const calibration = calibrate(calScores, source.validation.length ? 'validation' : 'train-holdout');
-    timer.mark('calibrate');
-    throwIfAborted(o.signal);
-
     // 4. The artifact (the same layout as fit's).
     const s = folded.summary;
-    return await commitNewModel(
-      stage,
-      {
-        out: o.out,
-        fx,
-        index,
-        bank,
-        choice,
-        calibration,
-        training: { images: kept, patches: s.seen, skipped: skipped.length, source: source.root },
-        first: {
-          addedImages: kept,
-          addedVectors: vectors,
-          bankVectors: vectors,
-          radius: s.radius,
-          note: `streaming epsilon-net, r from ${s.radiusChoice.source}${s.rethins ? `, re-thinned ${s.rethins}×` : ''}${s.alarms.length ? `, ${s.alarms.length} growth alarm(s)` : ''}`,
-        },
-        skipped,
-      },
-      timer,
-    );
+    const calibration = { scores: calScores, source: source.validation.length ? ('validation' as const) : ('train-holdout' as const) };
+    const training = { images: kept, patches: s.seen, skipped: skipped.length, source: source.root };
+    const history = `streaming epsilon-net, r from ${s.radiusChoice.source}${s.rethins ? `, re-thinned ${s.rethins}×` : ''}${s.alarms.length ? `, ${s.alarms.length} growth alarm(s)` : ''}`;
+    const first = { addedImages: kept, addedVectors: vectors, bankVectors: vectors, radius: s.radius, note: history };
+    return await commitNewModel(stage, { out: o.out, fx, index, bank, choice, calibration, training, first, skipped }, timer, o.signal);
   } catch (err) {
     await stage.abort();
     throw err;

@@ -15,15 +15,11 @@ import type {
   EvalResult,
   FitOptions,
   FitResult,
-  ImageInput,
-  Inspection,
-  InspectOptions,
   LongRunning,
   Model,
   ModelManifest,
   ModelVersion,
   Prediction,
-  RawImage,
   RollbackResult,
   SkippedFile,
   UpdateOptions,
@@ -33,7 +29,7 @@ import { writeFileAtomic } from '../../engine/atomic-file';
 import { openFitSource } from '../../engine/data/dataset';
 import { scoreLabelledFolder } from '../../engine/model/score-folder';
 import { ProgressTracker, throwIfAborted } from '../../engine/progress';
-import { inspectPart } from '../../engine/score/inspection';
+import { SourceModel, type ImageSource } from '../../engine/score/inspection';
 
 const GRID = 16;
 const MAP = 224;
@@ -44,8 +40,6 @@ interface Bank {
   sumSq: number[];
   threshold: number;
 }
-
-type ImageSource = string | Uint8Array | RawImage;
 
 interface Grid {
   cells: Float32Array;
@@ -166,12 +160,14 @@ async function fit(opts: FitOptions): Promise<FitResult> {
   return { dir, manifest, skipped, seconds: { total: (Date.now() - started) / 1000 } };
 }
 
-class FakeModel implements Model {
+class FakeModel extends SourceModel implements Model {
   constructor(
     readonly dir: string,
     public manifest: ModelManifest,
     private bank: Bank,
-  ) {}
+  ) {
+    super();
+  }
 
   private predictGrid(g: Grid, t0: number): Prediction {
     const cells = cellMap(g.cells, this.bank);
@@ -189,25 +185,9 @@ class FakeModel implements Model {
     };
   }
 
-  private async predictSource(src: ImageSource): Promise<Prediction> {
+  protected async predictSource(src: ImageSource): Promise<Prediction> {
     const t0 = performance.now();
     return this.predictGrid(await grid(src), t0);
-  }
-
-  predictFile(file: string): Promise<Prediction> {
-    return this.predictSource(file);
-  }
-
-  predictBuffer(encoded: Uint8Array): Promise<Prediction> {
-    return this.predictSource(encoded);
-  }
-
-  predictRaw(image: RawImage): Promise<Prediction> {
-    return this.predictSource(image);
-  }
-
-  inspect(input: ImageInput, o: InspectOptions): Promise<Inspection> {
-    return inspectPart(this, input, o);
   }
 
   mapToSize(map: AnomalyMap, width: number, height: number): AnomalyMap {
