@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -113,6 +114,20 @@ describe('engine worker thread', () => {
     const after = await engine.engine.readManifest(modelDir);
     expect(after.calibration.threshold).toBeCloseTo(before.calibration.threshold * 2, 9);
     expect(after.history.at(-1)?.kind).toBe('threshold');
+  });
+
+  it.runIf(process.platform === 'linux')('lowers a worker thread\'s own CPU priority, not the process\'s', async () => {
+    const niceOf = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+    const threads = () => readdirSync('/proc/self/task').map(niceOf);
+    const base = getPriority();
+    const w = new EngineWorker('low', fakeEngineModule, { nice: 7 });
+    try {
+      await w.engine.readManifest(modelDir); // started and ready
+      expect(threads()).toContain(Math.min(19, base + 7));
+      expect(getPriority()).toBe(base); // this thread (and so the process's main thread) keeps its priority
+    } finally {
+      await w.close();
+    }
   });
 
   it('restarts a worker that died, failing only what was pending', async () => {

@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { AppError } from '../../../shared/errors';
 import type { Progress } from '../../../shared/domain';
 import type { LongRunning } from '../../engine/api';
-import { NOT_LOADED, type FromWorker, type HostReplies, type RemoteEngine, type RemoteModel, type ToWorker, type WorkerError, type WorkerRequest } from './protocol';
+import { NOT_LOADED, type FromWorker, type HostReplies, type RemoteEngine, type RemoteModel, type ToWorker, type WorkerError, type WorkerInit, type WorkerRequest } from './protocol';
 
 const here = fileURLToPath(import.meta.url);
 const fromSource = here.endsWith('.ts');
@@ -56,8 +56,8 @@ interface Channel {
   pid?: number;
 }
 
-function threadChannel(engineModule: string, entry?: string): Channel {
-  const workerData = { engineModule };
+function threadChannel(engineModule: string, nice: number, entry?: string): Channel {
+  const workerData: WorkerInit = { engineModule, nice };
   let worker: Worker;
   if (!entry && fromSource) {
     // A checkout runs TypeScript through tsx; a worker thread does not inherit the loader, so it imports its entry
@@ -127,7 +127,11 @@ export interface EngineWorkerOptions {
   kind?: 'thread' | 'process';
   /** A built worker entry (engine-worker.mjs) instead of the one beside this module. */
   entry?: string;
-  /** How much lower a child process's CPU priority is than this one's (nice steps; at most 19). */
+  /**
+   * How much lower the engine's CPU priority is than this thread's (nice steps; at most 19): a child process's, or a
+   * worker thread's own (Linux, where a nice value is per thread; the threads it starts, e.g. ONNX Runtime's, inherit
+   * it). Default: 10 for a process, 0 for a thread.
+   */
   nice?: number;
   /** A child process that stays idle this long exits, giving its memory back; the next call starts another. */
   idleExitMs?: number;
@@ -161,7 +165,7 @@ export class EngineWorker {
     const channel =
       this.opts.kind === 'process'
         ? processChannel(this.engineModule, this.opts.nice ?? 10, this.opts.entry)
-        : threadChannel(this.engineModule, this.opts.entry);
+        : threadChannel(this.engineModule, this.opts.nice ?? 0, this.opts.entry);
     this.channel = channel;
     this.generation++;
     this.ready = new Promise<void>((resolve, reject) => {

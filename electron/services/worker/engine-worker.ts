@@ -3,13 +3,10 @@
 // main's requests to it (protocol.ts); it holds the loaded models and carries cancellation, progress and errors, and
 // knows nothing else. Nothing here runs on main's thread, so a slow fit or a burst of predictions cannot stall IPC or
 // the window.
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Engine, LongRunning, Model, Progress } from '../../engine/api';
-import { NOT_LOADED, type FromWorker, type HostReplies, type ToWorker, type WorkerError, type WorkerRequest } from './protocol';
-
-interface WorkerInit {
-  engineModule: string;
-}
+import { NOT_LOADED, type FromWorker, type HostReplies, type ToWorker, type WorkerError, type WorkerInit, type WorkerRequest } from './protocol';
 
 /** The channel to main: a worker thread's port, or a child process's IPC channel ('advanced' serialisation). */
 interface Port {
@@ -35,6 +32,8 @@ function openPort(): { port: Port; init: WorkerInit } {
 }
 
 const { port, init } = openPort();
+// Before the engine loads: the threads it starts (ONNX Runtime's pool, created with the session) inherit the priority.
+if (init.nice && parentPort) lowerThreadPriority(init.nice);
 const { engine } = (await import(init.engineModule)) as { engine: Engine };
 if (!engine) throw new Error(`${init.engineModule} exports no \`engine\` (the Engine interface of electron/engine/api.ts)`);
 
@@ -50,6 +49,20 @@ function throttledProgress(id: number): (p: Progress) => void {
     last = now;
     port.post({ type: 'progress', id, progress: { ...p } });
   };
+}
+
+/**
+ * This thread's nice value up by `steps`. On Linux a nice value belongs to a thread, and setpriority(2) on pid 0 (what
+ * os.setPriority(0, …) calls) changes only the calling one; elsewhere it would lower the whole app, so a thread lowers
+ * nothing there (EngineWorker keeps a child process for that: kind 'process').
+ */
+function lowerThreadPriority(steps: number): void {
+  if (process.platform !== 'linux') return;
+  try {
+    setPriority(0, Math.min(19, getPriority(0) + steps));
+  } catch {
+    // Not allowed here: the jobs still run, at normal priority.
+  }
 }
 
 type Call = (...args: unknown[]) => Promise<unknown>;

@@ -60,5 +60,13 @@ export type FromWorker =
   | { type: 'error'; id: number; error: WorkerError }
   | { type: 'progress'; id: number; progress: Progress };
 
+/** What a worker thread is started with. */
+export interface WorkerInit {
+  /** The module exporting `engine: Engine`. */
+  engineModule: string;
+  /** Nice steps the worker thread lowers its own CPU priority by (Linux: per thread). */
+  nice?: number;
+}
+
 /** A model the worker was asked to use but does not hold. */
 export const NOT_LOADED = 'NotLoaded';
