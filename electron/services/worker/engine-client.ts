@@ -133,7 +133,7 @@ export interface EngineWorkerOptions {
    * it). Default: 10 for a process, 0 for a thread.
    */
   nice?: number;
-  /** A child process that stays idle this long exits, giving its memory back; the next call starts another. */
+  /** An engine that stays idle this long stops, giving its memory back; the next call starts another. */
   idleExitMs?: number;
 }
 
@@ -210,12 +210,12 @@ export class EngineWorker {
     else p.reject(toError(msg.error));
   }
 
-  /** Nothing pending: the engine must not keep the process alive, and a child process may go after a while. */
+  /** Nothing pending: the engine must not keep the process alive, and may go after a while (idleExitMs). */
   private idle(): void {
     // Referenced only while calls are pending: an idle engine must not keep the process alive, a busy one must.
     this.channel?.unref();
     const after = this.opts.idleExitMs;
-    if (this.opts.kind !== 'process' || !after) return;
+    if (!after) return;
     this.idleTimer = setTimeout(() => {
       const c = this.channel;
       if (!c || this.pending.size) return;
