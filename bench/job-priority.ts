@@ -7,6 +7,7 @@
 //   - in a worker thread at the app's priority (what the priority is worth).
 // Printed per placement: parts scored, p50/p95/p99 part latency, main's event-loop delay p99, the fit's seconds, and
 // the nice values of the process's threads during the fit. Ratios are against the line alone in the same run.
+// --only line,process runs a subset of the placements.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -25,6 +26,8 @@ function option(name: string, fallback: string): string {
 const trainImages = Number(option('--train-images', args.quick ? '60' : '200'));
 const fps = Number(option('--fps', '8'));
 const aloneSeconds = Number(option('--alone-seconds', args.quick ? '10' : '20'));
+/** Which placements to run (names' first words: line, process, thread), e.g. --only line,process. */
+const only = option('--only', 'line,process,thread').split(',');
 
 /** Nice values of this process's threads, counted ("0×14 10×5"). */
 function threadNices(pid: number = process.pid): string {
@@ -66,7 +69,7 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   let reference = { p95: NaN };
-  for (const pl of placements) {
+  for (const pl of placements.filter((p) => only.some((o) => p.name.includes(o)))) {
     const latencies: number[] = [];
     const loop = monitorEventLoopDelay({ resolution: 5 });
     let running = true;
