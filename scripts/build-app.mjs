@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isMainModule } from './main-module.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -51,7 +52,7 @@ export async function buildElectron(outDir = path.join(out, 'electron')) {
   return outDir;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isMainModule(import.meta.url)) {
   try {
     if (want('--renderer')) console.log(`[build] renderer → ${path.relative(root, await buildRenderer())}`);
     if (want('--electron')) console.log(`[build] electron → ${path.relative(root, await buildElectron())}`);
