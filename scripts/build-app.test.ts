@@ -132,10 +132,8 @@ describe('Electron bundles', () => {
       (Module as unknown as { _load: typeof load })._load = load;
       process.argv = argv;
       // main logs uncaught errors for its whole life; this test process is not main's.
-      for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {
-        const extra = process.listeners(ev).slice(ev === 'uncaughtException' ? listeners.u : listeners.r);
-        for (const l of extra) process.removeListener(ev, l as () => void);
-      }
+      for (const l of process.listeners('uncaughtException').slice(listeners.u)) process.removeListener('uncaughtException', l);
+      for (const l of process.listeners('unhandledRejection').slice(listeners.r)) process.removeListener('unhandledRejection', l);
     }
     return calls;
   }
