@@ -75,4 +75,14 @@ describe('packaged resources', () => {
     process.env.PATCHLINE_SHARED = shared;
     expect((await resolveModelFile(card())).source).toBe('shared');
   });
+
+  it('the backbone cache under a user folder with spaces and CJK characters', async () => {
+    process.env.XDG_CACHE_HOME = path.join(root, '用户 缓存');
+    delete process.env.PATCHLINE_RESOURCES;
+    const cached = candidatePaths(card()).find((c) => c.source === 'cache')!.path;
+    expect(cached).toBe(path.join(root, '用户 缓存', 'patchline', 'models', 'fake.onnx'));
+    mkdirSync(path.dirname(cached), { recursive: true });
+    writeFileSync(cached, bytes);
+    await expect(resolveModelFile(card())).resolves.toMatchObject({ path: cached, source: 'cache' });
+  });
 });
