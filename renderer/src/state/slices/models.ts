@@ -1,7 +1,7 @@
 import type { ModelDetail, ModelSummary, Progress } from '../../../../shared/domain';
-import { errorCode, errorMessage } from '../errors';
+import { errorCode } from '../errors';
 import type { SliceCreator } from '../types';
-import { formatInt } from '../../lib/format';
+import { errorMsg, msg, type Msg } from '../../i18n/message';
 
 /** Long work over a folder of images, with its progress and the controller that cancels it. */
 interface FolderTask {
@@ -21,9 +21,9 @@ export interface UpdateState extends FolderTask {
 }
 
 /** What a failed model task shows: its cancelled text, or the error's message; a PIN refusal goes on to the caller. */
-function failureText(e: unknown, cancelled: string): string {
+function failureText(e: unknown, cancelled: Msg): Msg {
   if (errorCode(e) === 'PIN_REQUIRED') throw e;
-  return errorCode(e) === 'CANCELLED' ? cancelled : errorMessage(e);
+  return errorCode(e) === 'CANCELLED' ? cancelled : errorMsg(e);
 }
 
 export interface TrainInput {
@@ -37,9 +37,9 @@ export interface ModelsSlice {
   modelInfo: Record<string, ModelDetail>;
   selectedModelId: string | null;
   training: TrainingState | null;
-  trainResult: { ok: boolean; text: string } | null;
+  trainResult: { ok: boolean; text: Msg } | null;
   updating: UpdateState | null;
-  versionResult: { modelId: string; ok: boolean; text: string } | null;
+  versionResult: { modelId: string; ok: boolean; text: Msg } | null;
   refreshModels(): Promise<void>;
   selectModel(id: string | null): Promise<void>;
   train(input: TrainInput): Promise<void>;
@@ -75,7 +75,7 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
   },
 
   train(input) {
-    return get().asEngineer('Training a model needs the engineer PIN.', async () => {
+    return get().asEngineer(msg('needsPin.train'), async () => {
       if (get().training) return;
       const controller = new AbortController();
       set({ training: { name: input.name, folder: input.folder, startedAt: now(), progress: null, controller }, trainResult: null });
@@ -88,12 +88,12 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
             onProgress: (p) => set((s) => (s.training ? { training: { ...s.training, progress: p } } : s)),
           },
         );
-        set({ trainResult: { ok: true, text: `Model "${model.name}" trained: ${formatInt(model.bankVectors)} bank vectors.` } });
-        get().notify('ok', `Model "${model.name}" is ready.`);
+        set({ trainResult: { ok: true, text: msg('models.trained', { name: model.name, vectors: model.bankVectors }) } });
+        get().notify('ok', msg('models.ready', { name: model.name }));
         await get().refreshModels();
         await get().selectModel(model.id);
       } catch (e) {
-        set({ trainResult: { ok: false, text: failureText(e, 'Training cancelled.') } });
+        set({ trainResult: { ok: false, text: failureText(e, msg('models.trainCancelled')) } });
       } finally {
         set({ training: null });
       }
@@ -105,15 +105,15 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
   },
 
   loadModel(id) {
-    return get().asEngineer('Loading a model needs the engineer PIN.', async () => {
+    return get().asEngineer(msg('needsPin.load'), async () => {
       const m = await client.call('models.load', { id });
-      get().notify('ok', `Model "${m.name}" is now active.`);
+      get().notify('ok', msg('models.nowActive', { name: m.name }));
       await get().refreshModels();
     });
   },
 
   updateModel(id, folder) {
-    return get().asEngineer('Updating a model needs the engineer PIN.', async () => {
+    return get().asEngineer(msg('needsPin.update'), async () => {
       if (get().updating) return;
       const controller = new AbortController();
       set({ updating: { modelId: id, folder, startedAt: now(), progress: null, controller }, versionResult: null });
@@ -122,13 +122,13 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
           signal: controller.signal,
           onProgress: (p) => set((s) => (s.updating ? { updating: { ...s.updating, progress: p } } : s)),
         });
-        const skipped = r.skipped ? `, ${r.skipped} unreadable image(s) skipped` : '';
-        const text = `Version ${r.version.version}: +${formatInt(r.version.addedImages)} images, +${formatInt(r.version.addedVectors)} vectors (bank ${formatInt(r.version.bankVectors)})${skipped}.`;
+        const v = { version: r.version.version, images: r.version.addedImages, vectors: r.version.addedVectors, bank: r.version.bankVectors };
+        const text = r.skipped ? msg('models.updatedSkipped', { ...v, skipped: r.skipped }) : msg('models.updated', v);
         set((s) => ({ versionResult: { modelId: id, ok: true, text }, modelInfo: { ...s.modelInfo, [id]: r.model } }));
-        get().notify('ok', `Model "${r.model.name}" updated to version ${r.version.version}.`);
+        get().notify('ok', msg('models.updatedToast', { name: r.model.name, version: r.version.version }));
         await get().refreshModels();
       } catch (e) {
-        set({ versionResult: { modelId: id, ok: false, text: failureText(e, 'Update cancelled; the model is unchanged.') } });
+        set({ versionResult: { modelId: id, ok: false, text: failureText(e, msg('models.updateCancelled')) } });
       } finally {
         set({ updating: null });
       }
@@ -140,22 +140,23 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
   },
 
   rollbackModel(id) {
-    return get().asEngineer('Rolling a model back needs the engineer PIN.', async () => {
+    return get().asEngineer(msg('needsPin.rollback'), async () => {
       try {
         const r = await client.call('models.rollback', { id });
-        const text = `${r.version.note ?? 'Rolled back'}: bank ${formatInt(r.version.bankVectors)} vectors.`;
+        // The note is main's (e.g. "rolled back version 2 to version 1"): shown as it is.
+        const text = r.version.note ? msg('models.rolledBack', { note: r.version.note, vectors: r.version.bankVectors }) : msg('models.rolledBackPlain', { vectors: r.version.bankVectors });
         set((s) => ({ versionResult: { modelId: id, ok: true, text }, modelInfo: { ...s.modelInfo, [id]: r.model } }));
-        get().notify('ok', `Model "${r.model.name}": ${text}`);
+        get().notify('ok', msg('models.rolledBackToast', { name: r.model.name, version: r.version.version }));
         await get().refreshModels();
       } catch (e) {
         if (errorCode(e) === 'PIN_REQUIRED') throw e;
-        set({ versionResult: { modelId: id, ok: false, text: errorMessage(e) } });
+        set({ versionResult: { modelId: id, ok: false, text: errorMsg(e) } });
       }
     });
   },
 
   deleteModel(id) {
-    return get().asEngineer('Deleting a model needs the engineer PIN.', async () => {
+    return get().asEngineer(msg('needsPin.delete'), async () => {
       await client.call('models.delete', { id });
       set((s) => {
         const { [id]: _gone, ...rest } = s.modelInfo;
