@@ -73,7 +73,7 @@ export interface BrowserSession {
 }
 
 /** Chromium as the brief prescribes: headless, no GPU/network extras, fresh profile, fake camera from `videoFile`. */
-export async function launchChromium(videoFile: string | null): Promise<BrowserSession> {
+export async function launchChromium(videoFile: string | null, opts: { locale?: string } = {}): Promise<BrowserSession> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium).`);
   const profile = await tempDir('profile');
   const args = [
@@ -95,6 +95,8 @@ export async function launchChromium(videoFile: string | null): Promise<BrowserS
     args: args.filter((a) => !a.startsWith('--user-data-dir')),
     viewport: { width: 1440, height: 900 },
     permissions: ['camera'],
+    // The UI's language follows navigator.languages at first start: set it, so the run does not depend on the machine.
+    locale: opts.locale ?? 'en-US',
   });
   windowPriority(profile);
   const browser = context.browser() as Browser;
@@ -172,6 +174,15 @@ const INIT_SCRIPT = `
     }).observe({ type: 'long-animation-frame', buffered: true });
   } catch (e) {}
   document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+  // The NG alert's beeps: each starts oscillators (a headless browser has no speaker to listen to).
+  window.__beeps = 0;
+  try {
+    const create = AudioContext.prototype.createOscillator;
+    AudioContext.prototype.createOscillator = function () {
+      window.__beeps++;
+      return create.call(this);
+    };
+  } catch (e) {}
 `;
 
 export interface LongTask {
@@ -193,13 +204,18 @@ export function longTasksObservable(page: Page): Promise<boolean> {
   return page.evaluate<boolean>("PerformanceObserver.supportedEntryTypes.includes('longtask')");
 }
 
+/** Oscillators the page started: two per NG beep (lib/alerts.ts). */
+export function beeps(page: Page): Promise<number> {
+  return page.evaluate<number>('window.__beeps');
+}
+
 export function cspViolations(page: Page): Promise<string[]> {
   return page.evaluate<string[]>('window.__csp');
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
-  await mkdir(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
+  await mkdir(path.dirname(file), { recursive: true });
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }

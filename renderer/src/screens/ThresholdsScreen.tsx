@@ -5,7 +5,7 @@ import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ReferenceDot, Re
 import { useApp } from '../lib/app-context';
 import { ProgressPanel } from '../components/ProgressPanel';
 import { Field, SelectField, StatCard, TextField } from '../components/form';
-import { AXIS, CHART_MARGIN, GRID, TOOLTIP } from '../components/chart-style';
+import { AXIS, CHART_MARGIN, DEFECT_COLOR, GOOD_COLOR, GRID, MARK_COLOR, TOOLTIP } from '../components/chart-style';
 import { thresholdView } from '../state/selectors';
 import { useFormat, useT } from '../i18n/hooks';
 
@@ -111,9 +111,9 @@ function Histogram({ view }: { view: ReturnType<typeof thresholdView> }) {
           <YAxis tick={AXIS} allowDecimals={false} width={40} />
           <Tooltip contentStyle={TOOLTIP} />
           <Legend />
-          <Bar dataKey="good" name={t('thresholds.good')} fill="#3ecf8e" isAnimationActive={false} />
-          <Bar dataKey="defect" name={t('thresholds.defect')} fill="#ef5b5b" isAnimationActive={false} />
-          {at && <ReferenceLine x={at.label} stroke="#f0b429" strokeWidth={2} label={{ value: t('thresholds.thresholdMark'), fill: '#f0b429', fontSize: 11 }} />}
+          <Bar dataKey="good" name={t('thresholds.good')} fill={GOOD_COLOR} isAnimationActive={false} />
+          <Bar dataKey="defect" name={t('thresholds.defect')} fill={DEFECT_COLOR} isAnimationActive={false} />
+          {at && <ReferenceLine x={at.label} stroke={MARK_COLOR} strokeWidth={2} label={{ value: t('thresholds.thresholdMark'), fill: MARK_COLOR, fontSize: 11 }} />}
         </BarChart>
       </ResponsiveContainer>
     </div>
@@ -140,7 +140,7 @@ function Roc({ view }: { view: ReturnType<typeof thresholdView> }) {
           <XAxis dataKey="fpr" type="number" domain={[0, 1]} tick={AXIS} name={t('thresholds.falseRejectRate')} />
           <YAxis dataKey="tpr" type="number" domain={[0, 1]} tick={AXIS} width={40} />
           <Line type="stepAfter" dataKey="tpr" stroke="#4fb0ff" dot={false} isAnimationActive={false} name="ROC" />
-          {view.operatingPoint && <ReferenceDot x={view.operatingPoint.fpr} y={view.operatingPoint.tpr} r={6} fill="#f0b429" stroke="none" />}
+          {view.operatingPoint && <ReferenceDot x={view.operatingPoint.fpr} y={view.operatingPoint.tpr} r={6} fill={MARK_COLOR} stroke="none" />}
         </LineChart>
       </ResponsiveContainer>
     </div>
