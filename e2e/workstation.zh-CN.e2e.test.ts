@@ -3,12 +3,12 @@
 // dashboard) leaves screenshots in e2e/artifacts/zh-CN/. The language switch in the top bar changes the UI and is kept
 // across a reload. The full behaviour of each screen is the English suite's (workstation.e2e.test.ts); this one checks
 // what the language changes, and stays short.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Page } from 'playwright-core';
-import { beeps, cspViolations, dropFile, e2eEngine, launchChromium, screenshot, startStack, tempDir, type BrowserSession, type Stack } from './support/harness';
+import { beeps, cspViolations, dropFile, e2eEngine, e2eRun, tempDir, type BrowserSession, type Stack } from './support/harness';
 import { writeY4m } from './support/y4m';
 import { copyInto, datasetImages, goodFolder, labelledFolder } from '../electron/services/testing/fixtures';
 import { DB_FILE } from '../electron/services/app';
@@ -19,38 +19,27 @@ const engine = e2eEngine();
 let stack: Stack;
 let session: BrowserSession;
 let page: Page;
-const shots: string[] = [];
-
-async function shot(name: string) {
-  shots.push(path.basename(await screenshot(page, `zh-CN/${name}`)));
-}
+const run = e2eRun({
+  ready: (r) => ({ stack, session, page } = r),
+  label: 'e2e:zh-CN',
+  engineModule: engine.module,
+  locale: 'zh-CN',
+  dir: 'zh-CN',
+  async video() {
+    const video = path.join(await tempDir('video-zh'), 'camera.y4m');
+    const good = await datasetImages('test/good', 4, 30);
+    const bad = await datasetImages('test/crack', 2, 3);
+    await writeY4m(video, [good[0], bad[0], good[1], bad[1], good[2], good[3]], { width: 640, height: 480, fps: 30, framesPerImage: 6 });
+    return video;
+  },
+});
+const { shot } = run;
 
 const text = (id: string) => page.getByTestId(id).textContent();
 
 function db() {
   return new Database(path.join(stack.dataDir, DB_FILE), { readonly: true, fileMustExist: true });
 }
-
-beforeAll(async () => {
-  const video = path.join(await tempDir('video-zh'), 'camera.y4m');
-  const good = await datasetImages('test/good', 4, 30);
-  const bad = await datasetImages('test/crack', 2, 3);
-  await writeY4m(video, [good[0], bad[0], good[1], bad[1], good[2], good[3]], { width: 640, height: 480, fps: 30, framesPerImage: 6 });
-  stack = await startStack(engine.module);
-  session = await launchChromium(video, { locale: 'zh-CN' });
-  page = session.page;
-  await page.goto(stack.host.openUrl);
-});
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail' && page) await shot(`failed-${ctx.task.name.slice(0, 30).replace(/[^a-z0-9]+/gi, '-')}`);
-});
-
-afterAll(async () => {
-  await session?.close();
-  await stack?.close();
-  console.log(`[e2e:zh-CN] screenshots in e2e/artifacts/zh-CN: ${shots.join(', ')}`);
-});
 
 describe('PatchLine workstation in Chinese (zh-CN)', () => {
   it('starts in Chinese on a Chinese browser, with the PIN set-up in Chinese', async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createWorkstation, type Workstation } from '../../electron/services/app';
 import { startHost, type Host } from '../../electron/host/host';
 import { fakeEngineModule, repoRoot } from '../../electron/services/testing/fixtures';
@@ -250,4 +251,44 @@ export async function dropFile(page: Page, name: string, bytes: Uint8Array, type
     }`,
     { name, data: [...bytes], type },
   );
+}
+
+export interface E2eRun {
+  stack: Stack;
+  session: BrowserSession;
+  page: Page;
+  /** Screenshot names taken so far (listed when the run ends). */
+  shots: string[];
+  shot(name: string): Promise<void>;
+}
+
+/**
+ * One suite's stack and browser, set up in beforeAll and closed in afterAll; a failed test leaves a screenshot of the
+ * window beside the screens' ones. `dir` is a sub-folder of e2e/artifacts (e.g. zh-CN).
+ */
+export function e2eRun(opts: { label: string; engineModule: string; video: () => Promise<string>; locale?: string; dir?: string; ready?: (run: E2eRun) => void }): E2eRun {
+  const prefix = opts.dir ? `${opts.dir}/` : '';
+  const run = {
+    shots: [] as string[],
+    async shot(name: string) {
+      run.shots.push(path.basename(await screenshot(run.page, `${prefix}${name}`)));
+    },
+  } as E2eRun;
+  beforeAll(async () => {
+    const video = await opts.video();
+    run.stack = await startStack(opts.engineModule);
+    run.session = await launchChromium(video, { locale: opts.locale });
+    run.page = run.session.page;
+    await run.page.goto(run.stack.host.openUrl);
+    opts.ready?.(run);
+  });
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && run.page) await run.shot(`failed-${ctx.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`);
+  });
+  afterAll(async () => {
+    await run.session?.close();
+    await run.stack?.close();
+    console.log(`[${opts.label}] screenshots in e2e/artifacts/${prefix}: ${run.shots.join(', ')}`);
+  });
+  return run;
 }

@@ -1,13 +1,11 @@
 import { useState, type FormEvent } from 'react';
-import { useApp } from '../lib/app-context';
+import { usePick } from '../lib/app-context';
 import { useMsg, useT } from '../i18n/hooks';
 
 export function PinDialog() {
   const t = useT();
   const text = useMsg();
-  const dialog = useApp((s) => s.pinDialog);
-  const submitPin = useApp((s) => s.submitPin);
-  const closePin = useApp((s) => s.closePin);
+  const { pinDialog: dialog, submitPin, closePin } = usePick('pinDialog', 'submitPin', 'closePin');
   const [pin, setPin] = useState('');
   const [confirm, setConfirm] = useState('');
   const [mismatch, setMismatch] = useState(false);

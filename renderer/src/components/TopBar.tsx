@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next';
-import { useApp } from '../lib/app-context';
+import { useApp, usePick } from '../lib/app-context';
 import { useSoundOnNG } from '../lib/alerts';
 import { LANGUAGES, setLanguage, type Language } from '../i18n';
 import { useLanguage, useT } from '../i18n/hooks';
@@ -12,11 +12,7 @@ export function TopBar() {
   const t = useT();
   const { i18n } = useTranslation();
   const language = useLanguage();
-  const screen = useApp((s) => s.screen);
-  const go = useApp((s) => s.go);
-  const auth = useApp((s) => s.auth);
-  const openPin = useApp((s) => s.openPin);
-  const lock = useApp((s) => s.lock);
+  const { screen, go, auth, openPin, lock } = usePick('screen', 'go', 'auth', 'openPin', 'lock');
   const active = useApp((s) => s.models.find((m) => m.active) ?? null);
   const connection = useApp((s) => s.connection);
   const [sound, setSound] = useSoundOnNG();

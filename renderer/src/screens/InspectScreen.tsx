@@ -1,7 +1,7 @@
 // Inspect (live): camera, hot folder or dropped files; the part with its heatmap, a large OK/NG verdict and latency.
 import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { useApp } from '../lib/app-context';
+import { useApp, usePick } from '../lib/app-context';
 import { CameraPreview, useCameraApi } from '../lib/camera';
 import { PartView } from '../components/PartView';
 import { VerdictBanner } from '../components/VerdictBanner';
@@ -132,10 +132,7 @@ function CameraControls() {
 
 function HotFolderControls() {
   const t = useT();
-  const hot = useApp((s) => s.hotFolder);
-  const start = useApp((s) => s.startHotFolder);
-  const stop = useApp((s) => s.stopHotFolder);
-  const refresh = useApp((s) => s.refreshHotFolder);
+  const { hotFolder: hot, startHotFolder: start, stopHotFolder: stop, refreshHotFolder: refresh } = usePick('hotFolder', 'startHotFolder', 'stopHotFolder', 'refreshHotFolder');
   const [dir, setDir] = useState(hot.dir ?? '');
   useEffect(() => {
     void refresh().catch(() => undefined);

@@ -1,6 +1,6 @@
 // Models: train from a folder of good images (progress, ETA, cancel), list / load / delete, and each model's facts.
 import { useEffect, useState, type FormEvent } from 'react';
-import { useApp, useClient } from '../lib/app-context';
+import { useApp, useClient, usePick } from '../lib/app-context';
 import type { AuditEntry, ModelDetail } from '../../../shared/domain';
 import { ProgressPanel } from '../components/ProgressPanel';
 import { Facts, Table, TextField } from '../components/form';
@@ -10,12 +10,7 @@ import type { Msg } from '../i18n/message';
 export function ModelsScreen() {
   const t = useT();
   const f = useFormat();
-  const models = useApp((s) => s.models);
-  const refresh = useApp((s) => s.refreshModels);
-  const selected = useApp((s) => s.selectedModelId);
-  const select = useApp((s) => s.selectModel);
-  const load = useApp((s) => s.loadModel);
-  const remove = useApp((s) => s.deleteModel);
+  const { models, refreshModels: refresh, selectedModelId: selected, selectModel: select, loadModel: load, deleteModel: remove } = usePick('models', 'refreshModels', 'selectedModelId', 'selectModel', 'loadModel', 'deleteModel');
   const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
 
   useEffect(() => {
@@ -89,10 +84,7 @@ function ResultLine({ result, testId, as: Tag = 'span' }: { result: { ok: boolea
 
 function TrainForm() {
   const t = useT();
-  const train = useApp((s) => s.train);
-  const training = useApp((s) => s.training);
-  const cancel = useApp((s) => s.cancelTraining);
-  const result = useApp((s) => s.trainResult);
+  const { train, training, cancelTraining: cancel, trainResult: result } = usePick('train', 'training', 'cancelTraining', 'trainResult');
   const [name, setName] = useState('');
   const [folder, setFolder] = useState('');
   const [ratio, setRatio] = useState('');
@@ -173,11 +165,7 @@ function ModelInfo({ id }: { id: string }) {
 /** An engineer adds a day's good images to the model as a new version, or returns to the previous one. */
 function VersionPanel({ id }: { id: string }) {
   const t = useT();
-  const update = useApp((s) => s.updateModel);
-  const cancel = useApp((s) => s.cancelUpdate);
-  const rollback = useApp((s) => s.rollbackModel);
-  const updating = useApp((s) => s.updating);
-  const result = useApp((s) => s.versionResult);
+  const { updateModel: update, cancelUpdate: cancel, rollbackModel: rollback, updating, versionResult: result } = usePick('updateModel', 'cancelUpdate', 'rollbackModel', 'updating', 'versionResult');
   const [folder, setFolder] = useState('');
   const busy = updating !== null;
   const submit = (e: FormEvent) => {

@@ -1,7 +1,7 @@
 // Review: flagged parts filtered by date, verdict, score and model; each with image, heatmap and score; the reviewer
 // labels true defect or false alarm (with a note); confirmed false alarms can be added to the memory bank as good.
 import { useEffect, useState } from 'react';
-import { useApp } from '../lib/app-context';
+import { useApp, usePick } from '../lib/app-context';
 import { useRecordImage } from '../lib/use-record-image';
 import { downloadText } from '../lib/download';
 import { exportPeriod } from '../state/selectors';
@@ -16,13 +16,7 @@ const labelText = (t: TFunction, l: ReviewLabel) => (l === 'true_defect' ? t('re
 
 export function ReviewScreen() {
   const t = useT();
-  const items = useApp((s) => s.reviewItems);
-  const total = useApp((s) => s.reviewTotal);
-  const page = useApp((s) => s.reviewPage);
-  const search = useApp((s) => s.searchReview);
-  const selectedId = useApp((s) => s.selectedRecordId);
-  const select = useApp((s) => s.selectRecord);
-  const refreshModels = useApp((s) => s.refreshModels);
+  const { reviewItems: items, reviewTotal: total, reviewPage: page, searchReview: search, selectedRecordId: selectedId, selectRecord: select, refreshModels } = usePick('reviewItems', 'reviewTotal', 'reviewPage', 'searchReview', 'selectedRecordId', 'selectRecord', 'refreshModels');
   const selected = items.find((r) => r.id === selectedId) ?? null;
 
   useEffect(() => {
@@ -59,11 +53,7 @@ export function ReviewScreen() {
 
 function Filters() {
   const t = useT();
-  const f = useApp((s) => s.reviewFilter);
-  const set = useApp((s) => s.setReviewFilter);
-  const search = useApp((s) => s.searchReview);
-  const models = useApp((s) => s.models);
-  const exportCsv = useApp((s) => s.exportCsv);
+  const { reviewFilter: f, setReviewFilter: set, searchReview: search, models, exportCsv } = usePick('reviewFilter', 'setReviewFilter', 'searchReview', 'models', 'exportCsv');
   const period = exportPeriod(f.from || msToLocalDate(Date.now() - 7 * 86_400_000), f.to || msToLocalDate(Date.now()));
   const any = { value: '', label: t('common.any') };
   return (

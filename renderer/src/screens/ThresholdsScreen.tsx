@@ -2,7 +2,7 @@
 // and escape rates it implies, and saving it to the model (engineer PIN, audited).
 import { useEffect, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ReferenceDot, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { useApp } from '../lib/app-context';
+import { usePick } from '../lib/app-context';
 import { ProgressPanel } from '../components/ProgressPanel';
 import { Field, SelectField, StatCard, TextField } from '../components/form';
 import { AXIS, CHART_MARGIN, DEFECT_COLOR, GOOD_COLOR, GRID, MARK_COLOR, TOOLTIP } from '../components/chart-style';
@@ -12,15 +12,7 @@ import { useFormat, useT } from '../i18n/hooks';
 export function ThresholdsScreen() {
   const t = useT();
   const f = useFormat();
-  const models = useApp((s) => s.models);
-  const refreshModels = useApp((s) => s.refreshModels);
-  const modelId = useApp((s) => s.thresholdModelId);
-  const data = useApp((s) => s.thresholdData);
-  const draft = useApp((s) => s.draftThreshold);
-  const load = useApp((s) => s.loadThresholds);
-  const setDraft = useApp((s) => s.setDraftThreshold);
-  const save = useApp((s) => s.saveThreshold);
-  const notify = useApp((s) => s.notify);
+  const { models, refreshModels, thresholdModelId: modelId, thresholdData: data, draftThreshold: draft, loadThresholds: load, setDraftThreshold: setDraft, saveThreshold: save, notify } = usePick('models', 'refreshModels', 'thresholdModelId', 'thresholdData', 'draftThreshold', 'loadThresholds', 'setDraftThreshold', 'saveThreshold', 'notify');
 
   useEffect(() => {
     void refreshModels().catch(() => undefined);
@@ -150,10 +142,7 @@ function Roc({ view }: { view: ReturnType<typeof thresholdView> }) {
 function EvaluateForm() {
   const t = useT();
   const f = useFormat();
-  const evaluate = useApp((s) => s.evaluateFolder);
-  const evaluation = useApp((s) => s.evaluation);
-  const cancel = useApp((s) => s.cancelEvaluation);
-  const summary = useApp((s) => s.evaluationSummary);
+  const { evaluateFolder: evaluate, evaluation, cancelEvaluation: cancel, evaluationSummary: summary } = usePick('evaluateFolder', 'evaluation', 'cancelEvaluation', 'evaluationSummary');
   const [folder, setFolder] = useState('');
   return (
     <div className="grow">
