@@ -22,5 +22,5 @@ export { pixelMetrics, labelRegions } from './metrics/pro';
 export { openFitSource, openTestSet, isMvtecLayout, IMAGE_EXTENSIONS, type TestImage } from './data/dataset';
 export { generateSynthetic, syntheticName, DEFECT_KINDS } from './data/synthetic';
 export { chooseIndex, type IndexChoice } from './bank/index-rule';
-export { overlay, jet, encodeRgb } from './report/heatmap';
+export { overlay, encodeRgb } from './report/heatmap';
 export { userCacheDir, sharedDir, projectRoot } from './paths';
