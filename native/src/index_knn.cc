@@ -105,7 +105,7 @@ void TopK::sortAscending() { faiss::heap_reorder<HeapC>(k, dis, ids); }
 void knnL2(const float* x, size_t n, const float* xb, size_t nb, size_t d, size_t k, float* distances,
            idx_t* labels, bool exact) {
   if (n == 0 || k == 0) return;
-  const SimdKernels& K = simd();
+  const SimdKernels& K = indexKernels();
   // A spare candidate lets the exact re-scoring fix a near tie that the GEMM form ranks wrongly.
   size_t kk = exact ? k + 1 : k;
   Scratch<float, CandDSite> candD(n * kk);
@@ -198,7 +198,7 @@ struct IpTileSite;
 
 void innerProducts(const float* x, size_t n, const float* y, size_t m, size_t d, float* out) {
   if (n == 0 || m == 0) return;
-  const SimdKernels& K = simd();
+  const SimdKernels& K = indexKernels();
   size_t padded = (m + K.panel - 1) / K.panel * K.panel;
   // Zero norms turn the tile's qn + xn - 2<q, x> into -2<q, x>; +inf "norms" keep the padding out of the row minima.
   Scratch<float, IpPackSite> packed(padded * d + padded + kTileRows);
@@ -239,7 +239,7 @@ void FastFlatL2::search(idx_t n, const float* x, idx_t k, float* distances, idx_
 namespace {
 
 struct FastL2Computer : faiss::FlatCodesDistanceComputer {
-  const SimdKernels& kernels = simd();
+  const SimdKernels& kernels = indexKernels();
   size_t d;
   const float* q = nullptr;
   FastL2Computer(const uint8_t* codes, size_t codeSize, size_t d)
