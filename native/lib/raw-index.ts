@@ -1,6 +1,7 @@
 // Raw shape of the Faiss index exports of the addon (native/src/index_wrap.cc). Only faiss-index.ts uses these;
 // everything else goes through the validated FaissIndex class.
 import type { RawCancelToken } from './binding';
+import type { ImageSearchResult } from './faiss-index';
 
 export interface RawIndexStats {
   ntotal: number;
@@ -37,15 +38,6 @@ export interface RawSearchResult {
   labels: BigInt64Array;
 }
 
-export interface RawImageSearch extends RawSearchResult {
-  scores: Float32Array;
-  refined: Uint32Array;
-  rounds: number;
-  exact: boolean;
-  maxPatch: number;
-  maxScore: number;
-}
-
 export interface RawIndex {
   readonly dimension: number;
   readonly factory: string | null;
@@ -64,7 +56,7 @@ export interface RawIndex {
     params: RawParams,
     exactVectors: Float32Array | undefined,
     token: RawCancelToken | undefined,
-  ): Promise<RawImageSearch>;
+  ): Promise<ImageSearchResult>;
   removeIds(ids: BigInt64Array): Promise<number>;
   reset(): Promise<void>;
   write(path: string): Promise<void>;

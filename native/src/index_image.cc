@@ -49,12 +49,6 @@ float patchScore(const float* distances, idx_t k) {
   return static_cast<float>(s / static_cast<double>(k));
 }
 
-void markMissing(float* distances, const idx_t* labels, size_t count) {
-  for (size_t i = 0; i < count; i++) {
-    if (labels[i] < 0) distances[i] = std::numeric_limits<float>::infinity();
-  }
-}
-
 }  // namespace
 
 const char* exactSource(const faiss::Index& index) {

@@ -90,9 +90,23 @@ faiss::Index::idx_t kArg(const Napi::CallbackInfo& info, size_t i) {
   return static_cast<faiss::Index::idx_t>(kd);
 }
 
-Napi::TypedArrayOf<int64_t> newLabels(Napi::Env env, size_t n) {
-  return Napi::TypedArrayOf<int64_t>::New(env, n, napi_bigint64_array);
-}
+// A search's { distances, labels }, allocated on the JS thread before the job and filled in place by it.
+struct ResultArrays {
+  float* distances = nullptr;
+  int64_t* labels = nullptr;
+  std::shared_ptr<Napi::ObjectReference> object;
+
+  ResultArrays(Napi::Env env, size_t count) {
+    auto d = Napi::Float32Array::New(env, count);
+    auto l = Napi::TypedArrayOf<int64_t>::New(env, count, napi_bigint64_array);
+    distances = d.Data();
+    labels = l.Data();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("distances", d);
+    o.Set("labels", l);
+    object = std::make_shared<Napi::ObjectReference>(Napi::Persistent(o));
+  }
+};
 
 class NativeIndex;
 
@@ -337,25 +351,16 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     RuntimeParams params = info.Length() > 2 ? paramsFrom(info[2]) : RuntimeParams{};
     bool fast = info.Length() > 3 ? info[3].ToBoolean().Value() : true;
     const float* data = x.Data();
-    auto distances = Napi::Float32Array::New(env, n * k);
-    auto labels = newLabels(env, n * k);
-    float* dOut = distances.Data();
-    int64_t* lOut = labels.Data();
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("distances", distances);
-    out.Set("labels", labels);
-    auto result = std::make_shared<Napi::ObjectReference>(Napi::Persistent(out));
+    ResultArrays out(env, n * k);
     IndexJob* j = job(
         info,
-        [n, k, data, params, fast, dOut, lOut](IndexState& s, IndexJob&) {
+        [n, k, data, params, fast, out](IndexState& s, IndexJob&) {
           if (!s.index->is_trained) throw StateError("the index is not trained: call train() before search()");
           checkFinite(data, n, s.index->d, "queries");
-          searchTree(*s.index, static_cast<faiss::Index::idx_t>(n), data, k, dOut, lOut, params, fast);
-          for (size_t i = 0; i < n * static_cast<size_t>(k); i++) {
-            if (lOut[i] < 0) dOut[i] = std::numeric_limits<float>::infinity();
-          }
+          searchTree(*s.index, static_cast<faiss::Index::idx_t>(n), data, k, out.distances, out.labels, params, fast);
+          markMissing(out.distances, out.labels, n * static_cast<size_t>(k));
         },
-        [result](Napi::Env) -> Napi::Value { return result->Value(); }, false);
+        [out](Napi::Env) -> Napi::Value { return out.object->Value(); }, false);
     j->keep(x);
     return j->start();
   }
@@ -384,20 +389,15 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
       req.exactVectors = e.Data();
       req.exactRows = rowsOf(env, e, "exactVectors");
     }
-    auto distances = Napi::Float32Array::New(env, n * k);
-    auto labels = newLabels(env, n * k);
+    ResultArrays arrays(env, n * k);
     auto scores = Napi::Float32Array::New(env, n);
     auto refined = Napi::Uint32Array::New(env, n);
     auto out = std::make_shared<ImageSearchOutput>();
-    out->distances = distances.Data();
-    out->labels = labels.Data();
+    out->distances = arrays.distances;
+    out->labels = arrays.labels;
     out->scores = scores.Data();
     out->refined = refined.Data();
-    Napi::Object value = Napi::Object::New(env);
-    value.Set("distances", distances);
-    value.Set("labels", labels);
-    value.Set("scores", scores);
-    auto arrays = std::make_shared<Napi::ObjectReference>(Napi::Persistent(value));
+    arrays.object->Value().Set("scores", scores);
     auto refinedRef = std::make_shared<Napi::Reference<Napi::Uint32Array>>(Napi::Persistent(refined));
     IndexJob* j = job(
         info,
@@ -406,7 +406,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
           searchImage(*s.index, req, *out, [&self] { self.throwIfCancelled(); });
         },
         [out, arrays, refinedRef](Napi::Env e) -> Napi::Value {
-          Napi::Object v = arrays->Value();
+          Napi::Object v = arrays.object->Value();
           Napi::Uint32Array all = refinedRef->Value();
           v.Set("refined", Napi::Uint32Array::New(e, out->refinedCount, all.ArrayBuffer(), 0));
           v.Set("rounds", Napi::Number::New(e, static_cast<double>(out->rounds)));

@@ -19,6 +19,8 @@ describe('Flat search', () => {
     [64, 3000, 40, 5],
     [100, 2500, 33, 1], // dimension not a multiple of any SIMD width: exercises the tails
     [16, 1500, 100, 9],
+    [128, 20000, 8, 5], // few queries: the direct-scan path (no packing), threads splitting the bank
+    [96, 5000, 1, 3],
   ])('d=%i, %i vectors, %i queries, k=%i: same ids and distances as a brute-force TS loop', async (d, nb, nq, k) => {
     const { bank, queries } = clustered(d, nb, nq);
     const index = FaissIndex.create(d, 'Flat');
