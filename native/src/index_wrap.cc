@@ -15,6 +15,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "addon_data.h"
@@ -236,6 +237,12 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     return a.ElementLength() / static_cast<size_t>(d_);
   }
 
+  // A search's first two arguments: the queries (whole rows) and k.
+  std::tuple<Napi::Float32Array, size_t, faiss::Index::idx_t> queriesAndK(const Napi::CallbackInfo& info) const {
+    Napi::Float32Array x = floatArg(info, 0, "queries");
+    return {x, rowsOf(info.Env(), x, "queries"), kArg(info, 1)};
+  }
+
   Napi::Value Dimension(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), d_); }
 
   Napi::Value Factory(const Napi::CallbackInfo& info) {
@@ -345,9 +352,9 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
   // filled by the worker, and the queries are read in place: nothing is copied between JS and C++.
   Napi::Value Search(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Float32Array x = floatArg(info, 0, "queries");
-    size_t n = rowsOf(env, x, "queries");
-    auto k = kArg(info, 1);
+    auto [x, rows, kk] = queriesAndK(info);
+    const size_t n = rows;  // plain copies: C++17 lambdas cannot capture structured bindings
+    const faiss::Index::idx_t k = kk;
     RuntimeParams params = info.Length() > 2 ? paramsFrom(info[2]) : RuntimeParams{};
     bool fast = info.Length() > 3 ? info[3].ToBoolean().Value() : true;
     const float* data = x.Data();
@@ -369,9 +376,9 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
   // image in one call, outputs allocated here and filled in place.
   Napi::Value SearchImage(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Float32Array x = floatArg(info, 0, "queries");
-    size_t n = rowsOf(env, x, "queries");
-    auto k = kArg(info, 1);
+    auto [x, rows, kk] = queriesAndK(info);
+    const size_t n = rows;  // plain copies: C++17 lambdas cannot capture structured bindings
+    const faiss::Index::idx_t k = kk;
     if (info.Length() < 3 || !info[2].IsNumber()) throw Napi::TypeError::New(env, "exactTop must be a number");
     double top = info[2].As<Napi::Number>().DoubleValue();
     if (!(top >= 0) || top != std::floor(top) || top > 4294967295.0) {
