@@ -44,5 +44,5 @@ export { openFitSource, openTestSet, openLabelledSet, isMvtecLayout, type TestIm
 export { IMAGE_EXTENSIONS, isImageFileName } from '../../shared/images';
 export { generateSynthetic, syntheticName, DEFECT_KINDS } from './data/synthetic';
 export { chooseIndex, chooseCompressedIndex, netLists, listCount, type IndexChoice } from './bank/index-rule';
-export { overlay, jet, encodeRgb } from './report/heatmap';
+export { overlay, encodeRgb } from './report/heatmap';
 export { userCacheDir, sharedDir, projectRoot } from './paths';

@@ -5,6 +5,7 @@ import { TopBar } from './components/TopBar';
 import { PinDialog } from './components/PinDialog';
 import { Toasts } from './components/Toasts';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { NgAlert } from './components/NgAlert';
 import { InspectScreen } from './screens/InspectScreen';
 import { DashboardScreen } from './screens/DashboardScreen';
 import { ModelsScreen } from './screens/ModelsScreen';
@@ -52,6 +53,7 @@ export function App() {
         </main>
         <PinDialog />
         <Toasts />
+        <NgAlert />
       </div>
     </CameraProvider>
   );

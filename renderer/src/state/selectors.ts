@@ -7,7 +7,7 @@ const scored = (good: number[], defect: number[]) => {
   return [scores, labels] as const;
 };
 import type { InspectionResult, MetricsSample, Progress, RecordFilter, ThresholdData } from '../../../shared/domain';
-import { formatTime, localDateToMs } from '../lib/format';
+import { localDateToMs } from '../lib/format';
 
 export interface VerdictView {
   text: 'OK' | 'NG' | '—';
@@ -37,7 +37,8 @@ export interface DashboardPoint {
   bankVectors: number | null;
 }
 
-export function dashboardSeries(samples: readonly MetricsSample[]): DashboardPoint[] {
+/** The charts' points; `time` labels the x axis in the UI's locale (the caller's formatter). */
+export function dashboardSeries(samples: readonly MetricsSample[], formatTime: (ms: number) => string): DashboardPoint[] {
   return samples.map((s) => ({
     t: s.at,
     time: formatTime(s.at),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { text } from '../i18n/testing';
 import { createAppStore } from './store';
 import { SAMPLES_MAX } from './slices/dashboard';
 import { staleModelInfo } from './slices/models';
@@ -48,7 +49,9 @@ describe('models slice', () => {
     expect(signal?.aborted).toBe(true);
     await done;
     expect(store.getState().training).toBeNull();
-    expect(store.getState().trainResult).toEqual({ ok: false, text: 'Training cancelled.' });
+    expect(store.getState().trainResult?.ok).toBe(false);
+    expect(text(store.getState().trainResult?.text)).toBe('Training cancelled.');
+    expect(text(store.getState().trainResult?.text, 'zh-CN')).toBe('训练已取消。');
   });
 
   it('lists and selects models, dropping a selection that disappeared', async () => {
@@ -121,17 +124,19 @@ describe('models slice', () => {
     store.getState().cancelUpdate();
     await cancelled;
     expect(store.getState().updating).toBeNull();
-    expect(store.getState().versionResult).toEqual({ modelId: 'm', ok: false, text: 'Update cancelled; the model is unchanged.' });
+    expect(store.getState().versionResult).toMatchObject({ modelId: 'm', ok: false });
+    expect(text(store.getState().versionResult?.text)).toBe('Update cancelled; the model is unchanged.');
 
     const done = store.getState().updateModel('m', '/day');
     await Promise.resolve();
     finish?.({ model: { id: 'm', name: 'M', bankVectors: 5000 }, version, skipped: 1 });
     await done;
-    expect(store.getState().versionResult?.text).toBe('Version 2: +6 images, +470 vectors (bank 5,000), 1 unreadable image(s) skipped.');
+    expect(text(store.getState().versionResult?.text)).toBe('Version 2: +6 images, +470 vectors (bank 5,000), 1 unreadable image(s) skipped.');
     expect(store.getState().modelInfo.m).toMatchObject({ bankVectors: 5000 });
 
     await store.getState().rollbackModel('m');
-    expect(store.getState().versionResult).toMatchObject({ ok: true, text: 'rolled back version 2 to version 1: bank 4,530 vectors.' });
+    expect(store.getState().versionResult?.ok).toBe(true);
+    expect(text(store.getState().versionResult?.text)).toBe('rolled back version 2 to version 1: bank 4,530 vectors.');
     expect(calls.filter((c) => c.method === 'models.rollback')).toEqual([{ method: 'models.rollback', input: { id: 'm' } }]);
     expect(store.getState().modelInfo.m).toMatchObject({ bankVectors: 4530 });
   });
@@ -165,7 +170,8 @@ describe('inspect slice', () => {
     store.getState().onHotFolderEvent({ kind: 'result', file: 'good.png', result: result(3) });
     const feed = store.getState().feed;
     expect(feed.map((f) => f.kind)).toEqual(['result', 'error']);
-    expect(feed[1]).toMatchObject({ name: 'broken.png', message: expect.stringContaining('Could not read') });
+    expect(feed[1].name).toBe('broken.png');
+    expect(text(feed[1].message)).toContain('Could not read');
     expect(store.getState().hotFolder).toMatchObject({ errors: 1, processed: 1 });
     expect(store.getState().current?.result.recordId).toBe(3);
   });
