@@ -2,7 +2,10 @@
 // D = 128 and D = 1024, on seeded synthetic clustered data (bench/lib/patch-features.ts). Exact Flat search is the
 // baseline and the ground truth; every other index is reported with its recall@1 against it, its build time
 // (train + add) and its memory. "ms/image" is the median over repeated searches of all 784 queries at k = 1.
-import { FaissIndex, getNumThreads, nlistFor, simdKernels, type SearchParams } from '../native/index';
+import { FaissIndex, getNumThreads, simdKernels, type SearchParams } from '../native/index';
+import { listCount, SEARCH_LISTS } from '../electron/engine/bank/index-rule';
+
+const nlistFor = (n: number) => listCount(n, SEARCH_LISTS);
 import { PatchFeatureModel } from './lib/patch-features';
 import { median, sizesArg, table, type BenchArgs, type Row } from './lib/report';
 

@@ -229,10 +229,13 @@ describe('PatchLine workstation in Chromium (headless host)', () => {
     expect(row.reviewed_at).toBeGreaterThan(Date.now() - 120_000);
     await shot('09-review');
     // Confirmed false alarms go into the memory bank (an engineer action).
+    const toasts = await page.getByTestId('toast-ok').count();
     await page.getByTestId('add-to-bank').click();
     await expect.poll(() => (db().prepare('SELECT added_to_bank FROM inspections WHERE id = ?').get(id) as { added_to_bank: number }).added_to_bank, {
       timeout: 60_000,
     }).toBe(1);
+    // The window has taken the answer in (its toast), so what it shows next is after the bank change.
+    await expect.poll(() => page.getByTestId('toast-ok').count(), SLOW).toBeGreaterThan(toasts);
   });
 
   it('updates the model with a new day of good images, shows the version history, and rolls back', async (ctx) => {

@@ -14,9 +14,9 @@ export type {
 } from './lib/faiss-index';
 export { approximateGreedyCoreset, prunedGreedyCoreset, exactGreedyCoreset, randomProjection } from './lib/coreset';
 export type { FeatureMatrix, GreedyOptions, CoresetResult, CoresetStats } from './lib/coreset';
-export { recommendIndex, nlistFor } from './lib/index-recommend';
-export type { IndexRecommendation } from './lib/index-recommend';
-export { EpsilonNet, netNlist } from './lib/epsilon-net';
+export { FLAT_FACTORY, ivfFactory, needsTraining } from './lib/index-factory';
+export type { IvfSpec } from './lib/index-factory';
+export { EpsilonNet } from './lib/epsilon-net';
 export type { EpsilonNetOptions, EpsilonAddResult, RethinOptions } from './lib/epsilon-net';
 export { isAbortError } from './lib/native-call';
 export type { NativeError, NativeErrorCode } from './lib/native-call';

@@ -56,11 +56,11 @@ describe('Electron bundles', () => {
     const w = new EngineWorker('bundled', pathToFileURL(fake).href, { entry: path.join(dir, 'engine-worker.mjs') });
     try {
       const out = path.join(await tempDir('bundled'), 'm');
-      const fit = await w.call({ op: 'fit', data: await goodFolder(4), out });
+      const fit = await w.engine.fit({ data: await goodFolder(4), out });
       expect(fit.manifest.training.images).toBe(4);
-      await w.call({ op: 'load', key: 'm', dir: out });
+      await w.load('m', out);
       const [img] = await datasetImages('test/good', 1);
-      const p = await w.call({ op: 'predict', key: 'm', input: { kind: 'file', path: img }, imageSize: { width: 200, height: 100 }, heatmapMax: 50 });
+      const p = await w.model('m').inspect({ kind: 'file', path: img }, { imageSize: { width: 200, height: 100 }, heatmapMax: 50 });
       expect([p.heatmapWidth, p.heatmapHeight]).toEqual([50, 25]);
     } finally {
       await w.close();

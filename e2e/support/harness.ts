@@ -52,7 +52,8 @@ export interface Stack {
 export async function startStack(engineModule: string): Promise<Stack> {
   buildRenderer();
   const dataDir = await tempDir('data');
-  const ws = await createWorkstation({ dataDir, engineModule, appVersion: 'e2e', log: () => {} });
+  // Every response is checked against the contract's output schema, with whichever engine the suite runs.
+  const ws = await createWorkstation({ dataDir, engineModule, appVersion: 'e2e', validateOutputs: true, log: () => {} });
   const host = await startHost({ server: ws.server, rendererDir: RENDERER_DIR });
   return {
     ws,

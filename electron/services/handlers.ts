@@ -67,7 +67,6 @@ export function createHandlers(s: Services): Handlers {
       return { model: r.detail, version: r.version };
     },
 
-    'inspect.frame': ({ image, sourceName }) => s.inspection.inspectRaw(image, sourceName),
     'inspect.file': ({ name, bytes, source }) => s.inspection.inspectEncoded(bytes, name, source),
 
     'hotfolder.start': ({ dir, includeExisting }) => s.hotFolder.start(dir, includeExisting),

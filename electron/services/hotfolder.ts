@@ -6,8 +6,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, toAppError } from '../../shared/errors';
 import type { HotFolderEvent, HotFolderStatus, InspectionResult } from '../../shared/domain';
-
-export const HOT_FOLDER_IMAGES = /\.(png|jpe?g|bmp|tiff?|webp)$/i;
+import { isImageFileName } from '../../shared/images';
 
 export interface HotFolderOptions {
   /** A file must keep the same size and mtime this long before it is read. */
@@ -19,7 +18,7 @@ export interface HotFolderOptions {
 type Inspect = (bytes: Uint8Array, name: string) => Promise<InspectionResult>;
 
 function candidate(name: string): boolean {
-  return !name.startsWith('.') && !/\.(tmp|part|partial|crdownload)$/i.test(name) && HOT_FOLDER_IMAGES.test(name);
+  return !/\.(tmp|part|partial|crdownload)$/i.test(name) && isImageFileName(name);
 }
 
 export class HotFolder {

@@ -42,14 +42,6 @@ export interface RethinOptions {
 const MAX_DIM = 65536;
 const args = new Args('EpsilonNet');
 
-/**
- * Coarse lists for a net trained on `rows` vectors: √rows as a power of two in [16, 1024] (the coarse step costs
- * nlist × dim per lookup, so more lists slow every lookup), and no more than k-means' 39 vectors per list allow.
- */
-export function netNlist(rows: number): number {
-  return Math.min(1024, Math.max(1, Math.floor(rows / 39)), Math.max(16, 2 ** Math.round(Math.log2(Math.sqrt(rows)))));
-}
-
 export class EpsilonNet {
   readonly dim: number;
   readonly nlist: number;

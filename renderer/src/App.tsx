@@ -11,8 +11,7 @@ import { DashboardScreen } from './screens/DashboardScreen';
 import { ModelsScreen } from './screens/ModelsScreen';
 import { ThresholdsScreen } from './screens/ThresholdsScreen';
 import { ReviewScreen } from './screens/ReviewScreen';
-
-const IMAGE_FILE = /\.(png|jpe?g|bmp|tiff?|webp)$/i;
+import { isImageFileName } from '../../shared/images';
 
 export function App() {
   const screen = useApp((s) => s.screen);
@@ -25,7 +24,7 @@ export function App() {
     const over = (e: DragEvent) => e.preventDefault();
     const drop = (e: DragEvent) => {
       e.preventDefault();
-      const files = [...(e.dataTransfer?.files ?? [])].filter((f) => IMAGE_FILE.test(f.name) || f.type.startsWith('image/'));
+      const files = [...(e.dataTransfer?.files ?? [])].filter((f) => isImageFileName(f.name) || f.type.startsWith('image/'));
       if (files.length === 0) return;
       go('inspect');
       setSource('drop');

@@ -1,5 +1,11 @@
 // Pure selectors: everything the screens compute from state, testable without React or a browser.
-import { auroc, histogram, ratesAt, roc, type HistogramBin, type Rates, type RocPoint } from '../../../shared/stats';
+import { histogram, ratesAt, roc, type HistogramBin, type Rates, type RocPoint } from '../../../shared/stats';
+import { auroc, labelled } from '../../../shared/roc';
+
+const scored = (good: number[], defect: number[]) => {
+  const { scores, labels } = labelled(good, defect);
+  return [scores, labels] as const;
+};
 import type { InspectionResult, MetricsSample, Progress, RecordFilter, ThresholdData } from '../../../shared/domain';
 import { localDateToMs } from '../lib/format';
 
@@ -77,7 +83,7 @@ export function thresholdView(data: ThresholdData, draft: number | null, bins = 
     defect,
     bins: histogram(good, defect, bins),
     roc: roc(good, defect),
-    auroc: auroc(good, defect),
+    auroc: auroc(...scored(good, defect)),
     threshold,
     rates,
     operatingPoint:

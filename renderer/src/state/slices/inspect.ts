@@ -1,5 +1,5 @@
 // The live screen's state: the current part (result + the image it was scored on), counters, the hot folder.
-import type { HotFolderEvent, HotFolderStatus, InspectionResult, RawImageInput } from '../../../../shared/domain';
+import type { HotFolderEvent, HotFolderStatus, InspectionResult } from '../../../../shared/domain';
 import { errorCode } from '../errors';
 import { errorMsg, msg, type Msg } from '../../i18n/message';
 import type { SliceCreator } from '../types';
@@ -43,7 +43,6 @@ export interface InspectSlice {
   setRate(fps: number): void;
   setOpacity(o: number): void;
   frameDropped(): void;
-  inspectFrame(image: RawImageInput, display: PartImage | null, sourceName?: string): Promise<void>;
   /** A camera frame already encoded (JPEG from the frame worker). */
   inspectCameraFrame(jpeg: Uint8Array, display: PartImage | null, sourceName?: string): Promise<void>;
   inspectFiles(files: File[]): Promise<void>;
@@ -95,17 +94,6 @@ export const createInspectSlice: SliceCreator<InspectSlice> = ({ client }) => (s
     setRate: (fps) => set({ rate: Math.min(30, Math.max(1, Math.round(fps))) }),
     setOpacity: (o) => set({ opacity: Math.min(1, Math.max(0, o)) }),
     frameDropped: () => set((s) => ({ dropped: s.dropped + 1 })),
-
-    async inspectFrame(image, display, sourceName = 'camera') {
-      try {
-        const result = await client.call('inspect.frame', { image, sourceName });
-        scoredPart(result, display);
-      } catch (e) {
-        if (display?.kind === 'bitmap') display.bitmap.close();
-        if (errorCode(e) === 'BUSY') get().frameDropped();
-        else get().notify('error', errorMsg(e));
-      }
-    },
 
     async inspectCameraFrame(jpeg, display, sourceName = 'camera') {
       try {

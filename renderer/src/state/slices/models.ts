@@ -30,6 +30,25 @@ function failureText(e: unknown, cancelled: Msg): Msg {
   return errorCode(e) === 'CANCELLED' ? cancelled : errorMsg(e);
 }
 
+/**
+ * The cached model details that no longer match the model list (another action changed a bank, a threshold or the
+ * active model since they were fetched), and the ones of models that are gone.
+ */
+export function staleModelInfo(models: ModelSummary[], info: Record<string, ModelDetail>): string[] {
+  const byId = new Map(models.map((m) => [m.id, m]));
+  return Object.keys(info).filter((id) => {
+    const m = byId.get(id);
+    const d = info[id];
+    return !m || m.version !== d.version || m.bankVectors !== d.bankVectors || m.indexBytes !== d.indexBytes || m.threshold !== d.threshold || m.active !== d.active;
+  });
+}
+
+function without(info: Record<string, ModelDetail>, ids: string[]): Record<string, ModelDetail> {
+  const out = { ...info };
+  for (const id of ids) delete out[id];
+  return out;
+}
+
 export interface TrainInput {
   name: string;
   folder: string;
@@ -45,6 +64,8 @@ export interface ModelsSlice {
   updating: UpdateState | null;
   versionResult: { modelId: string; ok: boolean; text: Msg } | null;
   refreshModels(): Promise<void>;
+  /** Forgets a model's cached details (its bank or threshold changed); the next look fetches them again. */
+  invalidateModelInfo(id: string): void;
   selectModel(id: string | null): Promise<void>;
   train(input: TrainInput): Promise<void>;
   cancelTraining(): void;
@@ -96,9 +117,15 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
 
   async refreshModels() {
     const models = await client.call('models.list', {});
-    set({ models });
+    const stale = staleModelInfo(models, get().modelInfo);
+    set((s) => ({ models, modelInfo: without(s.modelInfo, stale) }));
     const sel = get().selectedModelId;
     if (sel && !models.some((m) => m.id === sel)) set({ selectedModelId: null });
+    else if (sel && !get().modelInfo[sel]) await get().selectModel(sel);
+  },
+
+  invalidateModelInfo(id) {
+    set((s) => ({ modelInfo: without(s.modelInfo, [id]) }));
   },
 
   async selectModel(id) {

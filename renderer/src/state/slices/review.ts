@@ -57,6 +57,8 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = ({ client }) => (set
   addFalseAlarmsToBank(ids) {
     return get().asEngineer(msg('needsPin.addToBank'), async () => {
       const r = await client.call('review.addToBank', { ids });
+      // The model's bank grew: its details on the Models screen are out of date from now on.
+      get().invalidateModelInfo(r.modelId);
       get().notify('ok', msg('review.added', { added: r.added, vectors: r.bankVectors }));
       await get().searchReview(get().reviewPage);
       await get().refreshModels();
