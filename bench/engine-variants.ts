@@ -7,7 +7,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { evaluate, fit, readManifest, sharedDir, type FitOptions, type ModelManifest } from '../electron/engine/index';
-import { buildIndex } from '../electron/engine/model/fit';
+import { buildIndex } from '../electron/engine/model/fit-steps';
 import { defaultParams, type IndexChoice } from '../electron/engine/bank/index-rule';
 import { nativeBackends } from '../electron/engine/bank/backends';
 import type { IndexParams } from '../electron/engine/bank/knn';

@@ -14,7 +14,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { connect } from 'mqtt';
 import { createWorkstation } from '../electron/services/app';
-import { fit } from '../electron/services/testing/fake-engine';
+import { engine as fakeEngine } from '../electron/services/testing/fake-engine';
 import { datasetImages, fakeEngineModule, goodFolder, tempDir } from '../electron/services/testing/fixtures';
 import { mosquittoMissing, startMosquitto } from '../electron/services/testing/mosquitto';
 import { stationSettingsSchema } from '../shared/settings';
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const broker = await startMosquitto();
   const root = await tempDir('bench-mqtt');
   const model = path.join(root, 'model');
-  await fit({ data: await goodFolder(20), out: model });
+  await fakeEngine.fit({ data: await goodFolder(20), out: model });
   const topic = 'bench/results';
   const ws = await createWorkstation({
     dataDir: path.join(root, 'data'),

@@ -1,6 +1,6 @@
 // Coreset part of bench:native: (a) approximate greedy vs (c) pruned greedy on seeded synthetic patch-like features,
 // same options and seed, measured in the same run; the speed-up, the set overlap and the radius agreement.
-import { approximateGreedyCoreset, coresetKernels, getNumThreads, prunedGreedyCoreset } from '../native/index';
+import { approximateGreedyCoreset, getNumThreads, prunedGreedyCoreset, simdKernels } from '../native/index';
 import type { CoresetResult, FeatureMatrix, GreedyOptions } from '../native/index';
 import { rng } from '../electron/engine/random';
 import { sizesArg, table } from './lib/report';
@@ -124,7 +124,7 @@ export async function runCoresetBench(args: BenchArgs): Promise<{ rows: Row[]; s
   // The samplers run at background priority (nice +5) so an app stays responsive; measure them at normal priority,
   // like everything else on the machine.
   process.env.PATCHLINE_CORESET_NICE ??= '0';
-  const kernels = coresetKernels();
+  const kernels = simdKernels();
   const all: Case[] = args.quick
     ? [{ rows: 100_000, storage: 'float16' }]
     : [

@@ -2,7 +2,10 @@
 // D = 128 and D = 1024, on seeded synthetic clustered data (bench/lib/patch-features.ts). Exact Flat search is the
 // baseline and the ground truth; every other index is reported with its recall@1 against it, its build time
 // (train + add) and its memory. "ms/image" is the median over repeated searches of all 784 queries at k = 1.
-import { FaissIndex, getNumThreads, nlistFor, simdLevel, type SearchParams } from '../native/index';
+import { FaissIndex, getNumThreads, simdKernels, type SearchParams } from '../native/index';
+import { listCount, SEARCH_LISTS } from '../electron/engine/bank/index-rule';
+
+const nlistFor = (n: number) => listCount(n, SEARCH_LISTS);
 import { PatchFeatureModel } from './lib/patch-features';
 import { median, sizesArg, table, type BenchArgs, type Row } from './lib/report';
 
@@ -187,7 +190,7 @@ export async function runSearchBench(args: BenchArgs): Promise<{ rows: Row[]; su
   const runs = args.quick ? 5 : 7;
   const rows: Row[] = [];
   const summary: Record<string, number> = {};
-  console.log(`Search: ${QUERIES} queries (one image) at k = 1, ${getNumThreads()} threads, ${simdLevel()} kernels\n`);
+  console.log(`Search: ${QUERIES} queries (one image) at k = 1, ${getNumThreads()} threads, ${simdKernels().active} kernels\n`);
 
   for (const dim of dims) {
     const model = new PatchFeatureModel(dim, { seed: 7 });

@@ -2,7 +2,7 @@
 //
 // For each stream length N it folds a seeded synthetic day of patch features (bench/lib/day-stream.ts, real
 // magnetic-tile features mixed in) through the streaming epsilon-net (electron/engine/stream/fold.ts), builds the
-// compressed index the day-scale rule picks (electron/engine/stream/index-rule.ts), and measures, each in a fresh
+// compressed index the day-scale rule picks (electron/engine/bank/index-rule.ts), and measures, each in a fresh
 // child process so that peak RSS belongs to one step only:
 //   fold:    wall time, vectors/s, peak RSS, bank vectors, radius, growth alarms;
 //   index:   build time, index bytes on disk (and the raw bank file), recall@1 against exact search on held-out
@@ -19,8 +19,8 @@ import { FaissIndex, prunedGreedyCoreset, randomProjection } from '../native/ind
 import { openFitSource } from '../electron/engine/data/dataset';
 import { sharedDir } from '../electron/engine/paths';
 import { StreamFolder, type FoldSummary } from '../electron/engine/stream/fold';
-import { openImageFeatures } from '../electron/engine/stream/image-features';
-import { chooseCompressedIndex } from '../electron/engine/stream/index-rule';
+import { openImageFeatures } from '../electron/engine/features/image-features';
+import { chooseCompressedIndex } from '../electron/engine/bank/index-rule';
 import { DayStream, KEY_DIM, PROJECTION_SEED } from './lib/day-stream';
 import { describeMachine, machine, median, parseBenchArgs, peakRssMiB, table, writeJson, type Row } from './lib/report';
 
@@ -56,7 +56,7 @@ async function realFeatures(images: number, targetRms: number): Promise<Float32A
   const fx = await openImageFeatures({ threads: 2 });
   const rows: Float32Array[] = [];
   try {
-    await fx.each(files, async (_file, patches) => {
+    await fx.each(files, async (_file, { data: patches }) => {
       rows.push(await randomProjection({ data: patches, rows: patches.length / fx.dim, cols: fx.dim }, KEY_DIM, PROJECTION_SEED));
     });
   } finally {

@@ -21,7 +21,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
-import { fit } from '../electron/services/testing/fake-engine';
+import { engine as fakeEngine } from '../electron/services/testing/fake-engine';
 import { datasetImages, fakeEngineModule, goodFolder, repoRoot, tempDir } from '../electron/services/testing/fixtures';
 import { describeMachine, machine, median, parseBenchArgs, table, writeJson } from './lib/report';
 
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   if (engine === 'fake') {
     env.PATCHLINE_ENGINE_MODULE = fakeEngineModule;
     model = path.join(root, 'model');
-    await fit({ data: await goodFolder(20), out: model });
+    await fakeEngine.fit({ data: await goodFolder(20), out: model });
   } else if (!model) throw new Error('--engine real needs --model DIR (a folder from `patchline fit`)');
 
   const intervalMs = 3_600_000 / LINE_RATE / speedup;

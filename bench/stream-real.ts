@@ -40,7 +40,9 @@ async function main(): Promise<void> {
     });
     const rows = [row('offline (default)', offline, a, (t1 - t0) / 1000), row('streaming', stream, b, (t2 - t1) / 1000)];
     console.log(table(rows));
-    const delta = { image_auroc: b.image_auroc - a.image_auroc, pixel_auroc: b.pixel_auroc - a.pixel_auroc, aupro: b.aupro - a.aupro };
+    // Null (no defect pixels) propagates: a difference with a missing side is missing too.
+    const diff = (x: number | null, y: number | null) => (x === null || y === null ? NaN : x - y);
+    const delta = { image_auroc: b.image_auroc - a.image_auroc, pixel_auroc: diff(b.pixel_auroc, a.pixel_auroc), aupro: diff(b.aupro, a.aupro) };
     console.log(`\nstreaming − offline: image AUROC ${(100 * delta.image_auroc).toFixed(2)} points, pixel AUROC ${(100 * delta.pixel_auroc).toFixed(2)} points (bar: ≥ −0.5)`);
     if (args.json) writeJson(args.json, { benchmark: 'stream-real', machine: machine(), data, rows, delta, streamNote: stream.manifest.history[0].note });
   } finally {

@@ -3,7 +3,7 @@
 // long-task measurement), live camera, hot folder (with a corrupt file), dropped files, thresholds (refused without the
 // PIN, then saved and audited), review (label found in SQLite), dashboard. Screenshots of every screen go to
 // e2e/artifacts/.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,13 +12,11 @@ import {
   cspViolations,
   dropFile,
   e2eEngine,
-  launchChromium,
+  e2eRun,
   longFrames,
   longTasks,
   longTasksObservable,
-  screenshot,
   setRange,
-  startStack,
   tempDir,
   type BrowserSession,
   type Stack,
@@ -31,15 +29,6 @@ const PIN = '2468';
 /** This suite shares a 2-core machine with a CPU-bound engine: answers can take seconds. */
 const SLOW = { timeout: 30_000, interval: 100 };
 const engine = e2eEngine();
-let stack: Stack;
-let session: BrowserSession;
-let page: Page;
-const shots: string[] = [];
-
-async function shot(name: string) {
-  shots.push(path.basename(await screenshot(page, name)));
-}
-
 async function enterPin(pin: string) {
   await page.getByTestId('pin-input').fill(pin);
   await page.getByTestId('pin-submit').click();
@@ -49,34 +38,29 @@ function db() {
   return new Database(path.join(stack.dataDir, DB_FILE), { readonly: true, fileMustExist: true });
 }
 
-beforeAll(async () => {
-  if (!engine.real) console.warn('[e2e] electron/engine/index.ts is not in this tree yet: the suite runs on the services\' engine test double.');
-  const video = path.join(await tempDir('video'), 'camera.y4m');
-  // A line camera's view: good tiles with a few defective ones among them.
-  const good = await datasetImages('test/good', 8, 20);
-  const bad = await datasetImages('test/crack', 3);
-  await writeY4m(video, [good[0], good[1], bad[0], good[2], good[3], bad[1], good[4], good[5], bad[2], good[6]], {
-    width: 640,
-    height: 480,
-    fps: 30,
-    framesPerImage: 6,
-  });
-  stack = await startStack(engine.module);
-  session = await launchChromium(video);
-  page = session.page;
-  await page.goto(stack.host.openUrl);
+let stack: Stack;
+let session: BrowserSession;
+let page: Page;
+const run = e2eRun({
+  ready: (r) => ({ stack, session, page } = r),
+  label: 'e2e',
+  engineModule: engine.module,
+  async video() {
+    if (!engine.real) console.warn('[e2e] electron/engine/index.ts is not in this tree yet: the suite runs on the services\' engine test double.');
+    const video = path.join(await tempDir('video'), 'camera.y4m');
+    // A line camera's view: good tiles with a few defective ones among them.
+    const good = await datasetImages('test/good', 8, 20);
+    const bad = await datasetImages('test/crack', 3);
+    await writeY4m(video, [good[0], good[1], bad[0], good[2], good[3], bad[1], good[4], good[5], bad[2], good[6]], {
+      width: 640,
+      height: 480,
+      fps: 30,
+      framesPerImage: 6,
+    });
+    return video;
+  },
 });
-
-afterEach(async (ctx) => {
-  // A failed step leaves a picture of the window behind, next to the screens' screenshots.
-  if (ctx.task.result?.state === 'fail' && page) await shot(`failed-${ctx.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`);
-});
-
-afterAll(async () => {
-  await session?.close();
-  await stack?.close();
-  console.log(`[e2e] screenshots in e2e/artifacts: ${shots.join(', ')}`);
-});
+const { shot } = run;
 
 describe('PatchLine workstation in Chromium (headless host)', () => {
   it('opens through the tokened URL, with a clean address and the PIN set-up at first start', async () => {
@@ -245,10 +229,13 @@ describe('PatchLine workstation in Chromium (headless host)', () => {
     expect(row.reviewed_at).toBeGreaterThan(Date.now() - 120_000);
     await shot('09-review');
     // Confirmed false alarms go into the memory bank (an engineer action).
+    const toasts = await page.getByTestId('toast-ok').count();
     await page.getByTestId('add-to-bank').click();
     await expect.poll(() => (db().prepare('SELECT added_to_bank FROM inspections WHERE id = ?').get(id) as { added_to_bank: number }).added_to_bank, {
       timeout: 60_000,
     }).toBe(1);
+    // The window has taken the answer in (its toast), so what it shows next is after the bank change.
+    await expect.poll(() => page.getByTestId('toast-ok').count(), SLOW).toBeGreaterThan(toasts);
   });
 
   it('updates the model with a new day of good images, shows the version history, and rolls back', async (ctx) => {

@@ -5,12 +5,14 @@
       "sources": [
         "src/addon.cc",
         "src/cancel_token.cc",
+        "src/errors.cc",
+        "src/job.cc",
         "src/index_wrap.cc",
+        "src/index_image.cc",
         "src/index_io.cc",
         "src/index_ivf_scan.cc",
         "src/index_knn.cc",
         "src/index_search.cc",
-        "src/index_simd.cc",
         "src/index_simd_avx2.cc",
         "src/index_simd_avx512.cc",
         "src/index_simd_scalar.cc",
@@ -31,7 +33,7 @@
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!(node ../scripts/native-deps.mjs include)"
       ],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "conditions": [

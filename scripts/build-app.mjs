@@ -4,12 +4,14 @@
 //   preload.cjs        the sandboxed preload (contextBridge: send / subscribe)
 //   engine-worker.mjs  the engine worker thread entry
 //   engine.mjs         the PatchCore engine (electron/engine/index.ts), imported by the worker
+//   cli.mjs            the `patchline` CLI of the installed app (patchline-cli / PatchLine --cli)
 // Native modules stay external (they are unpacked from the asar archive by electron-builder.yml).
 //
 //   node scripts/build-app.mjs [--renderer] [--electron] [--out DIR]   (default: both, into dist/)
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isMainModule } from './main-module.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -43,6 +45,7 @@ export async function buildElectron(outDir = path.join(out, 'electron')) {
     build({ ...common, ...cjsMeta, entryPoints: ['electron/main/main.ts'], format: 'cjs', outfile: path.join(outDir, 'main.cjs') }),
     build({ ...common, entryPoints: ['electron/preload/preload.ts'], format: 'cjs', platform: 'browser', external: ['electron'], outfile: path.join(outDir, 'preload.cjs') }),
     build({ ...common, ...esmRequire, entryPoints: ['electron/services/worker/engine-worker.ts'], format: 'esm', outfile: path.join(outDir, 'engine-worker.mjs') }),
+    build({ ...common, ...esmRequire, entryPoints: ['electron/main/cli-entry.ts'], format: 'esm', outfile: path.join(outDir, 'cli.mjs') }),
   ];
   if (existsSync(path.join(root, 'electron/engine/index.ts'))) {
     jobs.push(build({ ...common, ...esmRequire, entryPoints: ['electron/engine/index.ts'], format: 'esm', outfile: path.join(outDir, 'engine.mjs') }));
@@ -53,7 +56,7 @@ export async function buildElectron(outDir = path.join(out, 'electron')) {
   return outDir;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isMainModule(import.meta.url)) {
   try {
     if (want('--renderer')) console.log(`[build] renderer → ${path.relative(root, await buildRenderer())}`);
     if (want('--electron')) console.log(`[build] electron → ${path.relative(root, await buildElectron())}`);

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { isMainModule } from './main-module.mjs';
 
 /** What a user must run to get Faiss, per platform: one actionable line. */
 export const INSTALL_HINT = {
@@ -77,7 +78,7 @@ export function osRelease() {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   const what = process.argv[2];
   const found = findFaiss();
   if (!found.ok) {

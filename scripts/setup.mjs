@@ -64,6 +64,17 @@ function ensureSystemPackages() {
       log('mosquitto not installed: the MQTT output tests need it (sudo apt-get install mosquitto).');
     }
   }
+  // The zh-CN e2e pass takes screenshots: without a CJK font Chromium draws every Chinese character as a box.
+  if (process.platform === 'linux' && process.env.PATCHLINE_SKIP_BROWSER !== '1' && !hasCjkFont()) {
+    if (!(canApt() && aptInstall(['fonts-wqy-microhei']))) {
+      log('No CJK font: the zh-CN screenshots will show boxes (sudo apt-get install fonts-wqy-microhei).');
+    }
+  }
+}
+
+function hasCjkFont() {
+  const r = spawnSync('fc-list', [':lang=zh'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim().length > 0 : existsSync('/usr/share/fonts/truetype/wqy');
 }
 
 function buildAddon() {

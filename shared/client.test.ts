@@ -6,7 +6,7 @@ import type { Bridge, ClientMessage, ServerMessage } from './protocol';
 
 function loopback() {
   const sent: ClientMessage[] = [];
-  const listeners = new Set<(m: ServerMessage) => void>();
+  const listeners = new Set<(m: unknown) => void>();
   const bridge: Bridge = {
     send: (m) => void sent.push(m),
     subscribe: (l) => {
@@ -15,10 +15,23 @@ function loopback() {
     },
   };
   const reply = (m: ServerMessage) => listeners.forEach((l) => l(m));
-  return { bridge, sent, reply, listeners };
+  const replyRaw = (m: unknown) => listeners.forEach((l) => l(m));
+  return { bridge, sent, reply, replyRaw, listeners };
 }
 
 describe('contract client', () => {
+  it('parses every incoming message: a malformed reply fails its call, anything else malformed is dropped', async () => {
+    const { bridge, sent, replyRaw } = loopback();
+    const client = createClient(bridge);
+    const p = client.call('models.list', {});
+    const q = client.call('models.list', {});
+    replyRaw({ t: 'evt', data: 1 }); // no id: dropped
+    replyRaw({ t: 'err', id: sent[0].id, error: { code: 'NOT_A_CODE', message: 'x' } });
+    await expect(p).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/malformed reply/) });
+    replyRaw({ t: 'res', id: sent[1].id, ok: true, data: ['still served'] });
+    await expect(q).resolves.toEqual(['still served']);
+  });
+
   it('sends a versioned request and resolves with its response', async () => {
     const { bridge, sent, reply } = loopback();
     const client = createClient(bridge);

@@ -3,7 +3,7 @@ import { AppError } from './errors';
 import { CONTRACT_VERSION, isMethod, isTopic } from './contract';
 import type { MethodInput, MethodName, MethodOutput, TopicEvent, TopicInput, TopicName } from './contract';
 import type { Progress } from './domain';
-import type { Bridge, ServerMessage } from './protocol';
+import { serverMessageSchema, type Bridge, type ServerMessage } from './protocol';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -81,7 +81,21 @@ export function createClient(bridge: Bridge): Client {
     }
   }
 
-  const detach = bridge.subscribe(onMessage);
+  /** Every incoming message is checked against the envelope schema; a malformed reply fails its call instead of hanging. */
+  function onRaw(raw: unknown): void {
+    const parsed = serverMessageSchema.safeParse(raw);
+    if (parsed.success) return onMessage(parsed.data);
+    const id = raw !== null && typeof raw === 'object' && 'id' in raw && typeof raw.id === 'number' ? raw.id : null;
+    const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ');
+    const p = id === null ? undefined : pending.get(id);
+    if (id !== null && p) {
+      pending.delete(id);
+      p.cleanup();
+      p.reject(new AppError('INTERNAL', `The workstation sent a malformed reply (${why}).`));
+    } else console.warn(`[patchline] dropped a malformed message from the workstation (${why})`);
+  }
+
+  const detach = bridge.subscribe(onRaw);
 
   return {
     call<M extends MethodName>(method: M, input: MethodInput<M>, opts: CallOptions = {}): Promise<MethodOutput<M>> {

@@ -30,7 +30,7 @@ describe('the IPC contract', () => {
       'thresholds.save',
     ]);
     // Operators inspect and review.
-    for (const n of ['inspect.frame', 'inspect.file', 'review.label', 'review.list', 'hotfolder.start', 'settings.get', 'station.status'] as const) {
+    for (const n of ['inspect.file', 'review.label', 'review.list', 'hotfolder.start', 'settings.get', 'station.status'] as const) {
       expect(methodDef(n).access).toBe('operator');
     }
   });
@@ -47,7 +47,7 @@ describe('the IPC contract', () => {
     expect(methodDef('models.train').long).toBe(true);
     expect(methodDef('thresholds.evaluate').long).toBe(true);
     expect(methodDef('review.addToBank').long).toBe(true);
-    expect(methodDef('inspect.frame').long).toBe(false);
+    expect(methodDef('inspect.file').long).toBe(false);
   });
 
   it('validates inputs strictly and names the bad field', () => {
@@ -59,17 +59,6 @@ describe('the IPC contract', () => {
     expect(pin.safeParse({ pin: '1234', role: 'engineer' }).success).toBe(false); // unknown keys refused
     expect(contract['thresholds.save'].input.safeParse({ modelId: 'm', threshold: Number.NaN }).success).toBe(false);
     expect(contract['thresholds.save'].input.safeParse({ modelId: 'm', threshold: -1 }).success).toBe(false);
-  });
-
-  it('checks a camera frame is as long as its size says', () => {
-    const frame = contract['inspect.frame'].input;
-    const ok = frame.safeParse({ image: { data: new Uint8Array(16 * 8 * 4), width: 16, height: 8, channels: 4 } });
-    expect(ok.success).toBe(true);
-    expect(ok.data?.sourceName).toBe('camera'); // default applied
-    const short = frame.safeParse({ image: { data: new Uint8Array(10), width: 16, height: 8, channels: 4 } });
-    expect(short.success).toBe(false);
-    expect(short.error?.issues[0].path).toEqual(['image', 'data']);
-    expect(frame.safeParse({ image: { data: [1, 2, 3], width: 1, height: 1, channels: 3 } }).success).toBe(false);
   });
 
   it('applies record filter defaults', () => {

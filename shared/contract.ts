@@ -15,7 +15,6 @@ import {
   modelDetailSchema,
   modelSummarySchema,
   modelVersionSchema,
-  rawImageSchema,
   recordFilterSchema,
   reviewLabelSchema,
   roleSchema,
@@ -101,11 +100,6 @@ export const contract = {
     access: 'engineer',
   }),
 
-  /** One frame as raw pixels (for clients that hold decoded pixels; the live screen sends JPEG through inspect.file). */
-  'inspect.frame': request(
-    z.object({ image: rawImageSchema, sourceName: z.string().max(200).default('camera') }).strict(),
-    inspectionResultSchema,
-  ),
   /** An encoded image: a file dropped on the window, or a camera frame the window encoded (source 'camera'). */
   'inspect.file': request(
     z.object({ name: z.string().min(1).max(400), bytes: encodedImage, source: sourceSchema.default('file') }).strict(),

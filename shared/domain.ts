@@ -30,20 +30,6 @@ export const progressSchema = z.object({
 });
 export type Progress = z.infer<typeof progressSchema>;
 
-/** An image decoded into interleaved 8-bit pixels (a camera frame drawn to a canvas is RGBA). */
-export const rawImageSchema = z
-  .object({
-    data: bytes,
-    width: z.number().int().min(8).max(8192),
-    height: z.number().int().min(8).max(8192),
-    channels: z.union([z.literal(1), z.literal(3), z.literal(4)]),
-  })
-  .refine((i) => i.data.byteLength === i.width * i.height * i.channels, {
-    message: 'data length must equal width × height × channels',
-    path: ['data'],
-  });
-export type RawImageInput = z.infer<typeof rawImageSchema>;
-
 /**
  * An anomaly map quantised for display: one byte per cell, value = clamp(distance / threshold, 0, 2) × 127.5, so 128
  * is the decision threshold on every part and every model (see shared/heatmap.ts).

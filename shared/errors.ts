@@ -51,10 +51,6 @@ export class AppError extends Error {
   }
 }
 
-export function isAppError(e: unknown): e is AppError {
-  return e instanceof AppError;
-}
-
 /** Anything thrown becomes an AppError; unknown failures keep their message but lose their internals. */
 export function toAppError(e: unknown): AppError {
   if (e instanceof AppError) return e;

@@ -94,30 +94,71 @@ function clamp01(v: number): number {
 export const HEATMAP_VISIBLE_FROM = 0.6;
 
 /**
- * 256 RGBA entries: blue → cyan → green at the threshold → yellow → red. Alpha ramps from 0 (below 60 % of the
- * threshold: the part shows through) to opaque at the threshold; the overlay's opacity slider scales it further.
+ * The colour scales. Viridis is the default: its lightness rises monotonically from dark violet to yellow, so the order
+ * of the values survives every kind of colour blindness (and a grey-scale print); jet's does not (its cyan and yellow
+ * are lighter than its red top, and red/green carry the meaning). Turbo is offered for engineers who want more contrast
+ * between neighbouring levels; it is also far better ordered than jet. Polynomial fits: viridis after Zucker's
+ * approximation of matplotlib's table, turbo after Mikhailov (Google) 2019.
  */
-export const HEATMAP_LUT: Uint8ClampedArray = (() => {
+export type HeatmapPalette = 'viridis' | 'turbo';
+export const HEATMAP_PALETTES: readonly HeatmapPalette[] = ['viridis', 'turbo'];
+export const DEFAULT_HEATMAP_PALETTE: HeatmapPalette = 'viridis';
+
+const VIRIDIS = [
+  [0.2777273272234177, 0.005407344544966578, 0.3340998053353061],
+  [0.1050930431085774, 1.404613529898575, 1.384590162594685],
+  [-0.3308618287255563, 0.214847559468213, 0.09509516302823659],
+  [-4.634230498983486, -5.799100973351585, -19.33244095627987],
+  [6.228269936347081, 14.17993336680509, 56.69055260068105],
+  [4.776384997670288, -13.74514537774601, -65.35303263337234],
+  [-5.435455855934631, 4.645852612178535, 26.3124352495832],
+];
+const TURBO = [
+  [0.13572138, 0.0914026, 0.1066733],
+  [4.6153926, 2.19418839, 12.64194608],
+  [-42.66032258, 4.84296658, -60.58204836],
+  [132.13108234, -14.18503333, 110.36276771],
+  [-152.94239396, 4.27729857, -89.90310912],
+  [59.28637943, 2.82956604, 27.34824973],
+];
+
+/** The palette's colour at v in [0, 1], as 0–255 RGB. */
+export function paletteRgb(palette: HeatmapPalette, v: number): [number, number, number] {
+  const x = clamp01(v);
+  const coeffs = palette === 'turbo' ? TURBO : VIRIDIS;
+  const rgb: [number, number, number] = [0, 0, 0];
+  for (let c = 0; c < 3; c++) {
+    let acc = 0;
+    for (let k = coeffs.length - 1; k >= 0; k--) acc = acc * x + coeffs[k][c];
+    rgb[c] = Math.round(255 * clamp01(acc));
+  }
+  return rgb;
+}
+
+/**
+ * 256 RGBA entries of a palette on the threshold scale (the threshold at the middle). Alpha ramps from 0 (below 60 % of
+ * the threshold: the part shows through) to opaque at the threshold; the overlay's opacity slider scales it further.
+ */
+export function heatmapLut(palette: HeatmapPalette = DEFAULT_HEATMAP_PALETTE): Uint8ClampedArray {
   const lut = new Uint8ClampedArray(256 * 4);
+  const from = HEATMAP_VISIBLE_FROM * HEATMAP_THRESHOLD_LEVEL;
   for (let i = 0; i < 256; i++) {
-    const x = i / 255;
-    lut[i * 4] = 255 * clamp01(1.5 - Math.abs(4 * x - 3));
-    lut[i * 4 + 1] = 255 * clamp01(1.5 - Math.abs(4 * x - 2));
-    lut[i * 4 + 2] = 255 * clamp01(1.5 - Math.abs(4 * x - 1));
-    const from = HEATMAP_VISIBLE_FROM * HEATMAP_THRESHOLD_LEVEL;
+    lut.set(paletteRgb(palette, i / 255), i * 4);
     lut[i * 4 + 3] = 255 * clamp01((i - from) / (HEATMAP_THRESHOLD_LEVEL - from));
   }
   return lut;
-})();
+}
+
+export const HEATMAP_LUT: Uint8ClampedArray = heatmapLut();
 
 /** Colourise a quantised map into RGBA pixels (same size as the map). */
-export function colorize(map: Uint8Array, out = new Uint8ClampedArray(map.length * 4)): Uint8ClampedArray {
+export function colorize(map: Uint8Array, out = new Uint8ClampedArray(map.length * 4), lut: Uint8ClampedArray = HEATMAP_LUT): Uint8ClampedArray {
   for (let i = 0; i < map.length; i++) {
     const j = map[i] * 4;
-    out[i * 4] = HEATMAP_LUT[j];
-    out[i * 4 + 1] = HEATMAP_LUT[j + 1];
-    out[i * 4 + 2] = HEATMAP_LUT[j + 2];
-    out[i * 4 + 3] = HEATMAP_LUT[j + 3];
+    out[i * 4] = lut[j];
+    out[i * 4 + 1] = lut[j + 1];
+    out[i * 4 + 2] = lut[j + 2];
+    out[i * 4 + 3] = lut[j + 3];
   }
   return out;
 }

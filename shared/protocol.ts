@@ -29,10 +29,11 @@ export type ServerMessage = z.infer<typeof serverMessageSchema>;
 
 /**
  * What both the Electron preload and the WebSocket client expose to the renderer, and nothing more: the renderer cannot
- * tell which host it talks to.
+ * tell which host it talks to. A bridge delivers what arrived as it arrived (`unknown`); the client parses every
+ * message with serverMessageSchema (shared/client.ts), whichever bridge it came through.
  */
 export interface Bridge {
   send(message: ClientMessage): void;
   /** Returns the unsubscribe function. */
-  subscribe(listener: (message: ServerMessage) => void): () => void;
+  subscribe(listener: (message: unknown) => void): () => void;
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { auroc, histogram, isNg, percentile, ratesAt, roc } from './stats';
+import { histogram, isNg, percentile, ratesAt, roc } from './stats';
+import { auroc as aurocOf, labelled } from './roc';
+
+const auroc = (good: number[], defect: number[]) => {
+  const { scores, labels } = labelled(good, defect);
+  return aurocOf(scores, labels);
+};
 
 describe('percentile', () => {
   it('uses nearest rank and is null on no data', () => {

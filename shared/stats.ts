@@ -1,5 +1,6 @@
 // Pure statistics for the dashboard and the threshold screen, shared by main (metrics) and the renderer (selectors).
-// Decision rule everywhere: a part is NG when its score is above the threshold.
+// Decision rule everywhere: a part is NG when its score is above the threshold. AUROC and the ROC walk: shared/roc.ts.
+import { labelled, rocCurve } from './roc';
 
 export function isNg(score: number, threshold: number): boolean {
   return score > threshold;
@@ -53,54 +54,9 @@ export interface RocPoint {
 /** The ROC curve, from (0,0) to (1,1), one point per distinct score. Empty unless both classes are present. */
 export function roc(good: readonly number[], defect: readonly number[]): RocPoint[] {
   if (good.length === 0 || defect.length === 0) return [];
-  // Sweep the threshold down through the scores: at each distinct score t, everything scoring >= t is NG.
-  const all = [...good.map((s) => ({ s, d: 0 })), ...defect.map((s) => ({ s, d: 1 }))].sort((a, b) => b.s - a.s);
-  const points: RocPoint[] = [{ threshold: Infinity, fpr: 0, tpr: 0 }];
-  let fp = 0;
-  let tp = 0;
-  for (let i = 0; i < all.length; i++) {
-    if (all[i].d) tp++;
-    else fp++;
-    if (i + 1 < all.length && all[i + 1].s === all[i].s) continue;
-    points.push({ threshold: all[i].s, fpr: fp / good.length, tpr: tp / defect.length });
-  }
-  return points;
-}
-
-/** Area under the ROC curve as the Mann–Whitney probability that a defect outscores a good part (ties count half). */
-export function auroc(good: readonly number[], defect: readonly number[]): number | null {
-  if (good.length === 0 || defect.length === 0) return null;
-  const g = [...good].sort((a, b) => a - b);
-  let wins = 0;
-  for (const d of defect) {
-    // Count good scores below d and equal to d with two binary searches.
-    const below = lowerBound(g, d);
-    const upTo = upperBound(g, d);
-    wins += below + (upTo - below) / 2;
-  }
-  return wins / (good.length * defect.length);
-}
-
-function lowerBound(s: number[], v: number): number {
-  let lo = 0;
-  let hi = s.length;
-  while (lo < hi) {
-    const m = (lo + hi) >> 1;
-    if (s[m] < v) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
-}
-
-function upperBound(s: number[], v: number): number {
-  let lo = 0;
-  let hi = s.length;
-  while (lo < hi) {
-    const m = (lo + hi) >> 1;
-    if (s[m] <= v) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
+  const { scores, labels } = labelled(good, defect);
+  const c = rocCurve(scores, labels, Infinity);
+  return c.x.map((fpr, i) => ({ threshold: c.thresholds[i], fpr, tpr: c.y[i] }));
 }
 
 export interface Rates {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createWorkstation, type Workstation } from '../../electron/services/app';
 import { startHost, type Host } from '../../electron/host/host';
 import { fakeEngineModule, repoRoot } from '../../electron/services/testing/fixtures';
@@ -51,7 +52,8 @@ export interface Stack {
 export async function startStack(engineModule: string): Promise<Stack> {
   buildRenderer();
   const dataDir = await tempDir('data');
-  const ws = await createWorkstation({ dataDir, engineModule, appVersion: 'e2e', log: () => {} });
+  // Every response is checked against the contract's output schema, with whichever engine the suite runs.
+  const ws = await createWorkstation({ dataDir, engineModule, appVersion: 'e2e', validateOutputs: true, log: () => {} });
   const host = await startHost({ server: ws.server, rendererDir: RENDERER_DIR });
   return {
     ws,
@@ -73,7 +75,7 @@ export interface BrowserSession {
 }
 
 /** Chromium as the brief prescribes: headless, no GPU/network extras, fresh profile, fake camera from `videoFile`. */
-export async function launchChromium(videoFile: string | null): Promise<BrowserSession> {
+export async function launchChromium(videoFile: string | null, opts: { locale?: string } = {}): Promise<BrowserSession> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium).`);
   const profile = await tempDir('profile');
   const args = [
@@ -95,6 +97,8 @@ export async function launchChromium(videoFile: string | null): Promise<BrowserS
     args: args.filter((a) => !a.startsWith('--user-data-dir')),
     viewport: { width: 1440, height: 900 },
     permissions: ['camera'],
+    // The UI's language follows navigator.languages at first start: set it, so the run does not depend on the machine.
+    locale: opts.locale ?? 'en-US',
   });
   windowPriority(profile);
   const browser = context.browser() as Browser;
@@ -172,6 +176,15 @@ const INIT_SCRIPT = `
     }).observe({ type: 'long-animation-frame', buffered: true });
   } catch (e) {}
   document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+  // The NG alert's beeps: each starts oscillators (a headless browser has no speaker to listen to).
+  window.__beeps = 0;
+  try {
+    const create = AudioContext.prototype.createOscillator;
+    AudioContext.prototype.createOscillator = function () {
+      window.__beeps++;
+      return create.call(this);
+    };
+  } catch (e) {}
 `;
 
 export interface LongTask {
@@ -193,13 +206,18 @@ export function longTasksObservable(page: Page): Promise<boolean> {
   return page.evaluate<boolean>("PerformanceObserver.supportedEntryTypes.includes('longtask')");
 }
 
+/** Oscillators the page started: two per NG beep (lib/alerts.ts). */
+export function beeps(page: Page): Promise<number> {
+  return page.evaluate<number>('window.__beeps');
+}
+
 export function cspViolations(page: Page): Promise<string[]> {
   return page.evaluate<string[]>('window.__csp');
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
-  await mkdir(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
+  await mkdir(path.dirname(file), { recursive: true });
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
@@ -234,4 +252,44 @@ export async function dropFile(page: Page, name: string, bytes: Uint8Array, type
     }`,
     { name, data: [...bytes], type },
   );
+}
+
+export interface E2eRun {
+  stack: Stack;
+  session: BrowserSession;
+  page: Page;
+  /** Screenshot names taken so far (listed when the run ends). */
+  shots: string[];
+  shot(name: string): Promise<void>;
+}
+
+/**
+ * One suite's stack and browser, set up in beforeAll and closed in afterAll; a failed test leaves a screenshot of the
+ * window beside the screens' ones. `dir` is a sub-folder of e2e/artifacts (e.g. zh-CN).
+ */
+export function e2eRun(opts: { label: string; engineModule: string; video: () => Promise<string>; locale?: string; dir?: string; ready?: (run: E2eRun) => void }): E2eRun {
+  const prefix = opts.dir ? `${opts.dir}/` : '';
+  const run = {
+    shots: [] as string[],
+    async shot(name: string) {
+      run.shots.push(path.basename(await screenshot(run.page, `${prefix}${name}`)));
+    },
+  } as E2eRun;
+  beforeAll(async () => {
+    const video = await opts.video();
+    run.stack = await startStack(opts.engineModule);
+    run.session = await launchChromium(video, { locale: opts.locale });
+    run.page = run.session.page;
+    await run.page.goto(run.stack.host.openUrl);
+    opts.ready?.(run);
+  });
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && run.page) await run.shot(`failed-${ctx.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`);
+  });
+  afterAll(async () => {
+    await run.session?.close();
+    await run.stack?.close();
+    console.log(`[${opts.label}] screenshots in e2e/artifacts/${prefix}: ${run.shots.join(', ')}`);
+  });
+  return run;
 }

@@ -18,10 +18,11 @@ import {
   readManifest,
   writeEvalJson,
 } from '../engine/index';
-import { replaceFileAtomic } from '../engine/model/artifact';
+import { writeFileAtomic } from '../engine/atomic-file';
 import { fitStream } from '../engine/stream/fit-stream';
 import { num, oneOf, parseArgs, required, str, UsageError, type OptionSpec, type Parsed } from './args';
 import { ProgressBar } from './progress-bar';
+import { formatMetric as fmt } from '../../shared/roc';
 
 export interface Context {
   signal: AbortSignal;
@@ -41,7 +42,6 @@ export function device(p: Parsed): Device | undefined {
   return oneOf(p, 'device', DEVICES);
 }
 
-const fmt = (v: number, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : '–');
 
 export function parseCoreset(spec: string): { method: CoresetMethod; ratio: number } {
   if (spec === 'none') return { method: 'none', ratio: 1 };
@@ -63,7 +63,7 @@ function coresetOption(p: Parsed): FitOptions['coreset'] {
 
 /** A --json FILE result, written atomically (pretty, newline-terminated). */
 export async function writeJson(file: string, value: unknown): Promise<void> {
-  await replaceFileAtomic(path.resolve(file), JSON.stringify(value, null, 2) + '\n');
+  await writeFileAtomic(path.resolve(file), JSON.stringify(value, null, 2) + '\n');
 }
 
 export function fitOptionsFrom(p: Parsed, ctx: Context): FitOptions {
@@ -203,7 +203,7 @@ export async function cmdPredict(argv: string[], ctx: Context): Promise<void> {
           const map = mapToOriginal(pr.map, pre.geometry);
           const rgb = overlay(orig.data, map, { lo: thr * 0.5, hi: thr * 1.5 });
           heatmap = path.join(outDir, `${path.basename(file, path.extname(file))}_heatmap.png`);
-          await replaceFileAtomic(heatmap, await encodeRgb(rgb, orig.width, orig.height, 'png'));
+          await writeFileAtomic(heatmap, await encodeRgb(rgb, orig.width, orig.height, 'png'));
         }
         rows.push({ path: file, score: pr.score, normalizedScore: pr.score / thr, threshold: thr, verdict, timings: pr.timings, heatmap });
         ctx.out(`${verdict}  ${fmt(pr.score, 4)}  (${fmt(pr.score / thr, 2)}× threshold)  ${file}${heatmap ? `  → ${heatmap}` : ''}`);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { evaluate, fit, generateSynthetic, syntheticName, userCacheDir, writeEvalJson } from '../engine/index';
 import { num, parseArgs, str, UsageError } from './args';
 import type { Context } from './commands';
+import { formatMetric as fmt } from '../../shared/roc';
 
 export async function cmdDemo(argv: string[], ctx: Context): Promise<void> {
   const p = parseArgs(argv, { help: { type: 'boolean', alias: 'h' }, data: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' } });
@@ -28,9 +29,8 @@ export async function cmdDemo(argv: string[], ctx: Context): Promise<void> {
   const report = path.join(out, 'report.html');
   const r = await evaluate({ model, data, report, threads, signal: ctx.signal, onProgress: ctx.bar.update }, { onNote: (m) => ctx.bar.note(m) });
   await writeEvalJson(path.join(out, 'eval.json'), r);
-  const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '–');
   ctx.out('');
-  ctx.out(`image AUROC ${f3(r.image_auroc)}   pixel AUROC ${f3(r.pixel_auroc)}   AUPRO@0.3 ${f3(r.aupro)}   F1-max ${f3(r.f1_max)}   ${r.ms_per_image.toFixed(1)} ms/image`);
+  ctx.out(`image AUROC ${fmt(r.image_auroc)}   pixel AUROC ${fmt(r.pixel_auroc)}   AUPRO@0.3 ${fmt(r.aupro)}   F1-max ${fmt(r.f1_max)}   ${r.ms_per_image.toFixed(1)} ms/image`);
   ctx.out(`Done in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   ctx.out(`Report: ${report}`);
   ctx.out(`        file://${report.split(path.sep).join('/')}`);

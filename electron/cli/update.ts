@@ -56,12 +56,14 @@ export async function cmdUpdate(argv: string[], ctx: Context): Promise<void> {
   ctx.out(`v${v.version}: +${v.addedImages} images, +${v.addedVectors} vectors → bank ${v.bankVectors} (r ${v.radius?.toFixed(4)}, ${r.seconds.toFixed(1)} s)`);
   if (r.discarded.length) ctx.out(`discarded an interrupted update: ${r.discarded.join(', ')}`);
   const json = str(p, 'json');
-  if (json) await writeJson(json, r);
+  // The JSON is the update's record; the whole manifest is in the model folder.
+  const { manifest: _manifest, ...record } = r;
+  if (json) await writeJson(json, record);
 }
 
 export async function cmdRollback(argv: string[], ctx: Context): Promise<void> {
   const p = parseArgs(argv, { help: { type: 'boolean', alias: 'h' }, model: { type: 'string' }, json: { type: 'string' } });
-  const v = await rollbackModel({ model: required(p, 'model', 'rollback') });
+  const { version: v } = await rollbackModel({ model: required(p, 'model', 'rollback') });
   ctx.out(`v${v.version}: ${v.note}; bank ${v.bankVectors} vectors`);
   const json = str(p, 'json');
   if (json) await writeJson(json, v);

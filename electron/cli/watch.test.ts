@@ -8,7 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { connect } from 'mqtt';
 import { main } from './main';
-import { fit } from '../services/testing/fake-engine';
+import { engine as fakeEngine } from '../services/testing/fake-engine';
 import { datasetImages, fakeEngineModule, goodFolder, repoRoot, tempDir } from '../services/testing/fixtures';
 import { mosquittoMissing, startMosquitto, type Broker } from '../services/testing/mosquitto';
 
@@ -73,7 +73,7 @@ describe('patchline watch: crash safety', () => {
     const d = { in: path.join(root, 'in'), ok: path.join(root, 'ok'), ng: path.join(root, 'ng'), err: path.join(root, 'error'), data: path.join(root, 'data') };
     await mkdir(d.in);
     const model = path.join(root, 'model');
-    await fit({ data: await goodFolder(10), out: model });
+    await fakeEngine.fit({ data: await goodFolder(10), out: model });
     // 40 parts: good and defective tiles, and two files that are not images at all.
     const sources = [...(await datasetImages('test/good', 4)), ...(await datasetImages('test/blowhole', 4))];
     const parts = Array.from({ length: 40 }, (_, i) => ({ name: `part-${String(i).padStart(3, '0')}.png`, src: sources[i % sources.length] }));
@@ -150,7 +150,7 @@ describe('patchline watch: outputs that cannot open', () => {
     const d = { in: path.join(root, 'in'), ok: path.join(root, 'ok'), ng: path.join(root, 'ng'), data: path.join(root, 'data') };
     await mkdir(d.in);
     const model = path.join(root, 'model');
-    await fit({ data: await goodFolder(6), out: model });
+    await fakeEngine.fit({ data: await goodFolder(6), out: model });
     const { createServer } = await import('node:net');
     const { freePort } = await import('../services/testing/mosquitto');
     const blocker = createServer();

@@ -1,5 +1,7 @@
-// The engine's public contract: what the CLI, the workstation's services, worker threads and the benchmarks may call.
-// Types only; electron/engine/index.ts implements it. The engine imports nothing from Electron.
+// The engine's public API: what the CLI, the workstation's services, the engine worker and the benchmarks may call.
+// Types only. `Engine` is the one interface: electron/engine/index.ts implements it (checked where it is defined), so
+// does the services' test double, and the worker's messages are derived from it (services/worker/protocol.ts). The
+// engine imports nothing from Electron.
 
 /** Where a long step stands. `etaSeconds` is null until the step has enough samples to estimate. */
 export interface Progress {
@@ -135,6 +137,8 @@ export interface UpdateOptions extends LongRunning {
 
 export interface UpdateResult {
   version: ModelVersion;
+  /** The model's manifest as committed. */
+  manifest: ModelManifest;
   skipped: SkippedFile[];
   /** Files of an interrupted earlier update (or rollback) that this run removed first. */
   discarded: string[];
@@ -197,12 +201,40 @@ export interface Prediction {
   timings: { preprocessMs: number; extractMs: number; searchMs: number; mapMs: number; totalMs: number };
 }
 
+/** One part's image: raw pixels (a camera frame), encoded bytes (a file's contents) or a file. */
+export type ImageInput = { kind: 'raw'; image: RawImage } | { kind: 'encoded'; bytes: Uint8Array } | { kind: 'file'; path: string };
+
+export interface InspectOptions {
+  /** The heatmap keeps the part's aspect, its long side this many cells. */
+  heatmapMax: number;
+  /** The part's own size where the caller knows it; otherwise the decoded image's. */
+  imageSize?: { width: number; height: number };
+}
+
+/** A prediction as the workstation shows and records it: the verdict, and a heatmap on the part's own frame. */
+export interface Inspection {
+  score: number;
+  normalizedScore: number;
+  threshold: number;
+  verdict: 'OK' | 'NG';
+  timings: Prediction['timings'];
+  /** Quantised on the threshold scale (shared/heatmap.ts), mapped onto the part's own frame. */
+  heatmap: Uint8Array;
+  heatmapWidth: number;
+  heatmapHeight: number;
+  /** The part's own size. */
+  imageWidth: number;
+  imageHeight: number;
+}
+
 export interface Model {
   readonly dir: string;
   readonly manifest: ModelManifest;
   predictFile(path: string): Promise<Prediction>;
   predictBuffer(encoded: Uint8Array): Promise<Prediction>;
   predictRaw(image: RawImage): Promise<Prediction>;
+  /** A part's verdict and its heatmap on the part's own frame (what the line records). */
+  inspect(input: ImageInput, o: InspectOptions): Promise<Inspection>;
   /** Resample a map to an image's own size (for overlays on the original). */
   mapToSize(map: AnomalyMap, width: number, height: number): AnomalyMap;
   /** Incremental add of confirmed-good images to the memory bank through the index's add; persisted atomically. */
@@ -228,10 +260,11 @@ export interface EvalImageResult {
   msPerImage: number;
 }
 
+/** The metrics of shared/roc.ts: null where a metric's classes are absent (no defect pixels: no pixel AUROC). */
 export interface EvalResult {
   image_auroc: number;
-  pixel_auroc: number;
-  aupro: number;
+  pixel_auroc: number | null;
+  aupro: number | null;
   f1_max: number;
   f1_threshold: number;
   ms_per_image: number;
@@ -240,6 +273,51 @@ export interface EvalResult {
   /** Median ms per stage (batch 1): extract = backbone + embedding, search = k-NN, map = scores + anomaly map. */
   stage_ms?: { extract: number; search: number; map: number };
   /** Per-defect image AUROC (each defect against the good test images). */
-  per_defect?: Record<string, { images: number; image_auroc: number }>;
+  per_defect?: Record<string, { images: number; image_auroc: number | null }>;
   report?: string;
+}
+
+export interface ScoreFolderOptions extends LongRunning {
+  model: string;
+  /** Class folders (good/ or ok/, and one folder per defect kind), directly or under test/; masks are not needed. */
+  data: string;
+  device?: Device;
+  threads?: number;
+}
+
+export interface ScoreFolderResult {
+  images: EvalImageResult[];
+  /** Unreadable images: counted, not fatal. */
+  skipped: SkippedFile[];
+  /** Null unless both classes were scored. */
+  imageAuroc: number | null;
+}
+
+export interface RollbackOptions {
+  model: string;
+}
+
+export interface RollbackResult {
+  version: ModelVersion;
+  manifest: ModelManifest;
+}
+
+/**
+ * The engine: every call the app, the station and the CLI make to turn images into models and verdicts. Long calls
+ * take their LongRunning options last (signal, onProgress), which is how a worker carries them across.
+ */
+export interface Engine {
+  /** A model folder from good images, written atomically. */
+  fit(o: FitOptions): Promise<FitResult>;
+  /** Image and pixel metrics on an MVTec AD test split (masks required). */
+  evaluate(o: EvalOptions): Promise<EvalResult>;
+  /** Image scores of a labelled folder (no masks needed), e.g. to choose a threshold. */
+  scoreFolder(o: ScoreFolderOptions): Promise<ScoreFolderResult>;
+  loadModel(dir: string): Promise<Model>;
+  /** A model folder's manifest, checked, without loading its backbone. */
+  readManifest(dir: string): Promise<ModelManifest>;
+  /** A folder of new good images into a model as a new version (crash-safe; earlier versions kept for rollback). */
+  updateModel(o: UpdateOptions): Promise<UpdateResult>;
+  /** Back to the model's previous bank-changing version. */
+  rollbackModel(o: RollbackOptions): Promise<RollbackResult>;
 }

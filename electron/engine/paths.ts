@@ -16,8 +16,22 @@ export function projectRoot(): string {
   }
 }
 
+/**
+ * The installed app's resources folder (Electron's process.resourcesPath; main passes it to the engine's workers and
+ * the packaged CLI as PATCHLINE_RESOURCES), holding the backbone cards and the default backbone, so an offline PC works
+ * on first start. Null in a checkout.
+ */
+export function packagedResourcesDir(): string | null {
+  for (const dir of [process.env.PATCHLINE_RESOURCES, (process as { resourcesPath?: string }).resourcesPath]) {
+    if (dir && existsSync(path.join(dir, 'backbones'))) return dir;
+  }
+  return null;
+}
+
 export function backboneCardsDir(): string {
-  return process.env.PATCHLINE_CARDS ?? path.join(projectRoot(), 'assets', 'backbones');
+  if (process.env.PATCHLINE_CARDS) return process.env.PATCHLINE_CARDS;
+  const packaged = packagedResourcesDir();
+  return packaged ? path.join(packaged, 'backbones') : path.join(projectRoot(), 'assets', 'backbones');
 }
 
 /** ../shared beside the checkout: the development and CI copy of the models and datasets (read-only). */

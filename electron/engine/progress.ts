@@ -39,12 +39,13 @@ export class ProgressTracker {
   }
 }
 
+/** An AbortError as Node's own (name AbortError, code ABORT_ERR): what every cancelled engine call rejects with. */
+export function abortError(): Error {
+  return Object.assign(new Error('Cancelled.'), { name: 'AbortError', code: 'ABORT_ERR' });
+}
+
 export function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) {
-    const err = new Error('Cancelled.');
-    err.name = 'AbortError';
-    throw err;
-  }
+  if (signal?.aborted) throw abortError();
 }
 
 /** Runs `fn` over items with at most `limit` in flight, preserving order of results. */

@@ -11,3 +11,14 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** 0..n-1 in a seeded random order (Fisher-Yates, from the end). */
+export function shuffledIndices(n: number, seed: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  const rand = rng(seed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}

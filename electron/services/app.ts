@@ -66,8 +66,9 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
   const engineModule = opts.engineModule ?? defaultEngineModule();
   // Live inference in a worker thread (never on this, main's, thread). Training and evaluation in a child process at
   // a lower CPU priority: a fit may keep every core busy for minutes, and the window and the line must keep theirs.
-  // (A process, not a second thread, also because the native addon keeps process-wide JS state and cannot be loaded
-  // by two threads: native/src/cancel_token.cc.)
+  // The addon loads in worker threads now, and EngineWorker can run jobs in a niced thread, but a process keeps the
+  // line faster while a fit runs (bench/job-priority.ts: part latency p95 1.07× the line alone with the fit in a niced
+  // child process, 1.39× in a niced worker thread; docs/engine-api.md, "Where jobs run").
   const inference = new EngineWorker('inference', engineModule);
   const jobs = new EngineWorker('jobs', engineModule, { kind: 'process', nice: 10, idleExitMs: (opts.jobsIdleSeconds ?? 60) * 1000 });
   const metrics = new Metrics();

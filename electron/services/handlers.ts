@@ -72,7 +72,6 @@ export function createHandlers(s: Services): Handlers {
       return { model: r.detail, version: r.version };
     },
 
-    'inspect.frame': ({ image, sourceName }) => s.inspection.inspectRaw(image, sourceName),
     'inspect.file': ({ name, bytes, source }) => s.inspection.inspectEncoded(bytes, name, source),
 
     'hotfolder.start': ({ dir, includeExisting, recursive }) => s.hotFolder.start(dir, includeExisting, recursive),

@@ -13,12 +13,11 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, toAppError } from '../../shared/errors';
 import type { HotFolderEvent, HotFolderStatus, InspectionRecord, InspectionResult } from '../../shared/domain';
+import { isImageFileName } from '../../shared/images';
 import { DEFAULT_STATION_SETTINGS, type SortSettings } from '../../shared/settings';
 import { openDatabase } from './db';
 import { PartJournal, partKey, type JournalEntry } from './journal';
 import { errorSidecar, movePart, sidecarOf, uniqueDest, writeSidecar, type PartContext } from './sorting';
-
-export const HOT_FOLDER_IMAGES = /\.(png|jpe?g|bmp|tiff?|webp)$/i;
 
 /** Scores a part and resolves once its record is committed (so the journal can say "scored"). */
 type Inspect = (bytes: Uint8Array, name: string, partKey: string) => Promise<InspectionResult>;
@@ -63,7 +62,7 @@ const TRANSIENT = new Set(['EBUSY', 'EPERM', 'EACCES', 'EAGAIN']);
 
 function candidate(rel: string): boolean {
   const name = path.basename(rel);
-  return !name.startsWith('.') && !/\.(tmp|part|partial|crdownload)$/i.test(name) && HOT_FOLDER_IMAGES.test(name);
+  return !/\.(tmp|part|partial|crdownload)$/i.test(name) && isImageFileName(name);
 }
 
 /** A file still settling, queued, being handled, or handled and left in place (held). */

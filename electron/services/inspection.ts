@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { AppError } from '../../shared/errors';
 import type { InspectionResult, Source } from '../../shared/domain';
 import type { EngineWorker } from './worker/engine-client';
-import type { PredictInput } from './worker/protocol';
+import type { ImageInput } from '../engine/api';
 import type { ModelRegistry } from './models';
 import type { Metrics } from './metrics';
 import type { RecordStore, StoredImage } from './records';
@@ -48,10 +48,6 @@ export class InspectionService {
     return () => this.listeners.delete(listener);
   }
 
-  inspectRaw(image: { data: Uint8Array; width: number; height: number; channels: 1 | 3 | 4 }, sourceName: string): Promise<InspectionResult> {
-    return this.run('camera', sourceName, { kind: 'raw', image }, { kind: 'raw', image }, { width: image.width, height: image.height });
-  }
-
   /** `partKey`: the hot folder's journal key of the part, kept with its record (journal.ts). */
   async inspectEncoded(bytes: Uint8Array, name: string, source: Source, opts: { partKey?: string } = {}): Promise<InspectionResult> {
     // JPEG and PNG (every camera frame, most line cameras) are known by their signature; the engine decodes them and
@@ -72,7 +68,7 @@ export class InspectionService {
   private async run(
     source: Source,
     sourceName: string,
-    input: PredictInput,
+    input: ImageInput,
     stored: StoredImage,
     imageSize?: { width: number; height: number },
     partKey?: string,
@@ -89,13 +85,10 @@ export class InspectionService {
       let p;
       try {
         // The engine keeps its own copy of the pixels: the worker gets the buffer, main keeps the view for the record.
-        p = await this.engine.call({ op: 'predict', key: modelId, input, imageSize, heatmapMax: HEATMAP_MAX });
+        p = await this.engine.model(modelId).inspect(input, { imageSize, heatmapMax: HEATMAP_MAX });
       } catch (e) {
         if (e instanceof AppError) throw e;
-        const msg = (e as Error).message;
-        throw input.kind === 'raw'
-          ? new AppError('ENGINE', `Could not score the camera frame: ${msg}`)
-          : new AppError('BAD_IMAGE', `Could not read image "${sourceName}": ${msg}`, { file: sourceName });
+        throw new AppError('BAD_IMAGE', `Could not read image "${sourceName}": ${(e as Error).message}`, { file: sourceName });
       }
       const latencyMs = performance.now() - t0;
       this.metrics.record(latencyMs, p.verdict);

@@ -136,16 +136,14 @@ export class ModelRegistry {
     try {
       const st = await stat(input.folder).catch(() => null);
       if (!st?.isDirectory()) throw new AppError('NOT_FOUND', `Training folder not found: ${input.folder}`);
-      const { manifest } = await this.jobs.call(
-        {
-          op: 'fit',
-          data: input.folder,
-          out: dir,
-          ...(input.backbone ? { backbone: input.backbone } : {}),
-          ...(input.coresetRatio ? { coreset: { method: 'approx-greedy' as const, ratio: input.coresetRatio } } : {}),
-        },
-        opts,
-      );
+      const { manifest } = await this.jobs.engine.fit({
+        data: input.folder,
+        out: dir,
+        ...(input.backbone ? { backbone: input.backbone } : {}),
+        ...(input.coresetRatio ? { coreset: { method: 'approx-greedy' as const, ratio: input.coresetRatio } } : {}),
+        signal: opts.signal,
+        onProgress: opts.onProgress,
+      });
       this.register(id, input.name, dir, manifest);
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
@@ -180,9 +178,9 @@ export class ModelRegistry {
   async load(id: string): Promise<ModelSummary> {
     const r = this.row(id);
     const previous = this.loaded?.id;
-    const { manifest } = await this.inference.call({ op: 'load', key: id, dir: r.dir });
+    const { manifest } = await this.inference.load(id, r.dir);
     this.loaded = { id, generation: this.inference.generation };
-    if (previous && previous !== id) await this.inference.call({ op: 'unload', key: previous }).catch(() => undefined);
+    if (previous && previous !== id) await this.inference.unload(previous).catch(() => undefined);
     this.db.transaction(() => {
       this.db.prepare('UPDATE models SET active = (id = ?)').run(id);
       this.db.prepare('UPDATE models SET manifest = ? WHERE id = ?').run(JSON.stringify(manifest), id);
@@ -201,7 +199,7 @@ export class ModelRegistry {
     if (known) return this.load(known.id);
     const st = await stat(abs).catch(() => null);
     if (!st?.isDirectory()) throw new AppError('NOT_FOUND', `Model folder not found: ${abs}`);
-    const { manifest } = await this.inference.call({ op: 'manifest', dir: abs }).catch((e: Error) => {
+    const manifest = await this.inference.engine.readManifest(abs).catch((e: Error) => {
       throw new AppError('NOT_FOUND', `${abs} is not a readable model folder: ${e.message}`);
     });
     const id = `${slug(path.basename(abs))}-${createHash('sha256').update(abs).digest('hex').slice(0, 8)}`;
@@ -224,7 +222,7 @@ export class ModelRegistry {
   async delete(id: string): Promise<{ id: string }> {
     const r = this.row(id);
     if (this.loaded?.id === id) {
-      await this.inference.call({ op: 'unload', key: id }).catch(() => undefined);
+      await this.inference.unload(id).catch(() => undefined);
       this.loaded = null;
       this.metrics.bank = null;
     }
@@ -239,9 +237,9 @@ export class ModelRegistry {
 
   async setThreshold(id: string, threshold: number): Promise<ModelSummary> {
     const r = this.row(id);
-    const { manifest } = await this.inference.call({ op: 'setThreshold', key: this.loaded?.id === id ? id : `tmp:${id}`, dir: r.dir, threshold });
+    await this.inference.model(this.heldKey(id), r.dir).setThreshold(threshold);
     this.db.prepare('UPDATE models SET threshold = ? WHERE id = ?').run(threshold, id);
-    this.updateManifest(id, manifest);
+    this.updateManifest(id, await this.inference.engine.readManifest(r.dir));
     return this.summary(this.row(id));
   }
 
@@ -252,13 +250,13 @@ export class ModelRegistry {
   async update(id: string, folder: string, opts: LongOptions = {}): Promise<{ detail: ModelDetail; version: VersionView; skipped: number }> {
     const st = await stat(folder).catch(() => null);
     if (!st?.isDirectory()) throw new AppError('NOT_FOUND', `Folder of good images not found: ${folder}`);
-    const out = await this.versioned(id, 'Updating', () => this.jobs.call({ op: 'update', dir: this.row(id).dir, data: folder }, opts));
-    return { detail: this.info(id), version: versionView(out.version), skipped: out.skipped };
+    const out = await this.versioned(id, 'Updating', () => this.jobs.engine.updateModel({ model: this.row(id).dir, data: folder, signal: opts.signal, onProgress: opts.onProgress }));
+    return { detail: this.info(id), version: versionView(out.version), skipped: out.skipped.length };
   }
 
   /** Back to the model's previous bank-changing version (and its calibration). */
   async rollback(id: string): Promise<{ detail: ModelDetail; version: VersionView }> {
-    const out = await this.versioned(id, 'Rolling back', () => this.jobs.call({ op: 'rollback', dir: this.row(id).dir }));
+    const out = await this.versioned(id, 'Rolling back', () => this.jobs.engine.rollbackModel({ model: this.row(id).dir }));
     return { detail: this.info(id), version: versionView(out.version) };
   }
 
@@ -281,9 +279,14 @@ export class ModelRegistry {
 
   async addGood(id: string, paths: string[], opts: LongOptions = {}): Promise<{ version: ModelVersion; manifest: ModelManifest }> {
     const r = this.row(id);
-    const key = this.loaded?.id === id ? id : `tmp:${id}`;
-    const out = await this.inference.call({ op: 'addGood', key, dir: r.dir, paths }, opts);
-    this.updateManifest(id, out.manifest);
-    return out;
+    const version = await this.inference.model(this.heldKey(id), r.dir).addGood(paths, { signal: opts.signal, onProgress: opts.onProgress });
+    const manifest = await this.inference.engine.readManifest(r.dir);
+    this.updateManifest(id, manifest);
+    return { version, manifest };
+  }
+
+  /** The key a model has in the inference worker: its id while it is the loaded one, else a key for one call. */
+  private heldKey(id: string): string {
+    return this.loaded?.id === id ? id : `tmp:${id}`;
   }
 }

@@ -10,7 +10,7 @@ import { recordFilterSchema } from '../../shared/domain';
 import type { InspectionRecord, RecordFilter, ReviewLabel, Role, Source, Verdict } from '../../shared/domain';
 import type { RawImage } from '../engine/api';
 import type { DB } from './db';
-import { isTempFile, writeFilesAtomic } from './files';
+import { isTempFile, writeFilesAtomic } from '../engine/atomic-file';
 
 export type StoredImage =
   | { kind: 'raw'; image: RawImage }

@@ -4,7 +4,7 @@
 import { copyFile, lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { InspectionRecord, InspectionResult } from '../../shared/domain';
-import { syncDir, writeFilesAtomic } from './files';
+import { fsyncPath, writeFilesAtomic } from '../engine/atomic-file';
 
 /** The sidecar's file name: beside the part, the part's full name plus .json (part.png → part.png.json). */
 export function sidecarPath(part: string): string {
@@ -75,10 +75,10 @@ export async function movePart(src: string, dest: string): Promise<'moved' | 'al
     const fh = await open(tmp, 'r+');
     await fh.sync().finally(() => fh.close());
     await rename(tmp, dest);
-    await syncDir(dir);
+    await fsyncPath(dir);
     await rm(src, { force: true });
     return 'moved';
   }
-  await syncDir(dir);
+  await fsyncPath(dir);
   return 'moved';
 }

@@ -40,7 +40,7 @@ export class ThresholdService {
     if (!st?.isDirectory()) throw new AppError('NOT_FOUND', `Labelled folder not found: ${folder}`);
     let r;
     try {
-      r = await this.jobs.call({ op: 'scoreFolder', dir, data: folder }, opts);
+      r = await this.jobs.engine.scoreFolder({ model: dir, data: folder, signal: opts.signal, onProgress: opts.onProgress });
     } catch (e) {
       throw e instanceof AppError ? e : new AppError('ENGINE', `Evaluation failed: ${(e as Error).message}`);
     }
@@ -57,7 +57,7 @@ export class ThresholdService {
       images: r.images.length,
       good,
       defect: r.images.length - good,
-      skipped: r.skipped,
+      skipped: r.skipped.length,
       imageAuroc: r.imageAuroc,
     };
   }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { createWorkstation, type Workstation } from './app';
 import { createClient, type Client } from '../../shared/client';
-import type { ServerMessage } from '../../shared/protocol';
+import { serverMessageSchema, type ServerMessage } from '../../shared/protocol';
 import { inMemoryBridge } from './testing/in-memory-bridge';
 import { copyInto, datasetImages, fakeEngineModule, goodFolder, labelledFolder, tempDir } from './testing/fixtures';
 
@@ -41,7 +41,7 @@ describe('contract boundary', () => {
   it('fails fast on unknown methods, wrong versions, malformed envelopes and bad payloads', async () => {
     const { bridge, sendRaw } = inMemoryBridge(ws.server);
     const got: ServerMessage[] = [];
-    bridge.subscribe((m) => got.push(m));
+    bridge.subscribe((m) => got.push(serverMessageSchema.parse(m)));
     sendRaw({ t: 'req', id: 1, v: 1, method: 'models.format', input: {} });
     sendRaw({ t: 'req', id: 2, v: 99, method: 'models.list', input: {} });
     sendRaw({ t: 'req', id: 3, v: 1, method: 'models.train', input: { name: '', folder: 5 } });
@@ -153,8 +153,9 @@ describe('inspection', () => {
     const r = await operator.call('inspect.file', { name: good.name, bytes: good.bytes });
     expect(r).toMatchObject({ source: 'file', sourceName: good.name, modelId });
     expect(r.heatmap.data.length).toBe(r.heatmap.width * r.heatmap.height);
-    const { data, info } = await sharp(good.bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-    const f = await operator.call('inspect.frame', { image: { data: new Uint8Array(data), width: info.width, height: info.height, channels: 4 } });
+    // A camera frame as the live screen sends it: JPEG-encoded in the window.
+    const { data, info } = await sharp(good.bytes).jpeg().toBuffer({ resolveWithObject: true });
+    const f = await operator.call('inspect.file', { name: 'camera', bytes: new Uint8Array(data), source: 'camera' });
     expect(f).toMatchObject({ source: 'camera', imageWidth: info.width, imageHeight: info.height });
     await ws.records.settled(f.recordId); // the verdict comes back before its record is on disk
     const rec = ws.records.get(f.recordId);
@@ -170,8 +171,8 @@ describe('inspection', () => {
   });
 
   it('drops frames past the in-flight limit instead of queueing them', async () => {
-    const frame = { data: new Uint8Array(640 * 480 * 4).fill(90), width: 640, height: 480, channels: 4 as const };
-    const results = await Promise.allSettled(Array.from({ length: 12 }, () => operator.call('inspect.frame', { image: frame })));
+    const frame = new Uint8Array(await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 90, g: 90, b: 90 } } }).jpeg().toBuffer());
+    const results = await Promise.allSettled(Array.from({ length: 12 }, () => operator.call('inspect.file', { name: 'camera', bytes: frame, source: 'camera' })));
     const busy = results.filter((r) => r.status === 'rejected' && (r.reason as { code: string }).code === 'BUSY');
     expect(busy.length).toBeGreaterThan(0);
     expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThan(0);

@@ -13,10 +13,19 @@ export interface RawCancelToken {
   isCancelled(): boolean;
 }
 
+export interface RawKernelInfo {
+  active: string;
+  detected: string;
+  /** Best first. */
+  available: string[];
+}
+
 export interface RawBinding extends RawIndexBinding, RawCoresetBinding, RawEpsilonNetBinding {
   CancelToken: new () => RawCancelToken;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  /** The SIMD level of the coreset and index kernels; a level ('auto' = the default) forces it process-wide. */
+  simdKernels(level?: string): RawKernelInfo;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));

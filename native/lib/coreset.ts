@@ -6,7 +6,8 @@
 //       ties), lower every value to its distance to the selected point. One fused SIMD pass per iteration.
 //   (c) prunedGreedyCoreset: selects exactly what (a) selects on the same options and seed, but skips the work the
 //       triangle inequality proves useless (ball tree of the projected points, per-node maxima, annulus scans).
-//       Much faster for large N; use it.
+//       It computes 3–4× fewer distances, but on real patch features its scattered reads made it slower than (a)
+//       over float16 storage, which the fit therefore uses (electron/engine/bank/backends.ts).
 //   (b) exactGreedyCoreset: the same rule in float64 on the full dimension (no projection, no storage choice),
 //       brute force: the reference for tests on small N.
 //
@@ -22,6 +23,7 @@
 // The caller's typed array is read by a worker thread while the promise is pending: do not transfer or detach its
 // buffer until the promise settles (modifying it meanwhile gives unspecified, but memory-safe, results).
 import { binding } from './binding';
+import { Args, callNative } from './native-call';
 import type { RawCoresetResult, RawCoresetStats, RawGreedyParams } from './raw-coreset';
 
 /** Row-major features; a Uint16Array holds IEEE binary16 (float16) bit patterns. */
@@ -69,127 +71,90 @@ export interface CoresetResult {
 
 const OPTION_KEYS = new Set(['ratio', 'count', 'projectionDim', 'numStarts', 'seed', 'storage', 'signal', 'onProgress', 'leafSize']);
 const MAX_DIM = 16384;
+const MAX_SEED = Number.MAX_SAFE_INTEGER;
 
-function isInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v);
-}
-
-function checkFeatures(x: FeatureMatrix, what: string): void {
-  if (typeof x !== 'object' || x === null) throw new TypeError(`${what}: features must be { data, rows, cols }`);
+function checkFeatures(args: Args, x: FeatureMatrix): void {
+  if (typeof x !== 'object' || x === null) args.type('features must be { data, rows, cols }');
   const { data, rows, cols } = x;
   if (!(data instanceof Float32Array) && !(data instanceof Uint16Array)) {
-    throw new TypeError(`${what}: features.data must be a Float32Array (float32) or a Uint16Array (float16 bits)`);
+    args.type('features.data must be a Float32Array (float32) or a Uint16Array (float16 bits)');
   }
-  if (!isInt(rows) || rows < 1 || rows > 0xffffffff) {
-    throw new RangeError(`${what}: features.rows must be an integer in [1, 2^32), got ${String(rows)}`);
-  }
-  if (!isInt(cols) || cols < 1 || cols > 1048576) {
-    throw new RangeError(`${what}: features.cols must be an integer in [1, 2^20], got ${String(cols)}`);
-  }
+  args.integer(rows, 'features.rows', 1, 0xffffffff, '[1, 2^32)');
+  args.integer(cols, 'features.cols', 1, 1048576, '[1, 2^20]');
   if (rows * cols !== data.length) {
-    throw new RangeError(
-      `${what}: features.rows * features.cols (${rows} * ${cols} = ${rows * cols}) must equal features.data.length (${data.length})`,
-    );
+    args.range(`features.rows * features.cols (${rows} * ${cols} = ${rows * cols}) must equal features.data.length (${data.length})`);
   }
 }
 
-function checkSeed(seed: unknown, what: string): number {
-  if (seed === undefined) return 0;
-  if (!isInt(seed) || seed < 0) throw new RangeError(`${what}: seed must be an integer in [0, 2^53), got ${String(seed)}`);
-  return seed;
+function checkSeed(args: Args, seed: unknown): number {
+  return seed === undefined ? 0 : args.integer(seed, 'seed', 0, MAX_SEED, '[0, 2^53)');
 }
 
-function checkDim(dim: unknown, name: string, what: string): number {
-  if (!isInt(dim) || dim < 1 || dim > MAX_DIM) {
-    throw new RangeError(`${what}: ${name} must be an integer in [1, ${MAX_DIM}], got ${String(dim)}`);
-  }
-  return dim;
-}
-
-function selectedCount(rows: number, opts: GreedyOptions, what: string): number {
+function selectedCount(args: Args, rows: number, opts: GreedyOptions): number {
   const hasRatio = opts.ratio !== undefined;
   const hasCount = opts.count !== undefined;
-  if (hasRatio === hasCount) throw new TypeError(`${what}: pass exactly one of ratio and count`);
-  if (hasCount) {
-    if (!isInt(opts.count) || opts.count < 1 || opts.count > rows) {
-      throw new RangeError(`${what}: count must be an integer in [1, rows = ${rows}], got ${String(opts.count)}`);
-    }
-    return opts.count;
-  }
+  if (hasRatio === hasCount) args.type('pass exactly one of ratio and count');
+  if (hasCount) return args.integer(opts.count, 'count', 1, rows, `[1, rows = ${rows}]`);
   const ratio = opts.ratio;
   if (typeof ratio !== 'number' || !Number.isFinite(ratio) || ratio <= 0 || ratio > 1) {
-    throw new RangeError(`${what}: ratio must be a number in (0, 1], got ${String(ratio)}`);
+    args.range(`ratio must be a number in (0, 1], got ${String(ratio)}`);
   }
   const count = Math.round(rows * ratio);
-  if (count < 1) throw new RangeError(`${what}: ratio ${ratio} of ${rows} rows selects no point; raise ratio or pass count`);
+  if (count < 1) args.range(`ratio ${ratio} of ${rows} rows selects no point; raise ratio or pass count`);
   return count;
 }
 
-function toParams(x: FeatureMatrix, opts: GreedyOptions, what: string): RawGreedyParams {
-  checkFeatures(x, what);
-  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${what}: options must be an object`);
+function toParams(args: Args, x: FeatureMatrix, opts: GreedyOptions): RawGreedyParams {
+  checkFeatures(args, x);
+  args.object(opts, 'options');
   for (const key of Object.keys(opts)) {
-    if (!OPTION_KEYS.has(key)) throw new TypeError(`${what}: unknown option '${key}' (known: ${[...OPTION_KEYS].join(', ')})`);
+    if (!OPTION_KEYS.has(key)) args.type(`unknown option '${key}' (known: ${[...OPTION_KEYS].join(', ')})`);
   }
-  const count = selectedCount(x.rows, opts, what);
-  const projectionDim = opts.projectionDim === undefined ? 128 : checkDim(opts.projectionDim, 'projectionDim', what);
-  const numStarts = opts.numStarts ?? 10;
-  if (!isInt(numStarts) || numStarts < 1) throw new RangeError(`${what}: numStarts must be a positive integer, got ${String(numStarts)}`);
+  const count = selectedCount(args, x.rows, opts);
+  const projectionDim = opts.projectionDim === undefined ? 128 : args.integer(opts.projectionDim, 'projectionDim', 1, MAX_DIM);
+  const numStarts = args.positiveInteger(opts.numStarts ?? 10, 'numStarts');
   const storage = opts.storage ?? 'float32';
-  if (storage !== 'float32' && storage !== 'float16') {
-    throw new TypeError(`${what}: storage must be 'float32' or 'float16', got ${String(storage)}`);
-  }
-  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new TypeError(`${what}: signal must be an AbortSignal`);
-  if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new TypeError(`${what}: onProgress must be a function`);
-  const params: RawGreedyParams = { count, projectionDim, numStarts, seed: checkSeed(opts.seed, what), storage };
-  if (opts.leafSize !== undefined) {
-    if (!isInt(opts.leafSize) || opts.leafSize < 4 || opts.leafSize > 65536) {
-      throw new RangeError(`${what}: leafSize must be an integer in [4, 65536], got ${String(opts.leafSize)}`);
-    }
-    params.leafSize = opts.leafSize;
-  }
+  if (storage !== 'float32' && storage !== 'float16') args.type(`storage must be 'float32' or 'float16', got ${String(storage)}`);
+  args.signal(opts.signal);
+  args.callback(opts.onProgress, 'onProgress');
+  const params: RawGreedyParams = { count, projectionDim, numStarts, seed: checkSeed(args, opts.seed), storage };
+  if (opts.leafSize !== undefined) params.leafSize = args.integer(opts.leafSize, 'leafSize', 4, 65536);
   return params;
 }
 
-function abortError(signal: AbortSignal): Error {
-  const err = new Error('The operation was aborted', { cause: signal.reason });
-  err.name = 'AbortError';
-  return err;
-}
-
-async function runGreedy(method: 'approximate' | 'pruned' | 'exact', what: string, x: FeatureMatrix, opts: GreedyOptions): Promise<CoresetResult> {
-  const params = toParams(x, opts, what);
-  const { signal, onProgress } = opts;
-  if (signal?.aborted) throw abortError(signal);
-  const raw = binding();
-  const token = new raw.CancelToken();
-  const onAbort = () => token.cancel();
-  signal?.addEventListener('abort', onAbort, { once: true });
+function runGreedy(method: 'approximate' | 'pruned' | 'exact', what: string, x: FeatureMatrix, opts: GreedyOptions): Promise<CoresetResult> {
   // A throwing callback must not reach C++: it cancels the work and becomes the rejection.
   let callbackError: { error: unknown } | undefined;
-  const progress = onProgress
-    ? (done: number, total: number) => {
-        if (callbackError) return;
-        try {
-          onProgress(done, total);
-        } catch (error) {
-          callbackError = { error };
-          token.cancel();
-        }
-      }
-    : undefined;
-  let result: RawCoresetResult;
-  try {
-    result = await raw.coresetGreedy(method, x.data, x.rows, x.cols, params, token, progress);
-  } catch (err) {
-    if (callbackError) throw callbackError.error;
-    if (signal?.aborted) throw abortError(signal);
-    throw err instanceof Error ? new Error(`${what}: ${err.message}`, { cause: err }) : err;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
-  if (callbackError) throw callbackError.error;
-  return result;
+  const result = callNative(
+    what,
+    (token) => {
+      const params = toParams(new Args(what), x, opts);
+      const { onProgress } = opts;
+      const progress = onProgress
+        ? (done: number, total: number) => {
+            if (callbackError) return;
+            try {
+              onProgress(done, total);
+            } catch (error) {
+              callbackError = { error };
+              token?.cancel();
+            }
+          }
+        : undefined;
+      return binding().coresetGreedy(method, x.data, x.rows, x.cols, params, token, progress);
+    },
+    // The token also stops the work when the progress callback throws, so there is always one.
+    { signal: opts?.signal, cancellable: true },
+  );
+  return result.then(
+    (r: RawCoresetResult) => {
+      if (callbackError) throw callbackError.error;
+      return r;
+    },
+    (err: unknown) => {
+      throw callbackError ? callbackError.error : err;
+    },
+  );
 }
 
 /** (a) patchcore-inspection's approximate greedy coreset. */
@@ -211,31 +176,14 @@ export function exactGreedyCoreset(x: FeatureMatrix, opts: GreedyOptions): Promi
  * The projection (a)/(c) apply for this seed: rows x dim float32, row-major; a float32 copy when dim === cols.
  * Row i depends only on row i, dim and the seed, so chunks can be projected separately.
  */
-export async function randomProjection(x: FeatureMatrix, dim: number, seed: number): Promise<Float32Array> {
+export function randomProjection(x: FeatureMatrix, dim: number, seed: number): Promise<Float32Array> {
   const what = 'randomProjection';
-  checkFeatures(x, what);
-  checkDim(dim, 'dim', what);
-  checkSeed(seed, what);
-  if (x.rows * dim > 0xffffffff) throw new RangeError(`${what}: rows * dim (${x.rows * dim}) exceeds the largest Float32Array`);
-  try {
-    return await binding().coresetProject(x.data, x.rows, x.cols, dim, seed);
-  } catch (err) {
-    throw err instanceof Error ? new Error(`${what}: ${err.message}`, { cause: err }) : err;
-  }
-}
-
-export interface CoresetKernelInfo {
-  /** Instruction set new calls use: 'avx512', 'avx2' or 'scalar'. */
-  active: string;
-  /** The best this CPU supports. */
-  detected: string;
-  available: string[];
-}
-
-/** Which SIMD kernels the coreset sampler uses; passing a level forces it process-wide (tests, benchmarks). */
-export function coresetKernels(force?: 'scalar' | 'avx2' | 'avx512'): CoresetKernelInfo {
-  if (force !== undefined && force !== 'scalar' && force !== 'avx2' && force !== 'avx512') {
-    throw new TypeError(`coresetKernels: level must be 'scalar', 'avx2' or 'avx512', got ${String(force)}`);
-  }
-  return binding().coresetKernels(force);
+  return callNative(what, () => {
+    const args = new Args(what);
+    checkFeatures(args, x);
+    args.integer(dim, 'dim', 1, MAX_DIM);
+    checkSeed(args, seed);
+    if (x.rows * dim > 0xffffffff) args.range(`rows * dim (${x.rows * dim}) exceeds the largest Float32Array`);
+    return binding().coresetProject(x.data, x.rows, x.cols, dim, seed);
+  });
 }

@@ -8,6 +8,7 @@
 // also holds a mutex). Arrays passed in are read by the worker: don't modify them until the Promise settles.
 import { binding } from './binding';
 import type { RawCancelToken } from './binding';
+import { Args, callNative } from './native-call';
 import type { RawEpsilonNet, RawNetReply } from './raw-epsilon-net';
 
 export interface EpsilonNetOptions {
@@ -39,34 +40,7 @@ export interface RethinOptions {
 }
 
 const MAX_DIM = 65536;
-
-function int(value: unknown, name: string, lo: number, hi: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi) {
-    throw new RangeError(`EpsilonNet: ${name} must be an integer in [${lo}, ${hi}], got ${String(value)}`);
-  }
-  return value;
-}
-
-function radiusOf(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`EpsilonNet: radius must be a finite number >= 0, got ${String(value)}`);
-  }
-  return value;
-}
-
-function abortError(signal: AbortSignal): Error {
-  const err = new Error('The operation was aborted', { cause: signal.reason });
-  err.name = 'AbortError';
-  return err;
-}
-
-/**
- * Coarse lists for a net trained on `rows` vectors: √rows as a power of two in [16, 1024] (the coarse step costs
- * nlist × dim per lookup, so more lists slow every lookup), and no more than k-means' 39 vectors per list allow.
- */
-export function netNlist(rows: number): number {
-  return Math.min(1024, Math.max(1, Math.floor(rows / 39)), Math.max(16, 2 ** Math.round(Math.log2(Math.sqrt(rows)))));
-}
+const args = new Args('EpsilonNet');
 
 export class EpsilonNet {
   readonly dim: number;
@@ -79,11 +53,11 @@ export class EpsilonNet {
   private isTrained = false;
 
   constructor(opts: EpsilonNetOptions) {
-    if (typeof opts !== 'object' || opts === null) throw new TypeError('EpsilonNet: options must be an object');
-    this.dim = int(opts.dim, 'dim', 1, MAX_DIM);
-    this.nlist = int(opts.nlist ?? 1024, 'nlist', 1, 1 << 20);
-    this.nprobe = int(opts.nprobe ?? 8, 'nprobe', 1, 1 << 20);
-    this.radiusNow = radiusOf(opts.radius);
+    args.object(opts, 'options');
+    this.dim = args.integer(opts.dim, 'dim', 1, MAX_DIM);
+    this.nlist = args.integer(opts.nlist ?? 1024, 'nlist', 1, 1 << 20);
+    this.nprobe = args.integer(opts.nprobe ?? 8, 'nprobe', 1, 1 << 20);
+    this.radiusNow = args.finite(opts.radius, 'radius', 0);
     this.raw = new (binding().EpsilonNet)(this.dim, this.nlist, this.nprobe, this.radiusNow);
   }
 
@@ -101,43 +75,32 @@ export class EpsilonNet {
   }
 
   private live(): RawEpsilonNet {
-    if (!this.raw) throw new Error('this EpsilonNet is closed');
+    if (!this.raw) throw Object.assign(new Error('this EpsilonNet is closed'), { code: 'ERR_PATCHLINE_STATE' });
     return this.raw;
   }
 
   private rows(v: Float32Array, what: string): void {
-    if (!(v instanceof Float32Array)) throw new TypeError(`EpsilonNet: ${what} must be a Float32Array`);
-    if (v.length % this.dim !== 0) {
-      throw new RangeError(`EpsilonNet: ${what} length ${v.length} is not a multiple of the dimension ${this.dim}`);
-    }
+    args.rows(v, this.dim, what);
   }
 
   // Runs calls one at a time in call order; a failed call does not block the next.
-  private run<T>(call: (raw: RawEpsilonNet, token?: RawCancelToken) => Promise<RawNetReply<T>>, signal?: AbortSignal): Promise<T> {
+  private run<T>(
+    method: string,
+    call: (raw: RawEpsilonNet, token?: RawCancelToken) => Promise<RawNetReply<T>>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const raw = this.live();
-    const next = this.tail.then(
-      async () => {
-        if (signal?.aborted) throw abortError(signal);
-        let token: RawCancelToken | undefined;
-        let onAbort: (() => void) | undefined;
-        if (signal) {
-          token = new (binding().CancelToken)();
-          const t = token;
-          onAbort = () => t.cancel();
-          signal.addEventListener('abort', onAbort, { once: true });
-        }
-        try {
-          const reply = await call(raw, token).catch((err: unknown) => {
-            if (signal?.aborted) throw abortError(signal);
-            throw err instanceof Error ? new Error(`EpsilonNet: ${err.message}`, { cause: err }) : err;
-          });
+    const next = callNative(
+      `EpsilonNet.${method}`,
+      (token) =>
+        this.tail.then(async () => {
+          if (signal?.aborted) throw new Error('aborted while queued');
+          const reply = await call(raw, token);
           this.sizeNow = reply.size;
           this.radiusNow = reply.radius;
           return reply.value;
-        } finally {
-          if (onAbort) signal?.removeEventListener('abort', onAbort);
-        }
-      },
+        }),
+      { signal },
     );
     this.tail = next.catch(() => undefined);
     return next;
@@ -147,25 +110,26 @@ export class EpsilonNet {
   async train(sample: Float32Array, opts: { seed?: number; signal?: AbortSignal } = {}): Promise<void> {
     this.rows(sample, 'sample');
     if (sample.length / this.dim < this.nlist) {
-      throw new RangeError(`EpsilonNet: training needs at least nlist = ${this.nlist} vectors, got ${sample.length / this.dim}`);
+      args.range(`training needs at least nlist = ${this.nlist} vectors, got ${sample.length / this.dim}`);
     }
-    const seed = int(opts.seed ?? 0, 'seed', 0, 2147483647);
-    await this.run((raw, token) => raw.train(sample, seed, token), opts.signal);
+    const seed = args.integer(opts.seed ?? 0, 'seed', 0, 2147483647);
+    args.signal(opts.signal);
+    await this.run('train', (raw, token) => raw.train(sample, seed, token), opts.signal);
     this.isTrained = true;
   }
 
   /** Restores saved centroids (nlist rows). */
   async setCentroids(centroids: Float32Array): Promise<void> {
     this.rows(centroids, 'centroids');
-    if (centroids.length === 0) throw new RangeError('EpsilonNet: centroids are empty');
-    await this.run((raw) => raw.setCentroids(centroids));
+    if (centroids.length === 0) args.range('centroids are empty');
+    await this.run('setCentroids', (raw) => raw.setCentroids(centroids));
     this.isTrained = true;
   }
 
   /** Folds a batch (rows × dim) into the bank. */
   add(batch: Float32Array): Promise<EpsilonAddResult> {
     this.rows(batch, 'batch');
-    return this.run(async (raw) => {
+    return this.run('add', async (raw) => {
       const r = await raw.add(batch);
       return { ...r, value: { ...r.value, size: r.size } };
     });
@@ -174,7 +138,7 @@ export class EpsilonNet {
   /** Appends vectors unconditionally (restoring a saved bank in id order). */
   append(vectors: Float32Array): Promise<void> {
     this.rows(vectors, 'vectors');
-    return this.run((raw) => raw.append(vectors));
+    return this.run('append', (raw) => raw.append(vectors));
   }
 
   /**
@@ -182,37 +146,38 @@ export class EpsilonNet {
    * the vectors the kept ones now cover. Resolves to the kept old ids, ascending (their new ids are 0, 1, ...).
    */
   rethin(target: number, opts: RethinOptions = {}): Promise<Uint32Array> {
-    int(target, 'target', 1, 0xffffffff);
+    args.integer(target, 'target', 1, 0xffffffff);
     const growth = opts.growth ?? 8;
-    if (!(growth > 0 && Number.isFinite(growth))) throw new RangeError(`EpsilonNet: growth must be a positive number, got ${growth}`);
-    return this.run((raw, token) => raw.rethin(target, growth, token), opts.signal);
+    if (!(typeof growth === 'number' && growth > 0 && Number.isFinite(growth))) args.range(`growth must be a positive number, got ${growth}`);
+    args.signal(opts.signal);
+    return this.run('rethin', (raw, token) => raw.rethin(target, growth, token), opts.signal);
   }
 
   /** The bank vectors in id order (size × dim). */
   exportVectors(): Promise<Float32Array> {
-    return this.run((raw) => raw.exportVectors());
+    return this.run('exportVectors', (raw) => raw.exportVectors());
   }
 
   /** The coarse centroids (nlist × dim). */
   centroids(): Promise<Float32Array> {
-    return this.run((raw) => raw.centroids());
+    return this.run('centroids', (raw) => raw.centroids());
   }
 
   /** Distance from each query to its nearest bank vector within the probed lists (+Infinity when none). */
   nearest(queries: Float32Array): Promise<Float32Array> {
     this.rows(queries, 'queries');
-    return this.run((raw) => raw.nearest(queries));
+    return this.run('nearest', (raw) => raw.nearest(queries));
   }
 
   setRadius(radius: number): Promise<void> {
-    const r = radiusOf(radius);
-    return this.run((raw) => raw.setRadius(r));
+    const r = args.finite(radius, 'radius', 0);
+    return this.run('setRadius', (raw) => raw.setRadius(r));
   }
 
   /** Frees the bank once earlier calls have finished; later calls throw. */
   async close(): Promise<void> {
     if (!this.raw) return;
-    const done = this.run((raw) => raw.close());
+    const done = this.run('close', (raw) => raw.close());
     this.raw = null;
     await done;
   }

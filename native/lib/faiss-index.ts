@@ -5,6 +5,7 @@
 // Arrays passed in are read by the worker thread: do not modify them until the returned Promise settles.
 import { binding } from './binding';
 import { ReadWriteQueue } from './index-lock';
+import { Args, callNative, type NativeError } from './native-call';
 import type { RawIndex, RawParams } from './raw-index';
 
 /** n * k row-major. Distances are squared L2, as Faiss returns them; label -1 (distance +Infinity) where fewer than k. */
@@ -40,34 +41,56 @@ export interface TrainOptions {
   signal?: AbortSignal;
 }
 
+/** searchImage's options: the search parameters of this call (over the stored ones) and the refinement. */
+export interface ImageSearchOptions extends SearchParams {
+  /**
+   * Patches searched again exactly per round, highest approximate score first, until the best exact score is at
+   * least the approximate score of every patch left (the engine's exactTop; see native/INDEX.md). 0: no refinement.
+   */
+  exactTop: number;
+  /**
+   * The bank's vectors (ntotal × dimension, in add order), for an index that keeps no exact vectors of its own
+   * (exactSource === null: IVF without RFlat, HNSW, PQ). Read in place, never copied; ignored when the index has its
+   * own (Flat, "...,RFlat"), so no second copy of the bank is needed there.
+   */
+  exactVectors?: Float32Array;
+  /** Rejects with an AbortError (code ABORT_ERR); checked before the search and between refinement rounds. */
+  signal?: AbortSignal;
+}
+
+/** One image's answer: per patch k neighbours, exact for the refined patches, and the image maximum. */
+export interface ImageSearchResult extends SearchResult {
+  /** Per patch: the mean over its k neighbours of the L2 distance (sqrt of `distances`), as float32. */
+  scores: Float32Array;
+  /** The patches searched exactly, in the order they were refined. */
+  refined: Uint32Array;
+  /** Refinement rounds run (each up to exactTop patches). */
+  rounds: number;
+  /** Every result is exact (a Flat index: no refinement needed). */
+  exact: boolean;
+  /** The first patch of largest score, and that score: the exact image maximum when the index's distances are
+   * exact distances to the neighbours it found (Flat, "...,RFlat"; see native/INDEX.md). */
+  maxPatch: number;
+  maxScore: number;
+}
+
+/** Where searchImage finds exact vectors: 'flat' (the index is exact), 'refine' (its RFlat stage), null (pass them). */
+export type ExactSource = 'flat' | 'refine' | null;
+
 const MAX_DIMENSION = 65536;
 
-function abortError(message: string): Error {
-  const err = new Error(message);
-  err.name = 'AbortError';
-  return err;
-}
-
-function positiveInteger(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
 // Faiss marks "no result" with label -1, so a negative id could never be told apart from a missing neighbour.
-function checkIds(ids: BigInt64Array): void {
+function checkIds(args: Args, ids: BigInt64Array): void {
   const bad = ids.findIndex((id) => id < 0n);
-  if (bad >= 0) throw new RangeError(`ids must be >= 0 (-1 marks a missing result); ids[${bad}] is ${ids[bad]}`);
+  if (bad >= 0) args.range(`ids must be >= 0 (-1 marks a missing result); ids[${bad}] is ${ids[bad]}`);
 }
 
 function toRaw(p: SearchParams): RawParams {
   return { nprobe: p.nprobe ?? -1, efSearch: p.efSearch ?? -1, kFactor: p.kFactor ?? -1 };
 }
 
-/** The SIMD kernel set the index fast paths run on this CPU: "avx512", "avx2" or "scalar". */
-export function simdLevel(): string {
-  return binding().simdLevel();
+function closedError(): NativeError {
+  return Object.assign(new Error('this FaissIndex is closed'), { code: 'ERR_PATCHLINE_STATE' as const });
 }
 
 export class FaissIndex {
@@ -90,20 +113,23 @@ export class FaissIndex {
 
   /** A new empty index, metric L2. `factory` is a Faiss index_factory string: "Flat", "IVF1024,SQ8,RFlat", "HNSW32"... */
   static create(dimension: number, factory: string): FaissIndex {
-    if (!Number.isInteger(dimension) || dimension < 1 || dimension > MAX_DIMENSION) {
-      throw new RangeError(`dimension must be an integer in 1..${MAX_DIMENSION}, got ${String(dimension)}`);
-    }
+    const args = new Args('FaissIndex.create');
+    args.integer(dimension, 'dimension', 1, MAX_DIMENSION);
     if (typeof factory !== 'string' || factory.trim() === '') {
-      throw new TypeError('factory must be a non-empty Faiss index factory string, e.g. "Flat" or "IVF1024,SQ8,RFlat"');
+      args.type('factory must be a non-empty Faiss index factory string, e.g. "Flat" or "IVF1024,SQ8,RFlat"');
     }
     return new FaissIndex(binding().createIndex(dimension, factory));
   }
 
   /** Reads an index written by write() (or by faiss.write_index). Rejects on a missing, truncated or corrupt file. */
-  static async read(path: string, options: ReadOptions = {}): Promise<FaissIndex> {
-    if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string');
-    if (options.mmap !== undefined && typeof options.mmap !== 'boolean') throw new TypeError('options.mmap must be a boolean');
-    return new FaissIndex(await binding().readIndex(path, options.mmap === true));
+  static read(path: string, options: ReadOptions = {}): Promise<FaissIndex> {
+    const what = 'FaissIndex.read';
+    return callNative(what, async () => {
+      const args = new Args(what);
+      if (typeof path !== 'string' || path === '') args.type('path must be a non-empty string');
+      if (options.mmap !== undefined && typeof options.mmap !== 'boolean') args.type('options.mmap must be a boolean');
+      return new FaissIndex(await binding().readIndex(path, options.mmap === true));
+    });
   }
 
   get ntotal(): number {
@@ -112,6 +138,11 @@ export class FaissIndex {
 
   get isTrained(): boolean {
     return this.live().stats().isTrained;
+  }
+
+  /** Where searchImage finds the exact vectors it refines against (null: the caller passes exactVectors). */
+  get exactSource(): ExactSource {
+    return this.live().info().exactVectors;
   }
 
   /**
@@ -135,45 +166,82 @@ export class FaissIndex {
     return { ...this.params };
   }
 
-  async train(vectors: Float32Array, options: TrainOptions = {}): Promise<void> {
-    this.live();
-    this.rows(vectors, 'vectors', false);
+  train(vectors: Float32Array, options: TrainOptions = {}): Promise<void> {
+    const what = 'FaissIndex.train';
     const { signal } = options;
-    if (signal?.aborted) throw abortError('train() was aborted before it started');
-    const { CancelToken } = binding();
-    const token = signal ? new CancelToken() : undefined;
-    const onAbort = () => token?.cancel();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      await this.queue.exclusive(() => this.live().train(vectors, token));
-    } catch (err) {
-      if (err instanceof Error && err.name === 'AbortError') throw abortError('train() was aborted');
-      throw err;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+    return callNative(
+      what,
+      (token) => {
+        const args = new Args(what);
+        this.live();
+        args.rows(vectors, this.dimension, 'vectors', false);
+        args.signal(signal);
+        return this.queue.exclusive(() => this.live().train(vectors, token));
+      },
+      { signal },
+    );
   }
 
-  async add(vectors: Float32Array, ids?: BigInt64Array): Promise<void> {
-    const raw = this.live();
-    const n = this.rows(vectors, 'vectors', false);
-    if (ids !== undefined) {
-      if (!(ids instanceof BigInt64Array)) throw new TypeError('ids must be a BigInt64Array');
-      if (ids.length !== n) throw new RangeError(`ids length ${ids.length} does not match the ${n} vectors`);
-      checkIds(ids);
-    } else if (raw.info().needsIds) {
-      throw new TypeError('this index maps ids (IDMap): add(vectors, ids) needs a BigInt64Array of ids');
-    }
-    await this.queue.exclusive(() => this.live().add(vectors, ids));
+  add(vectors: Float32Array, ids?: BigInt64Array): Promise<void> {
+    const what = 'FaissIndex.add';
+    return callNative(what, () => {
+      const args = new Args(what);
+      const raw = this.live();
+      const n = args.rows(vectors, this.dimension, 'vectors', false);
+      if (ids !== undefined) {
+        if (!(ids instanceof BigInt64Array)) args.type('ids must be a BigInt64Array');
+        if (ids.length !== n) args.range(`ids length ${ids.length} does not match the ${n} vectors`);
+        checkIds(args, ids);
+      } else if (raw.info().needsIds) {
+        args.type('this index maps ids (IDMap): add(vectors, ids) needs a BigInt64Array of ids');
+      }
+      return this.queue.exclusive(() => this.live().add(vectors, ids));
+    });
   }
 
-  async search(queries: Float32Array, k: number, params: SearchParams = {}): Promise<SearchResult> {
-    this.live();
-    this.rows(queries, 'queries', true);
-    positiveInteger(k, 'k');
-    this.checkParams(params);
-    const effective = toRaw({ ...this.params, ...params });
-    return this.queue.shared(() => this.live().search(queries, k, effective, true));
+  search(queries: Float32Array, k: number, params: SearchParams = {}): Promise<SearchResult> {
+    const what = 'FaissIndex.search';
+    return callNative(what, () => {
+      const args = new Args(what);
+      this.live();
+      args.rows(queries, this.dimension, 'queries');
+      args.positiveInteger(k, 'k');
+      this.checkParams(args, params);
+      const effective = toRaw({ ...this.params, ...params });
+      return this.queue.shared(() => this.live().search(queries, k, effective, true));
+    });
+  }
+
+  /**
+   * One image in one native call: the approximate k-NN of every patch (a row of `queries`), then the exact search
+   * of the highest-scoring patches, `exactTop` at a time, until the image maximum is settled: the engine's
+   * Scorer.refine without its round trips or a second Flat copy of the bank. The queries are read in place and the
+   * results written in place (no copy of either between JS and C++). See native/INDEX.md, "One image per call".
+   */
+  searchImage(queries: Float32Array, k: number, options: ImageSearchOptions): Promise<ImageSearchResult> {
+    const what = 'FaissIndex.searchImage';
+    const signal = options?.signal;
+    return callNative(
+      what,
+      (token) => {
+        const args = new Args(what);
+        this.live();
+        args.rows(queries, this.dimension, 'queries');
+        args.positiveInteger(k, 'k');
+        args.object(options, 'options');
+        const { exactTop, exactVectors, signal: _signal, ...params } = options;
+        args.integer(exactTop, 'exactTop', 0, 0xffffffff);
+        args.signal(_signal);
+        this.checkParams(args, params);
+        if (exactVectors !== undefined) {
+          const rows = args.rows(exactVectors, this.dimension, 'exactVectors');
+          if (rows !== this.ntotal) args.range(`exactVectors holds ${rows} vectors; the index holds ${this.ntotal}`);
+        }
+        const effective = toRaw({ ...this.params, ...params });
+        return this.queue.shared(() => this.live().searchImage(queries, k, exactTop, effective, exactVectors, token));
+      },
+      { signal },
+    );
   }
 
   /**
@@ -181,12 +249,13 @@ export class FaissIndex {
    * write() keeps them. Throws for a parameter the index has no use for (nprobe without IVF, efSearch without HNSW).
    */
   setParams(params: SearchParams): void {
+    const args = new Args('FaissIndex.setParams');
     const raw = this.live();
-    this.checkParams(params);
+    this.checkParams(args, params);
     const info = raw.info();
-    if (params.nprobe !== undefined && !info.ivf) throw new Error('nprobe applies to IVF indexes; this index has no IVF stage');
-    if (params.efSearch !== undefined && !info.hnsw) throw new Error('efSearch applies to HNSW indexes; this index has none');
-    if (params.kFactor !== undefined && !info.refine) throw new Error('kFactor applies to indexes with a refine stage (RFlat)');
+    if (params.nprobe !== undefined && !info.ivf) args.type('nprobe applies to IVF indexes; this index has no IVF stage');
+    if (params.efSearch !== undefined && !info.hnsw) args.type('efSearch applies to HNSW indexes; this index has none');
+    if (params.kFactor !== undefined && !info.refine) args.type('kFactor applies to indexes with a refine stage (RFlat)');
     this.params = { ...this.params, ...params };
     const snapshot = toRaw(params);
     // Stored in the native index only when nothing runs, so no search reads a field while it changes.
@@ -196,29 +265,38 @@ export class FaissIndex {
   }
 
   /** Removes the vectors with these ids; resolves to how many were removed. Not every index type supports it (HNSW does not). */
-  async removeIds(ids: BigInt64Array): Promise<number> {
-    this.live();
-    if (!(ids instanceof BigInt64Array)) throw new TypeError('ids must be a BigInt64Array');
-    checkIds(ids);
-    return this.queue.exclusive(() => this.live().removeIds(ids));
+  removeIds(ids: BigInt64Array): Promise<number> {
+    const what = 'FaissIndex.removeIds';
+    return callNative(what, () => {
+      const args = new Args(what);
+      this.live();
+      if (!(ids instanceof BigInt64Array)) args.type('ids must be a BigInt64Array');
+      checkIds(args, ids);
+      return this.queue.exclusive(() => this.live().removeIds(ids));
+    });
   }
 
   /** Removes every vector; training is kept. */
-  async reset(): Promise<void> {
-    this.live();
-    await this.queue.exclusive(() => this.live().reset());
+  reset(): Promise<void> {
+    return callNative('FaissIndex.reset', () => {
+      this.live();
+      return this.queue.exclusive(() => this.live().reset());
+    });
   }
 
   /**
    * Writes the index atomically: a temporary file in the same directory, fsync, rename over `path`, fsync of the
    * directory. On failure the previous file at `path` is untouched and no temporary file is left behind.
    */
-  async write(path: string): Promise<void> {
-    const raw = this.live();
-    if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string');
-    // A mapped index swaps in-memory copies of its lists for the duration of the write: run it alone.
-    const run = () => this.live().write(path);
-    await (raw.info().readOnly ? this.queue.exclusive(run) : this.queue.shared(run));
+  write(path: string): Promise<void> {
+    const what = 'FaissIndex.write';
+    return callNative(what, () => {
+      const raw = this.live();
+      if (typeof path !== 'string' || path === '') new Args(what).type('path must be a non-empty string');
+      // A mapped index swaps in-memory copies of its lists for the duration of the write: run it alone.
+      const run = () => this.live().write(path);
+      return raw.info().readOnly ? this.queue.exclusive(run) : this.queue.shared(run);
+    });
   }
 
   /**
@@ -235,25 +313,16 @@ export class FaissIndex {
   }
 
   private live(): RawIndex {
-    if (this.raw === null) throw new Error('this FaissIndex is closed');
+    if (this.raw === null) throw closedError();
     return this.raw;
   }
 
-  private rows(x: Float32Array, name: string, allowEmpty: boolean): number {
-    if (!(x instanceof Float32Array)) throw new TypeError(`${name} must be a Float32Array`);
-    if (x.length % this.dimension !== 0) {
-      throw new RangeError(`${name} length ${x.length} is not a multiple of the index dimension ${this.dimension}`);
-    }
-    if (!allowEmpty && x.length === 0) throw new RangeError(`${name} is empty`);
-    return x.length / this.dimension;
-  }
-
-  private checkParams(params: SearchParams): void {
-    if (typeof params !== 'object' || params === null) throw new TypeError('params must be an object');
-    if (params.nprobe !== undefined) positiveInteger(params.nprobe, 'nprobe');
-    if (params.efSearch !== undefined) positiveInteger(params.efSearch, 'efSearch');
+  private checkParams(args: Args, params: SearchParams): void {
+    if (typeof params !== 'object' || params === null) args.type('params must be an object');
+    if (params.nprobe !== undefined) args.positiveInteger(params.nprobe, 'nprobe');
+    if (params.efSearch !== undefined) args.positiveInteger(params.efSearch, 'efSearch');
     if (params.kFactor !== undefined && (typeof params.kFactor !== 'number' || !(params.kFactor >= 1) || !Number.isFinite(params.kFactor))) {
-      throw new RangeError(`kFactor must be a number >= 1, got ${String(params.kFactor)}`);
+      args.range(`kFactor must be a number >= 1, got ${String(params.kFactor)}`);
     }
   }
 }

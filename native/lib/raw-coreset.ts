@@ -35,12 +35,6 @@ export interface RawCoresetResult {
   stats: RawCoresetStats;
 }
 
-export interface RawKernelInfo {
-  active: string;
-  detected: string;
-  available: string[];
-}
-
 export interface RawCoresetBinding {
   coresetGreedy(
     method: 'approximate' | 'pruned' | 'exact',
@@ -52,5 +46,4 @@ export interface RawCoresetBinding {
     onProgress?: (done: number, total: number) => void,
   ): Promise<RawCoresetResult>;
   coresetProject(features: RawFeatures, rows: number, cols: number, dim: number, seed: number): Promise<Float32Array>;
-  coresetKernels(force?: string): RawKernelInfo;
 }

@@ -1,6 +1,7 @@
 // Raw shape of the Faiss index exports of the addon (native/src/index_wrap.cc). Only faiss-index.ts uses these;
 // everything else goes through the validated FaissIndex class.
 import type { RawCancelToken } from './binding';
+import type { ImageSearchResult } from './faiss-index';
 
 export interface RawIndexStats {
   ntotal: number;
@@ -21,6 +22,8 @@ export interface RawIndexInfo {
   readOnly: boolean;
   /** Lists of the first IVF level, 0 without one. */
   nlist: number;
+  /** Where searchImage finds exact vectors: the index itself ('flat'), its RFlat stage ('refine'), or none. */
+  exactVectors: 'flat' | 'refine' | null;
 }
 
 /** -1 means "not set / not applicable". */
@@ -46,6 +49,14 @@ export interface RawIndex {
   add(vectors: Float32Array, ids: BigInt64Array | undefined): Promise<void>;
   /** fastPaths = false runs Faiss's own search at every node: the reference for tests. */
   search(queries: Float32Array, k: number, params: RawParams, fastPaths: boolean): Promise<RawSearchResult>;
+  searchImage(
+    queries: Float32Array,
+    k: number,
+    exactTop: number,
+    params: RawParams,
+    exactVectors: Float32Array | undefined,
+    token: RawCancelToken | undefined,
+  ): Promise<ImageSearchResult>;
   removeIds(ids: BigInt64Array): Promise<number>;
   reset(): Promise<void>;
   write(path: string): Promise<void>;
@@ -55,9 +66,4 @@ export interface RawIndex {
 export interface RawIndexBinding {
   createIndex(dimension: number, factory: string): RawIndex;
   readIndex(path: string, mmap: boolean): Promise<RawIndex>;
-  /** SIMD kernel sets this CPU can run, best first ("avx512", "avx2", "scalar"). */
-  simdLevels(): string[];
-  simdLevel(): string;
-  /** Forces a kernel set ("auto" = best); false when the CPU cannot run it. */
-  setSimdLevel(level: string): boolean;
 }

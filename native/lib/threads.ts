@@ -1,8 +1,12 @@
 import { binding } from './binding';
+import { Args } from './native-call';
 
-/** Threads used by Faiss and the coreset kernels (OpenMP), process-wide. */
+/**
+ * Threads (OpenMP) of the native jobs this JS thread starts: Faiss, the coreset kernels, the epsilon-net. Kept per JS
+ * thread, so the main thread and each worker thread set their own.
+ */
 export function setNumThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`threads must be a positive integer, got ${n}`);
+  new Args('setNumThreads').positiveInteger(n, 'threads');
   binding().setNumThreads(n);
 }
 

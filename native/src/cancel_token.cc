@@ -1,14 +1,14 @@
 #include "cancel_token.h"
 
-namespace patchline {
+#include "addon_data.h"
 
-Napi::FunctionReference* CancelToken::ctor_ = nullptr;
+namespace patchline {
 
 Napi::Function CancelToken::Init(Napi::Env env) {
   Napi::Function fn = DefineClass(env, "CancelToken",
                                   {InstanceMethod("cancel", &CancelToken::Cancel),
                                    InstanceMethod("isCancelled", &CancelToken::IsCancelled)});
-  ctor_ = new Napi::FunctionReference(Napi::Persistent(fn));
+  addonData(env).cancelToken = Napi::Persistent(fn);
   return fn;
 }
 
@@ -25,7 +25,7 @@ Napi::Value CancelToken::IsCancelled(const Napi::CallbackInfo& info) {
 
 CancelToken* CancelToken::From(const Napi::Value& v) {
   if (v.IsUndefined() || v.IsNull()) return nullptr;
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(ctor_->Value())) {
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(addonData(v.Env()).cancelToken.Value())) {
     throw Napi::TypeError::New(v.Env(), "cancel token must be a CancelToken");
   }
   return Napi::ObjectWrap<CancelToken>::Unwrap(v.As<Napi::Object>());

@@ -4,16 +4,14 @@
 #include <napi.h>
 
 #include <atomic>
-#include <stdexcept>
+
+#include "native_error.h"
 
 namespace patchline {
 
-struct Cancelled : std::runtime_error {
-  Cancelled() : std::runtime_error("cancelled") {}
-};
-
 class CancelToken : public Napi::ObjectWrap<CancelToken> {
  public:
+  // Defines the class in this environment (kept in its AddonData).
   static Napi::Function Init(Napi::Env env);
   explicit CancelToken(const Napi::CallbackInfo& info);
 
@@ -29,7 +27,6 @@ class CancelToken : public Napi::ObjectWrap<CancelToken> {
   Napi::Value Cancel(const Napi::CallbackInfo& info);
   Napi::Value IsCancelled(const Napi::CallbackInfo& info);
   std::atomic<bool> flag_{false};
-  static Napi::FunctionReference* ctor_;
 };
 
 }  // namespace patchline

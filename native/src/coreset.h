@@ -31,13 +31,13 @@
 #include <stdexcept>
 #include <vector>
 
+#include "native_error.h"
+
 namespace patchline::coreset {
 
-// Thrown out of a sampler when Control::cancelled() turns true; bad input throws std::invalid_argument with a message
-// meant for the user.
-struct Cancelled : std::runtime_error {
-  Cancelled() : std::runtime_error("The operation was aborted") {}
-};
+// Thrown out of a sampler when Control::cancelled() turns true (the addon's one Cancelled); bad input throws
+// std::invalid_argument with a message meant for the user.
+using patchline::Cancelled;
 
 enum class Storage { Float32, Float16 };
 

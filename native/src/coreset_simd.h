@@ -11,12 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
-// The x86 SIMD tables need GCC/Clang's target attributes; elsewhere (MSVC, ARM) only the scalar table exists.
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#define PL_X86_SIMD 1
-#else
-#define PL_X86_SIMD 0
-#endif
+#include "simd_dispatch.h"
 
 namespace patchline::simd {
 
@@ -66,18 +61,8 @@ struct Kernels {
   void (*project)(const float* x, size_t rows, size_t dp, const float* w, size_t m, float* out, size_t out_stride);
 };
 
-enum class Level { Scalar = 0, Avx2 = 1, Avx512 = 2 };
-
-const char* levelName(Level level);
-// The best level this CPU (and this build) supports.
-Level detectLevel();
-bool levelSupported(Level level);
-const Kernels& kernelsFor(Level level);
-
-// Which table new work uses: the detected one unless a test forced another (process-wide).
+// The table of the active level (simd_dispatch.h).
 const Kernels& activeKernels();
-Level activeLevel();
-void setActiveLevel(Level level);  // throws std::invalid_argument when the CPU lacks it
 
 // Storage-type dispatch for the templated samplers.
 inline DistFn<float> distFn(const Kernels& k, const float*) { return k.dist_f32; }

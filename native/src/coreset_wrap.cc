@@ -3,8 +3,6 @@
 // (native/lib/coreset.ts) validates arguments; the checks here only keep a misuse of the raw binding from crashing.
 #include "coreset_wrap.h"
 
-#include <omp.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -23,10 +21,9 @@
 #include <windows.h>
 #endif
 
-#include "cancel_token.h"
 #include "coreset.h"
-#include "coreset_simd.h"
 #include "errors.h"
+#include "job.h"
 
 namespace patchline {
 
@@ -117,78 +114,33 @@ size_t sizeProp(const Napi::Object& o, const char* key, double lo, double hi) {
   return static_cast<size_t>(v);
 }
 
-// Holds the JS objects a worker borrows (features, cancel token, progress callback) until it settles.
-class Borrowed {
+class GreedyJob : public Job {
  public:
-  void keep(const Napi::Value& v) {
-    if (v.IsObject() || v.IsFunction()) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
-  }
-
- private:
-  std::vector<Napi::ObjectReference> refs_;
-};
-
-class GreedyWorker : public Napi::AsyncProgressWorker<double> {
- public:
-  GreedyWorker(Napi::Env env, Method method, Input in, GreedyParams params, CancelToken* token, int threads)
-      : Napi::AsyncProgressWorker<double>(env, "patchline:coreset"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        method_(method),
-        in_(in),
-        params_(params),
-        token_(token),
-        threads_(threads) {}
-
-  Borrowed borrowed;
-  Napi::FunctionReference progress;
-  Napi::Promise promise() const { return deferred_.Promise(); }
+  GreedyJob(Napi::Env env, Method method, Input in, GreedyParams params)
+      : Job(env, "patchline:coreset"), method_(method), in_(in), params_(params) {}
 
  protected:
-  void Execute(const ExecutionProgress& prog) override {
+  void run() override {
     coreset::Control c;
-    c.threads = threads_;
-    CancelToken* token = token_;
-    if (token) c.cancelled = [token] { return token->cancelled(); };
-    if (!progress.IsEmpty()) {
-      c.progress = [&prog](uint64_t done, uint64_t total) {
-        const double v[2] = {static_cast<double>(done), static_cast<double>(total)};
-        prog.Send(v, 2);
-      };
-    }
-    try {
-      runInBackgroundThread([&] { runGuarded([&] { run(c); }); });
-    } catch (const coreset::Cancelled& e) {
-      aborted_ = true;
-      SetError(e.what());
-    }
+    c.threads = threads();
+    c.cancelled = cancelPoll();
+    if (hasProgress()) c.progress = [this](uint64_t done, uint64_t total) { reportProgress(done, total); };
+    runInBackgroundThread([&] {
+      switch (method_) {
+        case Method::Approximate:
+          result_ = coreset::approximateGreedy(in_, params_, c);
+          break;
+        case Method::Pruned:
+          result_ = coreset::prunedGreedy(in_, params_, c);
+          break;
+        case Method::Exact:
+          result_ = coreset::exactGreedy(in_, params_, c);
+          break;
+      }
+    });
   }
 
-  void run(const coreset::Control& c) {
-    switch (method_) {
-      case Method::Approximate:
-        result_ = coreset::approximateGreedy(in_, params_, c);
-        break;
-      case Method::Pruned:
-        result_ = coreset::prunedGreedy(in_, params_, c);
-        break;
-      case Method::Exact:
-        result_ = coreset::exactGreedy(in_, params_, c);
-        break;
-    }
-  }
-
-  void OnProgress(const double* data, size_t count) override {
-    if (progress.IsEmpty() || count != 2) return;
-    Napi::HandleScope scope(Env());
-    try {
-      progress.Call({Napi::Number::New(Env(), data[0]), Napi::Number::New(Env(), data[1])});
-    } catch (const Napi::Error&) {
-      // The TS layer's callback wrapper never throws; a raw caller's exception is dropped, not fatal.
-    }
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
+  Napi::Value result(Napi::Env env) override {
     auto indices = Napi::Uint32Array::New(env, result_.indices.size());
     if (!result_.indices.empty()) {
       std::memcpy(indices.Data(), result_.indices.data(), result_.indices.size() * sizeof(uint32_t));
@@ -202,27 +154,19 @@ class GreedyWorker : public Napi::AsyncProgressWorker<double> {
     stats.Set("nodeVisits", result_.stats.nodeVisits);
     stats.Set("rangePoints", result_.stats.rangePoints);
     stats.Set("kernels", result_.stats.kernels);
-    stats.Set("threads", threads_);
+    stats.Set("threads", threads());
     auto out = Napi::Object::New(env);
     out.Set("indices", indices);
     out.Set("radius", result_.radius);
     out.Set("stats", stats);
-    deferred_.Resolve(out);
-  }
-
-  void OnError(const Napi::Error& e) override {
-    deferred_.Reject(workerError(Env(), e.Message(), aborted_).Value());
+    return out;
   }
 
  private:
-  Napi::Promise::Deferred deferred_;
   Method method_;
   Input in_;
   GreedyParams params_;
-  CancelToken* token_;
-  int threads_;
   coreset::Result result_;
-  bool aborted_ = false;
 };
 
 // coresetGreedy(method, features, rows, cols, params, token?, onProgress?)
@@ -257,55 +201,36 @@ Napi::Value CoresetGreedy(const Napi::CallbackInfo& info) {
     if (st != "float32" && st != "float16") throw Napi::TypeError::New(env, "storage must be 'float32' or 'float16'");
     p.storage = st == "float16" ? coreset::Storage::Float16 : coreset::Storage::Float32;
     if (o.Has("leafSize") && !o.Get("leafSize").IsUndefined()) p.leafSize = sizeProp(o, "leafSize", 4, 65536);
-    CancelToken* token = info.Length() > 5 ? CancelToken::From(info[5]) : nullptr;
-    Napi::Value cb = info.Length() > 6 ? info[6] : env.Undefined();
-    if (!cb.IsUndefined() && !cb.IsNull() && !cb.IsFunction()) {
-      throw Napi::TypeError::New(env, "onProgress must be a function");
-    }
-    // omp_get_max_threads() here reads the JS thread's setting (setNumThreads); the worker thread has its own.
-    auto* w = new GreedyWorker(env, method, in, p, token, omp_get_max_threads());
-    w->borrowed.keep(info[1]);
-    if (token) w->borrowed.keep(info[5]);
-    if (cb.IsFunction()) w->progress = Napi::Persistent(cb.As<Napi::Function>());
-    Napi::Promise promise = w->promise();
-    w->Queue();
-    return promise;
+    auto* job = new GreedyJob(env, method, in, p);
+    job->keep(info[1]);
+    job->setToken(info.Length() > 5 ? info[5] : env.Undefined());
+    job->setProgress(info.Length() > 6 ? info[6] : env.Undefined());
+    return job->start();
   });
 }
 
-class ProjectWorker : public Napi::AsyncWorker {
+class ProjectJob : public Job {
  public:
-  ProjectWorker(Napi::Env env, Input in, size_t dim, uint64_t seed, int threads)
-      : Napi::AsyncWorker(env, "patchline:randomProjection"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        in_(in),
-        dim_(dim),
-        seed_(seed),
-        threads_(threads) {
+  ProjectJob(Napi::Env env, Input in, size_t dim, uint64_t seed)
+      : Job(env, "patchline:randomProjection"), in_(in), dim_(dim), seed_(seed) {
     // Allocated here (lazily zeroed pages, no copy) and filled by the worker, so the JS thread never copies it.
     auto out = Napi::Float32Array::New(env, in.rows * dim);
     out_ = out.Data();
     outRef_ = Napi::Persistent(out.As<Napi::Object>());
   }
 
-  Borrowed borrowed;
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
  protected:
-  void Execute() override {
+  void run() override {
     coreset::Control c;
-    c.threads = threads_;
-    runInBackgroundThread([&] { runGuarded([&] { coreset::randomProjection(in_, dim_, seed_, out_, c); }); });
+    c.threads = threads();
+    runInBackgroundThread([&] { coreset::randomProjection(in_, dim_, seed_, out_, c); });
   }
-  void OnOK() override { deferred_.Resolve(outRef_.Value()); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(Napi::Error::New(Env(), e.Message()).Value()); }
+  Napi::Value result(Napi::Env) override { return outRef_.Value(); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   Input in_;
   size_t dim_;
   uint64_t seed_;
-  int threads_;
   float* out_ = nullptr;
   Napi::ObjectReference outRef_;
 };
@@ -326,39 +251,9 @@ Napi::Value CoresetProject(const Napi::CallbackInfo& info) {
     if (!(seed >= 0 && seed <= 9007199254740991.0) || seed != static_cast<double>(static_cast<uint64_t>(seed))) {
       throw Napi::RangeError::New(env, "seed must be an integer in [0, 2^53)");
     }
-    auto* w = new ProjectWorker(env, in, static_cast<size_t>(dim), static_cast<uint64_t>(seed), omp_get_max_threads());
-    w->borrowed.keep(info[0]);
-    Napi::Promise promise = w->promise();
-    w->Queue();
-    return promise;
-  });
-}
-
-simd::Level parseLevel(Napi::Env env, const std::string& s) {
-  if (s == "scalar") return simd::Level::Scalar;
-  if (s == "avx2") return simd::Level::Avx2;
-  if (s == "avx512") return simd::Level::Avx512;
-  throw Napi::TypeError::New(env, "kernel level must be 'scalar', 'avx2' or 'avx512'");
-}
-
-// coresetKernels(force?) -> { active, detected, available }: which instruction set the kernels use; a test may force
-// a lower one to prove every table gives identical results.
-Napi::Value CoresetKernels(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return callGuarded(env, [&]() -> Napi::Value {
-    if (info.Length() > 0 && info[0].IsString()) {
-      simd::setActiveLevel(parseLevel(env, info[0].As<Napi::String>().Utf8Value()));
-    }
-    auto available = Napi::Array::New(env);
-    uint32_t i = 0;
-    for (auto level : {simd::Level::Scalar, simd::Level::Avx2, simd::Level::Avx512}) {
-      if (simd::levelSupported(level)) available.Set(i++, simd::levelName(level));
-    }
-    auto out = Napi::Object::New(env);
-    out.Set("active", simd::levelName(simd::activeLevel()));
-    out.Set("detected", simd::levelName(simd::detectLevel()));
-    out.Set("available", available);
-    return out;
+    auto* job = new ProjectJob(env, in, static_cast<size_t>(dim), static_cast<uint64_t>(seed));
+    job->keep(info[0]);
+    return job->start();
   });
 }
 
@@ -367,7 +262,6 @@ Napi::Value CoresetKernels(const Napi::CallbackInfo& info) {
 void InitCoreset(Napi::Env env, Napi::Object exports) {
   exports.Set("coresetGreedy", Napi::Function::New(env, CoresetGreedy));
   exports.Set("coresetProject", Napi::Function::New(env, CoresetProject));
-  exports.Set("coresetKernels", Napi::Function::New(env, CoresetKernels));
 }
 
 }  // namespace patchline

@@ -15,6 +15,7 @@
 #include "coreset.h"
 #include "index_knn.h"
 #include "index_simd.h"
+#include "native_error.h"
 
 namespace patchline::epsnet {
 
@@ -34,7 +35,7 @@ Net::Net(size_t dim, size_t nlist, size_t nprobe, float radius)
 }
 
 void Net::train(const float* x, size_t n, uint64_t seed, const std::function<bool()>& cancelled) {
-  if (n_ > 0) throw std::invalid_argument("the bank already holds vectors; train before the first add");
+  if (n_ > 0) throw StateError("the bank already holds vectors; train before the first add");
   if (n < nlist_) {
     throw std::invalid_argument("training needs at least nlist = " + std::to_string(nlist_) + " vectors, got " +
                                 std::to_string(n));
@@ -46,14 +47,14 @@ void Net::train(const float* x, size_t n, uint64_t seed, const std::function<boo
   cp.verbose = false;
   faiss::Clustering km(static_cast<int>(d_), static_cast<int>(nlist_), cp);
   FastFlatL2 q(static_cast<idx_t>(d_));
-  if (cancelled && cancelled()) throw coreset::Cancelled();
+  if (cancelled && cancelled()) throw Cancelled();
   km.train(static_cast<idx_t>(n), x, q);
-  if (cancelled && cancelled()) throw coreset::Cancelled();
+  if (cancelled && cancelled()) throw Cancelled();
   setCentroids(km.centroids.data(), nlist_);
 }
 
 void Net::setCentroids(const float* c, size_t nlist) {
-  if (n_ > 0) throw std::invalid_argument("the bank already holds vectors");
+  if (n_ > 0) throw StateError("the bank already holds vectors");
   nlist_ = nlist;
   nprobe_ = std::min(nprobe_, nlist_);
   centroids_.assign(c, c + nlist * d_);
@@ -71,7 +72,7 @@ void Net::assign(const float* x, size_t n, std::vector<int64_t>& labels, std::ve
 
 bool Net::coveredBy(const float* q, const int64_t* probes, const float* probeDis, const size_t* from,
                     AddStats& st) const {
-  const SimdKernels& K = simd();
+  const SimdKernels& K = indexKernels();
   float out[kScanBlock];
   for (size_t p = 0; p < nprobe_; p++) {
     const int64_t list = probes[p];
@@ -105,7 +106,7 @@ void Net::push(size_t list, const float* v, float distToCentroid) {
 }
 
 std::vector<uint32_t> Net::add(const float* x, size_t n, AddStats* stats) {
-  if (!trained()) throw std::invalid_argument("the epsilon-net is not trained (call train first)");
+  if (!trained()) throw StateError("the epsilon-net is not trained (call train first)");
   if (static_cast<double>(n_) + static_cast<double>(n) > 4294967295.0) throw std::invalid_argument("bank would exceed 2^32 vectors");
   AddStats st;
   std::vector<uint32_t> added;
@@ -155,7 +156,7 @@ std::vector<uint32_t> Net::add(const float* x, size_t n, AddStats* stats) {
 }
 
 void Net::append(const float* x, size_t n) {
-  if (!trained()) throw std::invalid_argument("the epsilon-net is not trained (call train first)");
+  if (!trained()) throw StateError("the epsilon-net is not trained (call train first)");
   std::vector<int64_t> labels;
   std::vector<float> dis;
   const size_t keep = nprobe_;
@@ -194,7 +195,7 @@ std::vector<uint32_t> Net::rethin(size_t target, double growth, const std::funct
   std::unique_ptr<Net> best;
   std::vector<uint32_t> bestKept;
   for (int attempt = 0; attempt < 32; attempt++) {
-    if (cancelled && cancelled()) throw coreset::Cancelled();
+    if (cancelled && cancelled()) throw Cancelled();
     // Until a radius keeps few enough, step along size ~ r^-g, g re-estimated from the last two attempts (the
     // exponent follows the data's intrinsic dimension); then bisect log(r).
     double next = hi > 0 ? std::sqrt(lo * hi) : lo * std::min(4.0, std::max(1.02, std::pow(loSize / aim, 1.0 / g)));
@@ -230,11 +231,11 @@ std::vector<uint32_t> Net::rethin(size_t target, double growth, const std::funct
 }
 
 void Net::nearestProbed(const float* x, size_t n, float* dist) const {
-  if (!trained()) throw std::invalid_argument("the epsilon-net is not trained");
+  if (!trained()) throw StateError("the epsilon-net is not trained");
   std::vector<int64_t> labels;
   std::vector<float> dis;
   assign(x, n, labels, dis);
-  const SimdKernels& K = simd();
+  const SimdKernels& K = indexKernels();
 #pragma omp parallel for schedule(dynamic, 16)
   for (int64_t i = 0; i < static_cast<int64_t>(n); i++) {
     float best = std::numeric_limits<float>::infinity();

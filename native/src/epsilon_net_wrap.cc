@@ -4,8 +4,6 @@
 // never reads the net while a worker mutates it.
 #include "epsilon_net_wrap.h"
 
-#include <omp.h>
-
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -14,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "cancel_token.h"
-#include "coreset.h"
 #include "epsilon_net.h"
 #include "errors.h"
+#include "finite_check.h"
+#include "job.h"
 
 namespace patchline {
 
@@ -43,78 +41,41 @@ const float* readRows(const Napi::Value& v, size_t dim, size_t* rows, const char
   return a.Data();
 }
 
-// NaN or infinite input would silently break the coarse assignment; checked on the worker thread.
-void checkFinite(const float* x, size_t rows, size_t dim, const char* what) {
-  for (size_t i = 0; i < rows * dim; i++) {
-    if (!std::isfinite(x[i])) {
-      throw std::invalid_argument(std::string(what) + " contain a non-finite value at row " + std::to_string(i / dim) +
-                                  ", column " + std::to_string(i % dim));
-    }
-  }
-}
-
-class NetWorker : public Napi::AsyncWorker {
+// One call on the net: runs under the net's mutex, and resolves to { value, size, radius } so JS never reads the net
+// while a job mutates it.
+class NetJob : public Job {
  public:
-  using Work = std::function<void(epsnet::Net&)>;
+  using Work = std::function<void(epsnet::Net&, const std::function<bool()>& cancelled)>;
   using Done = std::function<Napi::Value(Napi::Env)>;
 
-  NetWorker(Napi::Env env, std::shared_ptr<NetState> state, Work work, Done done, CancelToken* token)
-      : Napi::AsyncWorker(env, "patchline:epsilon-net"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        state_(std::move(state)),
-        work_(std::move(work)),
-        done_(std::move(done)),
-        token_(token),
-        threads_(omp_get_max_threads()) {}
-
-  void keep(const Napi::Value& v) {
-    if (v.IsObject()) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
-  }
-  Napi::Promise promise() const { return deferred_.Promise(); }
+  NetJob(Napi::Env env, std::shared_ptr<NetState> state, Work work, Done done)
+      : Job(env, "patchline:epsilon-net"), state_(std::move(state)), work_(std::move(work)), done_(std::move(done)) {}
 
  protected:
-  void Execute() override {
-    omp_set_num_threads(threads_);
-    try {
-      std::lock_guard<std::mutex> lock(state_->mu);
-      if (!state_->net) throw std::runtime_error("this EpsilonNet is closed");
-      runGuarded([&] { work_(*state_->net); });
-      if (state_->net) {  // close() resets it
-        size_ = static_cast<double>(state_->net->size());
-        radius_ = state_->net->radius();
-      }
-    } catch (const coreset::Cancelled& e) {
-      aborted_ = true;
-      SetError(e.what());
-    } catch (const std::exception& e) {
-      SetError(e.what());
+  void run() override {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    if (!state_->net) throw StateError("this EpsilonNet is closed");
+    work_(*state_->net, cancelPoll());
+    if (state_->net) {  // close() resets it
+      size_ = static_cast<double>(state_->net->size());
+      radius_ = state_->net->radius();
     }
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
+  Napi::Value result(Napi::Env env) override {
     Napi::Object out = Napi::Object::New(env);
     out.Set("value", done_ ? done_(env) : env.Undefined());
     out.Set("size", size_);
     out.Set("radius", radius_);
-    deferred_.Resolve(out);
-  }
-
-  void OnError(const Napi::Error& e) override {
-    deferred_.Reject(workerError(Env(), e.Message(), aborted_).Value());
+    return out;
   }
 
  private:
-  Napi::Promise::Deferred deferred_;
   std::shared_ptr<NetState> state_;
   Work work_;
   Done done_;
-  CancelToken* token_;
-  int threads_;
-  std::vector<Napi::ObjectReference> refs_;
   double size_ = 0;
   double radius_ = 0;
-  bool aborted_ = false;
 };
 
 Napi::Value f32Array(Napi::Env env, const std::vector<float>& v) {
@@ -177,13 +138,13 @@ class NativeEpsilonNet : public Napi::ObjectWrap<NativeEpsilonNet> {
  private:
   template <class Setup>
   Napi::Value queue(const Napi::CallbackInfo& info, Setup setup) {
-    Napi::Env env = info.Env();
-    return callGuarded(env, [&]() -> Napi::Value {
-      NetWorker* w = setup();
-      Napi::Promise p = w->promise();
-      w->Queue();
-      return p;
-    });
+    return callGuarded(info.Env(), [&]() -> Napi::Value { return setup()->start(); });
+  }
+
+  NetJob* job(const Napi::CallbackInfo& info, NetJob::Work work, NetJob::Done done = nullptr) {
+    auto* j = new NetJob(info.Env(), state_, std::move(work), std::move(done));
+    j->keep(info.This());
+    return j;
   }
 
   // train(sample, seed, token?)
@@ -192,15 +153,14 @@ class NativeEpsilonNet : public Napi::ObjectWrap<NativeEpsilonNet> {
       size_t rows = 0;
       const float* x = readRows(info[0], dim_, &rows, "sample");
       const uint64_t seed = sizeArg(info, 1, 0, 2147483647.0, "seed");
-      CancelToken* token = info.Length() > 2 ? CancelToken::From(info[2]) : nullptr;
       const size_t d = dim_;
-      auto* w = new NetWorker(info.Env(), state_, [=](epsnet::Net& net) {
+      NetJob* j = job(info, [=](epsnet::Net& net, const std::function<bool()>& cancelled) {
         checkFinite(x, rows, d, "sample vectors");
-        net.train(x, rows, seed, [token] { return token && token->cancelled(); });
-      }, nullptr, token);
-      w->keep(info[0]);
-      if (token) w->keep(info[2]);
-      return w;
+        net.train(x, rows, seed, cancelled);
+      });
+      j->keep(info[0]);
+      j->setToken(info.Length() > 2 ? info[2] : info.Env().Undefined());
+      return j;
     });
   }
 
@@ -211,12 +171,12 @@ class NativeEpsilonNet : public Napi::ObjectWrap<NativeEpsilonNet> {
       const float* x = readRows(info[0], dim_, &rows, "centroids");
       if (rows == 0) throw Napi::RangeError::New(info.Env(), "centroids must hold at least one row");
       const size_t d = dim_;
-      auto* w = new NetWorker(info.Env(), state_, [=](epsnet::Net& net) {
+      NetJob* j = job(info, [=](epsnet::Net& net, const std::function<bool()>&) {
         checkFinite(x, rows, d, "centroids");
         net.setCentroids(x, rows);
-      }, nullptr, nullptr);
-      w->keep(info[0]);
-      return w;
+      });
+      j->keep(info[0]);
+      return j;
     });
   }
 
@@ -227,19 +187,22 @@ class NativeEpsilonNet : public Napi::ObjectWrap<NativeEpsilonNet> {
       const float* x = readRows(info[0], dim_, &rows, "batch");
       auto result = std::make_shared<std::pair<std::vector<uint32_t>, epsnet::AddStats>>();
       const size_t d = dim_;
-      auto* w = new NetWorker(info.Env(), state_, [=](epsnet::Net& net) {
-        checkFinite(x, rows, d, "batch vectors");
-        result->first = net.add(x, rows, &result->second);
-      }, [result](Napi::Env env) -> Napi::Value {
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("added", u32Array(env, result->first));
-        o.Set("uncovered", static_cast<double>(result->second.uncoveredAfterLookup));
-        o.Set("scanned", static_cast<double>(result->second.vectorsScanned));
-        o.Set("skipped", static_cast<double>(result->second.listsSkipped));
-        return o;
-      }, nullptr);
-      w->keep(info[0]);
-      return w;
+      NetJob* j = job(
+          info,
+          [=](epsnet::Net& net, const std::function<bool()>&) {
+            checkFinite(x, rows, d, "batch vectors");
+            result->first = net.add(x, rows, &result->second);
+          },
+          [result](Napi::Env env) -> Napi::Value {
+            Napi::Object o = Napi::Object::New(env);
+            o.Set("added", u32Array(env, result->first));
+            o.Set("uncovered", static_cast<double>(result->second.uncoveredAfterLookup));
+            o.Set("scanned", static_cast<double>(result->second.vectorsScanned));
+            o.Set("skipped", static_cast<double>(result->second.listsSkipped));
+            return o;
+          });
+      j->keep(info[0]);
+      return j;
     });
   }
 
@@ -249,12 +212,12 @@ class NativeEpsilonNet : public Napi::ObjectWrap<NativeEpsilonNet> {
       size_t rows = 0;
       const float* x = readRows(info[0], dim_, &rows, "vectors");
       const size_t d = dim_;
-      auto* w = new NetWorker(info.Env(), state_, [=](epsnet::Net& net) {
+      NetJob* j = job(info, [=](epsnet::Net& net, const std::function<bool()>&) {
         checkFinite(x, rows, d, "bank vectors");
         net.append(x, rows);
-      }, nullptr, nullptr);
-      w->keep(info[0]);
-      return w;
+      });
+      j->keep(info[0]);
+      return j;
     });
   }
 
@@ -264,13 +227,13 @@ class NativeEpsilonNet : public Napi::ObjectWrap<NativeEpsilonNet> {
       const size_t target = sizeArg(info, 0, 1, 4294967295.0, "target");
       if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "growth must be a number");
       const double growth = info[1].As<Napi::Number>().DoubleValue();
-      CancelToken* token = info.Length() > 2 ? CancelToken::From(info[2]) : nullptr;
       auto kept = std::make_shared<std::vector<uint32_t>>();
-      auto* w = new NetWorker(info.Env(), state_, [=](epsnet::Net& net) {
-        *kept = net.rethin(target, growth, [token] { return token && token->cancelled(); });
-      }, [kept](Napi::Env env) { return u32Array(env, *kept); }, token);
-      if (token) w->keep(info[2]);
-      return w;
+      NetJob* j = job(
+          info,
+          [=](epsnet::Net& net, const std::function<bool()>& cancelled) { *kept = net.rethin(target, growth, cancelled); },
+          [kept](Napi::Env env) { return u32Array(env, *kept); });
+      j->setToken(info.Length() > 2 ? info[2] : info.Env().Undefined());
+      return j;
     });
   }
 
@@ -278,11 +241,13 @@ class NativeEpsilonNet : public Napi::ObjectWrap<NativeEpsilonNet> {
   Napi::Value Export(const Napi::CallbackInfo& info) {
     return queue(info, [&] {
       auto out = std::make_shared<std::vector<float>>();
-      auto* w = new NetWorker(info.Env(), state_, [=](epsnet::Net& net) {
-        out->resize(net.size() * net.dim());
-        net.exportVectors(out->data());
-      }, [out](Napi::Env env) { return f32Array(env, *out); }, nullptr);
-      return w;
+      return job(
+          info,
+          [=](epsnet::Net& net, const std::function<bool()>&) {
+            out->resize(net.size() * net.dim());
+            net.exportVectors(out->data());
+          },
+          [out](Napi::Env env) { return f32Array(env, *out); });
     });
   }
 
@@ -290,9 +255,9 @@ class NativeEpsilonNet : public Napi::ObjectWrap<NativeEpsilonNet> {
   Napi::Value Centroids(const Napi::CallbackInfo& info) {
     return queue(info, [&] {
       auto out = std::make_shared<std::vector<float>>();
-      auto* w = new NetWorker(info.Env(), state_, [=](epsnet::Net& net) { *out = net.centroids(); },
-                              [out](Napi::Env env) { return f32Array(env, *out); }, nullptr);
-      return w;
+      return job(
+          info, [=](epsnet::Net& net, const std::function<bool()>&) { *out = net.centroids(); },
+          [out](Napi::Env env) { return f32Array(env, *out); });
     });
   }
 
@@ -303,12 +268,15 @@ class NativeEpsilonNet : public Napi::ObjectWrap<NativeEpsilonNet> {
       const float* x = readRows(info[0], dim_, &rows, "queries");
       auto out = std::make_shared<std::vector<float>>(rows);
       const size_t d = dim_;
-      auto* w = new NetWorker(info.Env(), state_, [=](epsnet::Net& net) {
-        checkFinite(x, rows, d, "query vectors");
-        net.nearestProbed(x, rows, out->data());
-      }, [out](Napi::Env env) { return f32Array(env, *out); }, nullptr);
-      w->keep(info[0]);
-      return w;
+      NetJob* j = job(
+          info,
+          [=](epsnet::Net& net, const std::function<bool()>&) {
+            checkFinite(x, rows, d, "query vectors");
+            net.nearestProbed(x, rows, out->data());
+          },
+          [out](Napi::Env env) { return f32Array(env, *out); });
+      j->keep(info[0]);
+      return j;
     });
   }
 
@@ -316,7 +284,7 @@ class NativeEpsilonNet : public Napi::ObjectWrap<NativeEpsilonNet> {
   Napi::Value SetRadius(const Napi::CallbackInfo& info) {
     return queue(info, [&] {
       const float r = radiusArg(info, 0);
-      return new NetWorker(info.Env(), state_, [=](epsnet::Net& net) { net.setRadius(r); }, nullptr, nullptr);
+      return job(info, [=](epsnet::Net& net, const std::function<bool()>&) { net.setRadius(r); });
     });
   }
 
@@ -324,7 +292,7 @@ class NativeEpsilonNet : public Napi::ObjectWrap<NativeEpsilonNet> {
   Napi::Value Close(const Napi::CallbackInfo& info) {
     return queue(info, [&] {
       auto state = state_;
-      return new NetWorker(info.Env(), state_, [state](epsnet::Net&) { state->net.reset(); }, nullptr, nullptr);
+      return job(info, [state](epsnet::Net&, const std::function<bool()>&) { state->net.reset(); });
     });
   }
 

@@ -26,7 +26,7 @@
 #include <unistd.h>
 #endif
 
-#include "faiss_message.h"
+#include "native_error.h"
 #include "index_tree.h"
 
 namespace patchline {
@@ -126,11 +126,11 @@ std::unique_ptr<faiss::Index> readIndexFile(const std::string& path, bool mmap) 
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     int err = errno;
-    if (err == ENOENT) throw UserError("index file not found: " + path);
-    throw UserError("cannot open index file " + path + ": " + sysError(err));
+    if (err == ENOENT) throw IoError("index file not found: " + path);
+    throw IoError("cannot open index file " + path + ": " + sysError(err));
   }
-  if (S_ISDIR(st.st_mode)) throw UserError("index path is a directory, not a file: " + path);
-  if (st.st_size == 0) throw UserError("index file is empty: " + path);
+  if (S_ISDIR(st.st_mode)) throw IoError("index path is a directory, not a file: " + path);
+  if (st.st_size == 0) throw IoError("index file is empty: " + path);
 
   std::unique_ptr<faiss::Index> index;
   try {
@@ -139,13 +139,13 @@ std::unique_ptr<faiss::Index> readIndexFile(const std::string& path, bool mmap) 
     std::string why = describe(e);
     // Faiss's short-read message carries a stale errno; say what it means instead.
     if (why.find("read error in") != std::string::npos) why = "the file ends before the index does";
-    throw UserError("cannot read index file " + path + " (truncated, corrupt, or not a Faiss index): " + why);
+    throw IoError("cannot read index file " + path + " (truncated, corrupt, or not a Faiss index): " + why);
   } catch (const std::bad_alloc&) {
-    throw UserError("cannot read index file " + path + ": it declares sizes larger than available memory (corrupt?)");
+    throw IoError("cannot read index file " + path + ": it declares sizes larger than available memory (corrupt?)");
   } catch (const std::length_error&) {
-    throw UserError("cannot read index file " + path + ": it declares impossible sizes (corrupt?)");
+    throw IoError("cannot read index file " + path + ": it declares impossible sizes (corrupt?)");
   }
-  if (!index) throw UserError("cannot read index file " + path);
+  if (!index) throw IoError("cannot read index file " + path);
   validateTree(*index, path);
   wrapFastStorage(index);
   return index;
@@ -158,18 +158,18 @@ void writeIndexAtomic(faiss::Index& index, const std::string& path) {
                     std::to_string(counter.fetch_add(1));
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    throw UserError("cannot write index to " + path + ": it is a directory");
+    throw IoError("cannot write index to " + path + ": it is a directory");
   }
 
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) {
     int err = errno;
-    throw UserError("cannot write index to " + path + ": " + sysError(err));
+    throw IoError("cannot write index to " + path + ": " + sysError(err));
   }
   auto fail = [&](const std::string& why) {
     if (f != nullptr) std::fclose(f);
     std::remove(tmp.c_str());
-    throw UserError("cannot write index to " + path + ": " + why);
+    throw IoError("cannot write index to " + path + ": " + why);
   };
   try {
     InlineLists inlined(index);

@@ -254,7 +254,7 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
 
   std::vector<float> centroidStore;
   Decoder dec = makeDecoder(ivf, layout, centroidStore);
-  const SimdKernels& K = simd();
+  const SimdKernels& K = indexKernels();
   int threads = std::max(1, omp_get_max_threads());
   size_t d = ivf.d;
   Scratch<float, QueryBufSite> qbuf(static_cast<size_t>(threads) * kGroup * d);

@@ -35,6 +35,12 @@ constexpr size_t kTileRows = 64;
 // k-means (thousands of small assignment calls) would mostly wait on barriers.
 constexpr double kParallelWork = 64.0 * 1024 * 1024;
 
+// Few queries (an image's top patches refined exactly, single lookups): packing the database for the tile kernel
+// would cost more than the products, so the rows are streamed as they are, 4 queries per kernel pass while a block
+// is in cache. Each pass is memory bound and short, so threads pay off from a smaller amount of work.
+constexpr size_t kFewQueries = 16;
+constexpr double kParallelFewWork = 4.0 * 1024 * 1024;
+
 // One thread's tile buffers, carved from a per-call-site scratch area (see index_scratch.h).
 struct TileBuffers {
   float *packed, *xn, *out, *rowMin, *zeros;
@@ -61,6 +67,7 @@ struct ThreadDSite;
 struct ThreadISite;
 struct ThreadHeapSite;
 struct PairSite;
+struct FewOutSite;
 
 // One database block [j0, j0 + nbBlock) against queries [i0, i1), feeding each query's top-k.
 void scanBlock(const SimdKernels& K, const TileBuffers& s, const float* x, const float* qn, size_t i0, size_t i1,
@@ -78,6 +85,22 @@ void scanBlock(const SimdKernels& K, const TileBuffers& s, const float* x, const
       if (!(s.rowMin[r] < h.worst())) continue;
       pushRow(h, s.out + r * padded, nbBlock, [j0](uint32_t j) { return static_cast<idx_t>(j0 + j); }, K.below,
               s.cand);
+    }
+  }
+}
+
+// Queries [0, n) (n <= kFewQueries) against database rows [j0, j0 + nbBlock), direct differences.
+void scanFew(const SimdKernels& K, const float* x, size_t n, const float* xb, size_t j0, size_t nbBlock, size_t d,
+             TopK* heaps, float* out, uint32_t* cand) {
+  const float* block = xb + j0 * d;
+  for (size_t g = 0; g < n; g += 4) {
+    size_t nq = std::min<size_t>(4, n - g);
+    const float* qs[4];
+    for (size_t a = 0; a < nq; a++) qs[a] = x + (g + a) * d;
+    K.scanF32(qs, nq, block, nbBlock, d, out);
+    for (size_t a = 0; a < nq; a++) {
+      pushRow(heaps[g + a], out + a * nbBlock, nbBlock, [j0](uint32_t j) { return static_cast<idx_t>(j0 + j); },
+              K.below, cand);
     }
   }
 }
@@ -105,7 +128,7 @@ void TopK::sortAscending() { faiss::heap_reorder<HeapC>(k, dis, ids); }
 void knnL2(const float* x, size_t n, const float* xb, size_t nb, size_t d, size_t k, float* distances,
            idx_t* labels, bool exact) {
   if (n == 0 || k == 0) return;
-  const SimdKernels& K = simd();
+  const SimdKernels& K = indexKernels();
   // A spare candidate lets the exact re-scoring fix a near tie that the GEMM form ranks wrongly.
   size_t kk = exact ? k + 1 : k;
   Scratch<float, CandDSite> candD(n * kk);
@@ -123,13 +146,15 @@ void knnL2(const float* x, size_t n, const float* xb, size_t nb, size_t d, size_
   size_t block = blockSize(d, K.panel);
   size_t nBlocks = (nb + block - 1) / block;
   int threads = std::max(1, omp_get_max_threads());
-  if (static_cast<double>(n) * static_cast<double>(nb) * static_cast<double>(d) < kParallelWork) threads = 1;
+  const double work = static_cast<double>(n) * static_cast<double>(nb) * static_cast<double>(d);
+  const bool few = n <= kFewQueries;
+  if (work < (few ? kParallelFewWork : kParallelWork)) threads = 1;
   size_t perThread = TileBuffers::floats(block, d);
   Scratch<float, TileSite> tiles(perThread * threads);
   Scratch<uint32_t, CandSite> cands(block * threads);
   auto buffers = [&](int t) { return TileBuffers(tiles.get() + t * perThread, cands.get() + t * block, block, d); };
 
-  if (n >= 32 * static_cast<size_t>(threads) || nBlocks < 2) {
+  if (!few && (n >= 32 * static_cast<size_t>(threads) || nBlocks < 2)) {
     // Many queries: each thread takes a slice of them against the whole database (packing a block costs 1/chunk
     // of the multiply, and no merge is needed).
     size_t chunk = std::max<size_t>(32, (n + 2 * threads - 1) / (2 * threads));
@@ -147,7 +172,8 @@ void knnL2(const float* x, size_t n, const float* xb, size_t nb, size_t d, size_
       }
     }
   } else {
-    // Few queries, big database: threads split the database, each with its own heaps, merged afterwards.
+    // Fewer queries than threads can share: threads split the database, each with its own heaps, merged
+    // afterwards. Up to kFewQueries the rows are streamed as they are (scanFew), above they are packed.
     size_t nh = static_cast<size_t>(threads) * n;
     Scratch<float, ThreadDSite> tD(nh * kk);
     Scratch<idx_t, ThreadISite> tI(nh * kk);
@@ -156,14 +182,19 @@ void knnL2(const float* x, size_t n, const float* xb, size_t nb, size_t d, size_
       tHeaps[h] = TopK{kk, tD.get() + h * kk, tI.get() + h * kk};
       tHeaps[h].clear();
     }
+    Scratch<float, FewOutSite> outs(few ? static_cast<size_t>(threads) * 4 * block : 1);
 #pragma omp parallel num_threads(threads)
     {
       int t = omp_get_thread_num();
       TileBuffers s = buffers(t);
 #pragma omp for schedule(dynamic, 4)
       for (size_t b = 0; b < nBlocks; b++) {
-        size_t j0 = b * block;
-        scanBlock(K, s, x, qn.get(), 0, n, xb, j0, std::min(block, nb - j0), d, tHeaps.get() + t * n);
+        size_t j0 = b * block, len = std::min(block, nb - j0);
+        if (few) {
+          scanFew(K, x, n, xb, j0, len, d, tHeaps.get() + t * n, outs.get() + t * 4 * block, s.cand);
+        } else {
+          scanBlock(K, s, x, qn.get(), 0, n, xb, j0, len, d, tHeaps.get() + t * n);
+        }
       }
     }
     for (int t = 0; t < threads; t++) {
@@ -198,7 +229,7 @@ struct IpTileSite;
 
 void innerProducts(const float* x, size_t n, const float* y, size_t m, size_t d, float* out) {
   if (n == 0 || m == 0) return;
-  const SimdKernels& K = simd();
+  const SimdKernels& K = indexKernels();
   size_t padded = (m + K.panel - 1) / K.panel * K.panel;
   // Zero norms turn the tile's qn + xn - 2<q, x> into -2<q, x>; +inf "norms" keep the padding out of the row minima.
   Scratch<float, IpPackSite> packed(padded * d + padded + kTileRows);
@@ -239,7 +270,7 @@ void FastFlatL2::search(idx_t n, const float* x, idx_t k, float* distances, idx_
 namespace {
 
 struct FastL2Computer : faiss::FlatCodesDistanceComputer {
-  const SimdKernels& kernels = simd();
+  const SimdKernels& kernels = indexKernels();
   size_t d;
   const float* q = nullptr;
   FastL2Computer(const uint8_t* codes, size_t codeSize, size_t d)

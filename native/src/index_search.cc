@@ -38,7 +38,7 @@ void refineSearch(const faiss::IndexRefine& r, idx_t n, const float* x, idx_t k,
 
   auto* flat = dynamic_cast<const faiss::IndexFlat*>(r.refine_index);
   bool simdFlat = fastPaths && flat != nullptr && flat->metric_type == faiss::METRIC_L2;
-  const SimdKernels& K = simd();
+  const SimdKernels& K = indexKernels();
   size_t d = r.d;
   idx_t ntotal = r.refine_index->ntotal;
   std::vector<std::pair<float, idx_t>> scratch(n * kb);

@@ -6,6 +6,9 @@
 
 #include <faiss/Index.h>
 
+#include <cstddef>
+#include <limits>
+
 #include "index_tree.h"
 
 namespace patchline {
@@ -14,5 +17,12 @@ namespace patchline {
 // fastPaths = false runs Faiss's own search at every node (with the same parameters): the reference for tests.
 void searchTree(const faiss::Index& index, faiss::Index::idx_t n, const float* x, faiss::Index::idx_t k,
                 float* distances, faiss::Index::idx_t* labels, const RuntimeParams& params, bool fastPaths = true);
+
+// Gives every missing result (label -1) the distance +inf, whatever the node below wrote there.
+inline void markMissing(float* distances, const faiss::Index::idx_t* labels, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    if (labels[i] < 0) distances[i] = std::numeric_limits<float>::infinity();
+  }
+}
 
 }  // namespace patchline

@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "simd_dispatch.h"
+
 namespace patchline {
 
 struct SimdKernels {
@@ -43,16 +45,12 @@ struct SimdKernels {
                  size_t d, float* out, size_t ldo, float* rowMin);
 };
 
-// The kernels in use (detected on first call, or forced by setSimdLevel / PATCHLINE_SIMD=scalar|avx2|avx512).
-const SimdKernels& simd();
-// Returns false when the CPU cannot run the requested level.
-bool setSimdLevel(const char* level);
-// Levels this CPU supports, best first.
-const char* const* supportedSimdLevels(size_t* count);
+// The kernels of the active level (simd_dispatch.h).
+const SimdKernels& indexKernels();
 
 // Per-ISA tables, defined in index_simd_*.cc.
 extern const SimdKernels kScalarKernels;
-#if defined(__x86_64__) && defined(__GNUC__)
+#if PL_X86_SIMD
 extern const SimdKernels kAvx2Kernels;
 extern const SimdKernels kAvx512Kernels;
 #endif

@@ -1,6 +1,8 @@
 // AVX2 + FMA + F16C instance of index_simd_impl.h. Compiled for that ISA by the pragma below, and only ever called
-// after the CPU check in index_simd.cc.
-#if defined(__x86_64__) && defined(__GNUC__)
+// after the CPU check in simd_dispatch.cc.
+#include "simd_dispatch.h"
+
+#if PL_X86_SIMD
 
 #pragma GCC target("avx2,fma,f16c")
 #include <immintrin.h>

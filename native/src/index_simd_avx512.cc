@@ -1,6 +1,8 @@
 // AVX-512 instance of index_simd_impl.h (F, BW, VL, DQ). Compiled for that ISA by the pragma below, and only ever
-// called after the CPU check in index_simd.cc.
-#if defined(__x86_64__) && defined(__GNUC__)
+// called after the CPU check in simd_dispatch.cc.
+#include "simd_dispatch.h"
+
+#if PL_X86_SIMD
 
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")
 // GCC 12's own _mm512_reduce_* and cast intrinsics trip these (a known false positive in avx512fintrin.h).

@@ -16,7 +16,7 @@
 #include <algorithm>
 #include <functional>
 
-#include "faiss_message.h"
+#include "native_error.h"
 #include "index_knn.h"
 
 namespace patchline {
@@ -74,7 +74,7 @@ void wrapChild(faiss::Index*& child, bool owned) {
 }
 
 [[noreturn]] void corrupt(const std::string& path, const std::string& what) {
-  throw UserError("index file " + path + " is corrupt: " + what);
+  throw IoError("index file " + path + " is corrupt: " + what);
 }
 
 void validateHnsw(const faiss::IndexHNSW& h, const std::string& path) {

@@ -1,14 +1,12 @@
-// N-API face of the Faiss index: one ObjectWrap per index, every call that can take more than a millisecond on a
-// libuv worker thread behind a Promise. Ordering (mutations exclusive, searches concurrent) is the TS layer's job
+// N-API face of the Faiss index: one ObjectWrap per index, every call that can take more than a millisecond a Job
+// (job.h) behind a Promise. Ordering (mutations exclusive, searches concurrent) is the TS layer's job
 // (native/lib/index-lock.ts); this layer keeps memory safe whatever the order: each operation holds a shared_ptr to
 // the index, so close() during a search frees the index only when the search is done.
 #include "index_wrap.h"
 
 #include <faiss/IndexIDMap.h>
-#include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/index_factory.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -17,26 +15,21 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
-#include "cancel_token.h"
+#include "addon_data.h"
 #include "errors.h"
+#include "finite_check.h"
+#include "index_image.h"
 #include "index_io.h"
 #include "index_search.h"
-#include "index_simd.h"
 #include "index_tree.h"
+#include "job.h"
 
 namespace patchline {
 
 namespace {
-
-// Faiss polls one process-wide InterruptCallback from the thread that started a long computation (k-means
-// iterations, HNSW construction). The token of the operation running on this thread answers it.
-thread_local const CancelToken* tlToken = nullptr;
-
-struct TokenInterrupt : faiss::InterruptCallback {
-  bool want_interrupt() override { return tlToken != nullptr && tlToken->cancelled(); }
-};
 
 struct IndexState {
   std::unique_ptr<faiss::Index> index;
@@ -91,117 +84,85 @@ Napi::TypedArrayOf<int64_t> idsArg(const Napi::CallbackInfo& info, size_t i, con
   return info[i].As<Napi::TypedArrayOf<int64_t>>();
 }
 
-// NaN or Inf in a vector would silently poison k-means, HNSW links or every distance: refuse it, naming the spot.
-// Runs on the worker thread (a bit test per float, vectorised), so adding a large bank never blocks JS.
-void checkFinite(const float* x, size_t n, size_t d, const char* what) {
-  size_t total = n * d;
-  const size_t block = 4096;
-  for (size_t b = 0; b < total; b += block) {
-    size_t end = std::min(total, b + block);
-    uint32_t bad = 0;
-    for (size_t i = b; i < end; i++) {
-      uint32_t bits;
-      std::memcpy(&bits, x + i, sizeof(bits));
-      bad |= static_cast<uint32_t>((bits & 0x7F800000u) == 0x7F800000u);
-    }
-    if (bad == 0) continue;
-    for (size_t i = b; i < end; i++) {
-      if (!std::isfinite(x[i])) {
-        throw UserError(std::string(what) + " contain " + (std::isnan(x[i]) ? "NaN" : "Infinity") + " at row " +
-                        std::to_string(i / d) + ", column " + std::to_string(i % d));
-      }
-    }
-  }
+faiss::Index::idx_t kArg(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "k must be a number");
+  double kd = info[i].As<Napi::Number>().DoubleValue();
+  if (!(kd >= 1) || kd != std::floor(kd) || kd > 1e6) throw Napi::RangeError::New(info.Env(), "k must be a positive integer");
+  return static_cast<faiss::Index::idx_t>(kd);
 }
+
+// A search's { distances, labels }, allocated on the JS thread before the job and filled in place by it.
+struct ResultArrays {
+  float* distances = nullptr;
+  int64_t* labels = nullptr;
+  std::shared_ptr<Napi::ObjectReference> object;
+
+  ResultArrays(Napi::Env env, size_t count) {
+    auto d = Napi::Float32Array::New(env, count);
+    auto l = Napi::TypedArrayOf<int64_t>::New(env, count, napi_bigint64_array);
+    distances = d.Data();
+    labels = l.Data();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("distances", d);
+    o.Set("labels", l);
+    object = std::make_shared<Napi::ObjectReference>(Napi::Persistent(o));
+  }
+};
 
 class NativeIndex;
 
-// One operation on a worker thread. `body` runs there; `resolve` builds the Promise's value on the JS thread.
-class IndexWorker : public Napi::AsyncWorker {
+// One operation on the index. `body` runs on the worker thread; `resolve` builds the Promise's value on the JS thread.
+class IndexJob : public Job {
  public:
-  using Body = std::function<void(IndexState&)>;
+  using Body = std::function<void(IndexState&, IndexJob&)>;
   using Resolve = std::function<Napi::Value(Napi::Env)>;
 
-  IndexWorker(Napi::Env env, std::shared_ptr<IndexState> state, NativeIndex* owner, Napi::Object self, Body body,
-              Resolve resolve, bool mutates)
-      : Napi::AsyncWorker(env, "patchline:faiss-index"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+  IndexJob(Napi::Env env, std::shared_ptr<IndexState> state, NativeIndex* owner, Body body, Resolve resolve,
+           bool mutates)
+      : Job(env, "patchline:faiss-index"),
         state_(std::move(state)),
         owner_(owner),
         body_(std::move(body)),
         resolve_(std::move(resolve)),
-        mutates_(mutates),
-        // omp_set_num_threads only sets the calling thread's value: carry the JS thread's setting over.
-        threads_(omp_get_max_threads()) {
-    if (!self.IsEmpty()) self_ = Napi::Persistent(self);
-  }
+        mutates_(mutates) {}
 
-  // Keeps a JS object (an input array, the cancel token) alive until the operation ends.
-  void keep(Napi::Object o) { kept_.push_back(Napi::Persistent(o)); }
-  // readIndex's worker hands its state to the JS side in OnOK, so it must keep it until then.
+  // readIndex's job hands its state to the JS side in result(), so it must keep it until then.
   void keepStateUntilDone() { releaseOnWorker_ = false; }
-  void setToken(const CancelToken* t) { token_ = t; }
-  Napi::Promise promise() { return deferred_.Promise(); }
+  using Job::throwIfCancelled;
 
  protected:
-  void Execute() override {
-    omp_set_num_threads(threads_);
-    tlToken = token_;
-    struct Reset {
-      ~Reset() { tlToken = nullptr; }
-    } reset;
+  void run() override { body_(*state_, *this); }
+
+  void afterRun() noexcept override {
     try {
-      if (token_ != nullptr) token_->throwIfCancelled();
-      runGuarded([&] { body_(*state_); });
-    } catch (const Cancelled&) {
-      cancelled_ = true;
-    } catch (const std::exception& e) {
-      // Faiss reports an interrupt as an ordinary error.
-      if (token_ != nullptr && token_->cancelled()) {
-        cancelled_ = true;
-      } else {
-        finish();
-        throw;
-      }
+      if (mutates_ && state_->index) snapshot_ = snapshotOf(*state_->index);
+    } catch (...) {
     }
-    finish();
     // If close() ran meanwhile, this is the last reference: the index is destroyed here, on the worker thread,
-    // not on the JS thread when the worker object is deleted (freeing gigabytes takes a while).
+    // not on the JS thread when the job is deleted (freeing gigabytes takes a while).
     if (releaseOnWorker_) state_.reset();
-    if (cancelled_) throw std::runtime_error("the operation was aborted");
   }
 
-  void OnOK() override;
-  void OnError(const Napi::Error& e) override;
+  void settled(Napi::Env env) override;
+  Napi::Value result(Napi::Env env) override { return resolve_ ? resolve_(env) : env.Undefined(); }
 
  private:
-  void finish() {
-    if (mutates_ && state_->index) snapshot_ = snapshotOf(*state_->index);
-  }
-
-  Napi::Promise::Deferred deferred_;
   std::shared_ptr<IndexState> state_;
   NativeIndex* owner_;
-  Napi::ObjectReference self_;
-  std::vector<Napi::ObjectReference> kept_;
   Body body_;
   Resolve resolve_;
   bool mutates_;
-  int threads_;
-  const CancelToken* token_ = nullptr;
-  bool cancelled_ = false;
   bool releaseOnWorker_ = true;
   Snapshot snapshot_;
 };
 
 // Destroys an index on a worker thread.
-class FreeWorker : public Napi::AsyncWorker {
+class FreeJob : public Job {
  public:
-  FreeWorker(Napi::Env env, std::shared_ptr<IndexState> state)
-      : Napi::AsyncWorker(env, "patchline:faiss-index-free"), state_(std::move(state)) {}
+  FreeJob(Napi::Env env, std::shared_ptr<IndexState> state) : Job(env, "patchline:faiss-index-free"), state_(std::move(state)) {}
 
  protected:
-  void Execute() override { state_.reset(); }
+  void run() override { state_.reset(); }
 
  private:
   std::shared_ptr<IndexState> state_;
@@ -209,9 +170,7 @@ class FreeWorker : public Napi::AsyncWorker {
 
 class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
  public:
-  static Napi::FunctionReference* ctor;
-
-  static Napi::Function Init(Napi::Env env) {
+  static void Init(Napi::Env env) {
     Napi::Function fn = DefineClass(env, "NativeFaissIndex",
                                     {InstanceAccessor<&NativeIndex::Dimension>("dimension"),
                                      InstanceAccessor<&NativeIndex::Factory>("factory"),
@@ -222,12 +181,12 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
                                      InstanceMethod<&NativeIndex::Train>("train"),
                                      InstanceMethod<&NativeIndex::Add>("add"),
                                      InstanceMethod<&NativeIndex::Search>("search"),
+                                     InstanceMethod<&NativeIndex::SearchImage>("searchImage"),
                                      InstanceMethod<&NativeIndex::RemoveIds>("removeIds"),
                                      InstanceMethod<&NativeIndex::Reset>("reset"),
                                      InstanceMethod<&NativeIndex::Write>("write"),
                                      InstanceMethod<&NativeIndex::Close>("close")});
-    ctor = new Napi::FunctionReference(Napi::Persistent(fn));
-    return fn;
+    addonData(env).faissIndex = Napi::Persistent(fn);
   }
 
   struct Init_ {
@@ -238,7 +197,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
 
   static Napi::Object Wrap(Napi::Env env, std::shared_ptr<IndexState> state, std::string factory, bool hasFactory) {
     Init_ init{std::move(state), std::move(factory), hasFactory};
-    return ctor->New({Napi::External<Init_>::New(env, &init)});
+    return addonData(env).faissIndex.New({Napi::External<Init_>::New(env, &init)});
   }
 
   explicit NativeIndex(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeIndex>(info) {
@@ -259,14 +218,15 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
 
  private:
   std::shared_ptr<IndexState> live(Napi::Env env) const {
-    if (!state_) throw Napi::Error::New(env, "the FaissIndex is closed");
+    if (!state_) throw toJsError(env, Failure{"the FaissIndex is closed", code::kState});
     return state_;
   }
 
-  IndexWorker* worker(const Napi::CallbackInfo& info, IndexWorker::Body body, IndexWorker::Resolve resolve,
-                      bool mutates) {
-    return new IndexWorker(info.Env(), live(info.Env()), this, info.This().As<Napi::Object>(), std::move(body),
-                           std::move(resolve), mutates);
+  // A job on this index; `this` (the JS object) stays alive until it settles.
+  IndexJob* job(const Napi::CallbackInfo& info, IndexJob::Body body, IndexJob::Resolve resolve, bool mutates) {
+    auto* j = new IndexJob(info.Env(), live(info.Env()), this, std::move(body), std::move(resolve), mutates);
+    j->keep(info.This());
+    return j;
   }
 
   size_t rowsOf(Napi::Env env, const Napi::Float32Array& a, const char* name) const {
@@ -275,6 +235,12 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
                                            " is not a multiple of the dimension " + std::to_string(d_));
     }
     return a.ElementLength() / static_cast<size_t>(d_);
+  }
+
+  // A search's first two arguments: the queries (whole rows) and k.
+  std::tuple<Napi::Float32Array, size_t, faiss::Index::idx_t> queriesAndK(const Napi::CallbackInfo& info) const {
+    Napi::Float32Array x = floatArg(info, 0, "queries");
+    return {x, rowsOf(info.Env(), x, "queries"), kArg(info, 1)};
   }
 
   Napi::Value Dimension(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), d_); }
@@ -305,6 +271,8 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     o.Set("needsIds", Napi::Boolean::New(env, t.needsIds));
     o.Set("readOnly", Napi::Boolean::New(env, t.readOnly));
     o.Set("nlist", Napi::Number::New(env, static_cast<double>(t.nlist)));
+    const char* exact = exactSource(*state_->index);
+    o.Set("exactVectors", exact != nullptr ? Napi::Value(Napi::String::New(env, exact)) : env.Null());
     return o;
   }
 
@@ -322,14 +290,13 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
   Napi::Value Train(const Napi::CallbackInfo& info) {
     Napi::Float32Array x = floatArg(info, 0, "vectors");
     size_t n = rowsOf(info.Env(), x, "vectors");
-    const CancelToken* token = info.Length() > 1 ? CancelToken::From(info[1]) : nullptr;
     const float* data = x.Data();
-    IndexWorker* w = worker(
+    IndexJob* j = job(
         info,
-        [n, data](IndexState& s) {
-          if (inspect(*s.index).readOnly) throw UserError("the index was opened with mmap and is read-only");
+        [n, data](IndexState& s, IndexJob&) {
+          if (inspect(*s.index).readOnly) throw StateError("the index was opened with mmap and is read-only");
           if (s.index->is_trained && s.index->ntotal > 0) {
-            throw UserError("the index already holds vectors: reset() it before training again");
+            throw StateError("the index already holds vectors: reset() it before training again");
           }
           checkFinite(data, n, s.index->d, "training vectors");
           FastTraining fast(*s.index);
@@ -341,13 +308,9 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
           }
         },
         nullptr, true);
-    w->keep(x);
-    if (token != nullptr) {
-      w->keep(info[1].As<Napi::Object>());
-      w->setToken(token);
-    }
-    w->Queue();
-    return w->promise();
+    j->keep(x);
+    j->setToken(info.Length() > 1 ? info[1] : info.Env().Undefined());
+    return j->start();
   }
 
   Napi::Value Add(const Napi::CallbackInfo& info) {
@@ -355,7 +318,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     size_t n = rowsOf(info.Env(), x, "vectors");
     const float* data = x.Data();
     const int64_t* ids = nullptr;
-    Napi::Object idsObj;
+    Napi::Value idsObj = info.Env().Undefined();
     if (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsNull()) {
       auto a = idsArg(info, 1, "ids");
       if (a.ElementLength() != n) {
@@ -365,13 +328,13 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
       ids = a.Data();
       idsObj = a;
     }
-    IndexWorker* w = worker(
+    IndexJob* j = job(
         info,
-        [n, data, ids](IndexState& s) {
+        [n, data, ids](IndexState& s, IndexJob&) {
           TreeInfo t = inspect(*s.index);
-          if (t.readOnly) throw UserError("the index was opened with mmap and is read-only");
-          if (!s.index->is_trained) throw UserError("the index is not trained: call train() before add()");
-          if (t.needsIds && ids == nullptr) throw UserError("this index maps ids (IDMap): add(vectors, ids) needs ids");
+          if (t.readOnly) throw StateError("the index was opened with mmap and is read-only");
+          if (!s.index->is_trained) throw StateError("the index is not trained: call train() before add()");
+          if (t.needsIds && ids == nullptr) throw StateError("this index maps ids (IDMap): add(vectors, ids) needs ids");
           checkFinite(data, n, s.index->d, "vectors");
           if (ids != nullptr) {
             s.index->add_with_ids(static_cast<faiss::Index::idx_t>(n), data, ids);
@@ -380,101 +343,130 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
           }
         },
         nullptr, true);
-    w->keep(x);
-    if (ids != nullptr) w->keep(idsObj);
-    w->Queue();
-    return w->promise();
+    j->keep(x);
+    j->keep(idsObj);
+    return j->start();
   }
 
+  // search(queries, k, params, fastPaths) -> { distances, labels }: the result arrays are allocated here and
+  // filled by the worker, and the queries are read in place: nothing is copied between JS and C++.
   Napi::Value Search(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Float32Array x = floatArg(info, 0, "queries");
-    size_t n = rowsOf(env, x, "queries");
-    if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(env, "k must be a number");
-    double kd = info[1].As<Napi::Number>().DoubleValue();
-    if (!(kd >= 1) || kd != std::floor(kd) || kd > 1e6) throw Napi::RangeError::New(env, "k must be a positive integer");
-    auto k = static_cast<faiss::Index::idx_t>(kd);
+    auto [x, rows, kk] = queriesAndK(info);
+    const size_t n = rows;  // plain copies: C++17 lambdas cannot capture structured bindings
+    const faiss::Index::idx_t k = kk;
     RuntimeParams params = info.Length() > 2 ? paramsFrom(info[2]) : RuntimeParams{};
     bool fast = info.Length() > 3 ? info[3].ToBoolean().Value() : true;
     const float* data = x.Data();
-    struct Out {
-      std::vector<float> distances;
-      std::vector<int64_t> labels;
-    };
-    auto out = std::make_shared<Out>();
-    IndexWorker* w = worker(
+    ResultArrays out(env, n * k);
+    IndexJob* j = job(
         info,
-        [n, k, data, params, fast, out](IndexState& s) {
-          if (!s.index->is_trained) throw UserError("the index is not trained: call train() before search()");
+        [n, k, data, params, fast, out](IndexState& s, IndexJob&) {
+          if (!s.index->is_trained) throw StateError("the index is not trained: call train() before search()");
           checkFinite(data, n, s.index->d, "queries");
-          out->distances.resize(n * k);
-          out->labels.resize(n * k);
-          searchTree(*s.index, static_cast<faiss::Index::idx_t>(n), data, k, out->distances.data(),
-                     out->labels.data(), params, fast);
-          for (size_t i = 0; i < out->labels.size(); i++) {
-            if (out->labels[i] < 0) out->distances[i] = std::numeric_limits<float>::infinity();
-          }
+          searchTree(*s.index, static_cast<faiss::Index::idx_t>(n), data, k, out.distances, out.labels, params, fast);
+          markMissing(out.distances, out.labels, n * static_cast<size_t>(k));
         },
-        [out](Napi::Env env) -> Napi::Value {
-          size_t m = out->labels.size();
-          auto dBuf = Napi::ArrayBuffer::New(env, m * sizeof(float));
-          auto lBuf = Napi::ArrayBuffer::New(env, m * sizeof(int64_t));
-          if (m > 0) {
-            std::memcpy(dBuf.Data(), out->distances.data(), m * sizeof(float));
-            std::memcpy(lBuf.Data(), out->labels.data(), m * sizeof(int64_t));
-          }
-          Napi::Object r = Napi::Object::New(env);
-          r.Set("distances", Napi::Float32Array::New(env, m, dBuf, 0));
-          r.Set("labels", Napi::TypedArrayOf<int64_t>::New(env, m, lBuf, 0, napi_bigint64_array));
-          return r;
+        [out](Napi::Env) -> Napi::Value { return out.object->Value(); }, false);
+    j->keep(x);
+    return j->start();
+  }
+
+  // searchImage(queries, k, exactTop, params, exactVectors?, token?) -> ImageSearch (index_image.h): the whole
+  // image in one call, outputs allocated here and filled in place.
+  Napi::Value SearchImage(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto [x, rows, kk] = queriesAndK(info);
+    const size_t n = rows;  // plain copies: C++17 lambdas cannot capture structured bindings
+    const faiss::Index::idx_t k = kk;
+    if (info.Length() < 3 || !info[2].IsNumber()) throw Napi::TypeError::New(env, "exactTop must be a number");
+    double top = info[2].As<Napi::Number>().DoubleValue();
+    if (!(top >= 0) || top != std::floor(top) || top > 4294967295.0) {
+      throw Napi::RangeError::New(env, "exactTop must be an integer >= 0");
+    }
+    ImageSearchRequest req;
+    req.n = static_cast<faiss::Index::idx_t>(n);
+    req.queries = x.Data();
+    req.k = k;
+    req.exactTop = static_cast<size_t>(top);
+    req.params = info.Length() > 3 ? paramsFrom(info[3]) : RuntimeParams{};
+    Napi::Value exact = info.Length() > 4 ? info[4] : env.Undefined();
+    if (!exact.IsUndefined() && !exact.IsNull()) {
+      Napi::Float32Array e = floatArg(info, 4, "exactVectors");
+      req.exactVectors = e.Data();
+      req.exactRows = rowsOf(env, e, "exactVectors");
+    }
+    ResultArrays arrays(env, n * k);
+    auto scores = Napi::Float32Array::New(env, n);
+    auto refined = Napi::Uint32Array::New(env, n);
+    auto out = std::make_shared<ImageSearchOutput>();
+    out->distances = arrays.distances;
+    out->labels = arrays.labels;
+    out->scores = scores.Data();
+    out->refined = refined.Data();
+    arrays.object->Value().Set("scores", scores);
+    auto refinedRef = std::make_shared<Napi::Reference<Napi::Uint32Array>>(Napi::Persistent(refined));
+    IndexJob* j = job(
+        info,
+        [req, out](IndexState& s, IndexJob& self) {
+          checkFinite(req.queries, static_cast<size_t>(req.n), s.index->d, "queries");
+          searchImage(*s.index, req, *out, [&self] { self.throwIfCancelled(); });
+        },
+        [out, arrays, refinedRef](Napi::Env e) -> Napi::Value {
+          Napi::Object v = arrays.object->Value();
+          Napi::Uint32Array all = refinedRef->Value();
+          v.Set("refined", Napi::Uint32Array::New(e, out->refinedCount, all.ArrayBuffer(), 0));
+          v.Set("rounds", Napi::Number::New(e, static_cast<double>(out->rounds)));
+          v.Set("exact", Napi::Boolean::New(e, out->exact));
+          v.Set("maxPatch", Napi::Number::New(e, static_cast<double>(out->maxPatch)));
+          v.Set("maxScore", Napi::Number::New(e, out->maxScore));
+          return v;
         },
         false);
-    w->keep(x);
-    w->Queue();
-    return w->promise();
+    j->keep(x);
+    j->keep(exact);
+    j->setToken(info.Length() > 5 ? info[5] : env.Undefined());
+    return j->start();
   }
 
   Napi::Value RemoveIds(const Napi::CallbackInfo& info) {
     auto a = idsArg(info, 0, "ids");
     auto ids = std::make_shared<std::vector<faiss::Index::idx_t>>(a.Data(), a.Data() + a.ElementLength());
     auto removed = std::make_shared<size_t>(0);
-    IndexWorker* w = worker(
+    IndexJob* j = job(
         info,
-        [ids, removed](IndexState& s) {
-          if (inspect(*s.index).readOnly) throw UserError("the index was opened with mmap and is read-only");
+        [ids, removed](IndexState& s, IndexJob&) {
+          if (inspect(*s.index).readOnly) throw StateError("the index was opened with mmap and is read-only");
           faiss::IDSelectorBatch sel(ids->size(), ids->data());
           *removed = s.index->remove_ids(sel);
         },
         [removed](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, static_cast<double>(*removed)); },
         true);
-    w->Queue();
-    return w->promise();
+    return j->start();
   }
 
   Napi::Value Reset(const Napi::CallbackInfo& info) {
-    IndexWorker* w = worker(
+    IndexJob* j = job(
         info,
-        [](IndexState& s) {
-          if (inspect(*s.index).readOnly) throw UserError("the index was opened with mmap and is read-only");
+        [](IndexState& s, IndexJob&) {
+          if (inspect(*s.index).readOnly) throw StateError("the index was opened with mmap and is read-only");
           s.index->reset();
         },
         nullptr, true);
-    w->Queue();
-    return w->promise();
+    return j->start();
   }
 
   Napi::Value Write(const Napi::CallbackInfo& info) {
     if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), "path must be a string");
     std::string path = info[0].As<Napi::String>().Utf8Value();
-    IndexWorker* w = worker(info, [path](IndexState& s) { writeIndexAtomic(*s.index, path); }, nullptr, false);
-    w->Queue();
-    return w->promise();
+    IndexJob* j = job(info, [path](IndexState& s, IndexJob&) { writeIndexAtomic(*s.index, path); }, nullptr, false);
+    return j->start();
   }
 
   // Frees the index now, off the JS thread; an operation still running holds its own reference and frees it when
   // it ends instead.
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    if (state_) (new FreeWorker(info.Env(), std::move(state_)))->Queue();
+    if (state_) (new FreeJob(info.Env(), std::move(state_)))->start();
     state_.reset();
     return info.Env().Undefined();
   }
@@ -486,18 +478,8 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
   Snapshot snapshot_;
 };
 
-Napi::FunctionReference* NativeIndex::ctor = nullptr;
-
-void IndexWorker::OnOK() {
+void IndexJob::settled(Napi::Env) {
   if (owner_ != nullptr && mutates_) owner_->apply(snapshot_);
-  deferred_.Resolve(resolve_ ? resolve_(Env()) : Env().Undefined());
-}
-
-void IndexWorker::OnError(const Napi::Error& e) {
-  if (owner_ != nullptr && mutates_) owner_->apply(snapshot_);
-  Napi::Error err = Napi::Error::New(Env(), e.Message());
-  if (cancelled_) err.Set("name", Napi::String::New(Env(), "AbortError"));
-  deferred_.Reject(err.Value());
 }
 
 Napi::Value CreateIndex(const Napi::CallbackInfo& info) {
@@ -530,40 +512,20 @@ Napi::Value ReadIndex(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   bool mmap = info.Length() > 1 && info[1].ToBoolean().Value();
   auto state = std::make_shared<IndexState>();
-  auto* w = new IndexWorker(
-      env, state, nullptr, Napi::Object(),
-      [path, mmap](IndexState& s) { s.index = readIndexFile(path, mmap); },
+  auto* j = new IndexJob(
+      env, state, nullptr, [path, mmap](IndexState& s, IndexJob&) { s.index = readIndexFile(path, mmap); },
       [state](Napi::Env e) -> Napi::Value { return NativeIndex::Wrap(e, state, "", false); }, false);
-  w->keepStateUntilDone();
-  w->Queue();
-  return w->promise();
-}
-
-Napi::Value SimdLevels(const Napi::CallbackInfo& info) {
-  size_t count = 0;
-  const char* const* levels = supportedSimdLevels(&count);
-  Napi::Array a = Napi::Array::New(info.Env(), count);
-  for (size_t i = 0; i < count; i++) a.Set(static_cast<uint32_t>(i), Napi::String::New(info.Env(), levels[i]));
-  return a;
-}
-
-Napi::Value SimdLevel(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), simd().name); }
-
-Napi::Value SetSimd(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), "level must be a string");
-  return Napi::Boolean::New(info.Env(), setSimdLevel(info[0].As<Napi::String>().Utf8Value().c_str()));
+  j->keepStateUntilDone();
+  return j->start();
 }
 
 }  // namespace
 
 void InitIndex(Napi::Env env, Napi::Object exports) {
-  faiss::InterruptCallback::instance.reset(new TokenInterrupt());
+  installFaissInterrupt();
   NativeIndex::Init(env);
   exports.Set("createIndex", Napi::Function::New(env, CreateIndex));
   exports.Set("readIndex", Napi::Function::New(env, ReadIndex));
-  exports.Set("simdLevels", Napi::Function::New(env, SimdLevels));
-  exports.Set("simdLevel", Napi::Function::New(env, SimdLevel));
-  exports.Set("setSimdLevel", Napi::Function::New(env, SetSimd));
 }
 
 }  // namespace patchline

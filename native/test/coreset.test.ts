@@ -1,10 +1,9 @@
 // The coreset samplers' results: (a) and (c) agree, (b) and (a) match a brute-force greedy, the documented PRNG
 // streams are what the addon uses, and every SIMD table gives the same answer.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clusteredFeatures, overlap } from '../../bench/native-coreset';
 import {
   approximateGreedyCoreset,
-  coresetKernels,
   exactGreedyCoreset,
   prunedGreedyCoreset,
   randomProjection,
@@ -187,34 +186,5 @@ describe('determinism and the documented PRNG', () => {
     const a32 = await approximateGreedyCoreset({ data: back, rows: 2000, cols: 128 }, { count: 100, seed: 3 });
     expect(Array.from(a16.indices)).toEqual(Array.from(a32.indices));
     expect(a16.radius).toBe(a32.radius);
-  });
-});
-
-describe('SIMD dispatch', () => {
-  const info = coresetKernels();
-  afterAll(() => {
-    coresetKernels(info.detected as 'scalar' | 'avx2' | 'avx512');
-  });
-
-  it('reports the detected instruction set', () => {
-    expect(['scalar', 'avx2', 'avx512']).toContain(info.detected);
-    expect(info.available).toContain('scalar');
-    expect(info.available).toContain(info.detected);
-  });
-
-  it('every available kernel table gives bit-identical projections and coresets', async () => {
-    const x = clusteredFeatures({ rows: 3000, cols: 80, seed: 6 });
-    const results: string[] = [];
-    for (const level of info.available as ('scalar' | 'avx2' | 'avx512')[]) {
-      coresetKernels(level);
-      expect(coresetKernels().active).toBe(level);
-      const p = await randomProjection(x, 128, 3);
-      const a = await approximateGreedyCoreset(x, { count: 300, seed: 3, storage: 'float16' });
-      const c = await prunedGreedyCoreset(x, { count: 300, seed: 3, storage: 'float32' });
-      expect(a.stats.kernels).toBe(level);
-      results.push(JSON.stringify([Array.from(p.subarray(0, 2000)), Array.from(a.indices), a.radius, Array.from(c.indices), c.radius]));
-    }
-    if (info.available.length < 2) console.log('only the scalar kernels exist on this CPU: nothing to compare against');
-    for (const r of results) expect(r).toBe(results[0]);
   });
 });

@@ -113,12 +113,12 @@ describe('EpsilonNet', () => {
     expect(() => new EpsilonNet({ dim: 0, radius: 1 })).toThrow(/dim must be an integer/);
     expect(() => new EpsilonNet({ dim: 4, radius: -1 })).toThrow(/radius must be a finite number >= 0/);
     const net = new EpsilonNet({ dim: DIM, radius: R, nlist: 8 });
-    await expect(net.add(data.subarray(0, DIM))).rejects.toThrow(/not trained/);
+    await expect(net.add(data.subarray(0, DIM))).rejects.toMatchObject({ message: expect.stringMatching(/not trained/), code: 'ERR_PATCHLINE_STATE' });
     expect(() => net.add(new Float32Array(DIM + 1))).toThrow(/not a multiple of the dimension 16/);
     await expect(net.train(data.subarray(0, 4 * DIM))).rejects.toThrow(/at least nlist = 8/);
     const bad = data.slice(0, 100 * DIM);
     bad[5 * DIM + 3] = NaN;
-    await expect(net.train(bad)).rejects.toThrow(/non-finite value at row 5, column 3/);
+    await expect(net.train(bad)).rejects.toMatchObject({ message: expect.stringMatching(/sample vectors contain NaN at row 5, column 3/), code: 'ERR_PATCHLINE_INPUT' });
     const ac = new AbortController();
     ac.abort();
     await expect(net.train(data, { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });

@@ -28,7 +28,7 @@ describe('vectors', () => {
   it('rejects arrays whose length is not a multiple of the dimension', async () => {
     const index = await flatWithData();
     const wrong = new Float32Array(d * 3 + 5);
-    await expect(index.add(wrong)).rejects.toThrow(/length 101 is not a multiple of the index dimension 32/);
+    await expect(index.add(wrong)).rejects.toThrow(/length 101 is not a multiple of the dimension 32/);
     await expect(index.search(wrong, 1)).rejects.toThrow(/queries length 101/);
     await expect(index.train(wrong)).rejects.toThrow(/not a multiple/);
     // A query of another dimension (e.g. a 64-d feature against a 32-d bank) is the common way to get here.

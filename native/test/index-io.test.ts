@@ -172,7 +172,7 @@ describe('atomic write', () => {
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { ok: boolean; message?: string };
     expect(out.ok).toBe(false);
-    expect(out.message).toBe(`cannot write index to ${file}: File too large`);
+    expect(out.message).toBe(`FaissIndex.write: cannot write index to ${file}: File too large`);
     expect(readFileSync(file)).toEqual(previous);
     expect(readdirSync(dir)).toEqual(['bank.index']);
     expect(existsSync(file)).toBe(true);

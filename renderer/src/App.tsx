@@ -5,13 +5,13 @@ import { TopBar } from './components/TopBar';
 import { PinDialog } from './components/PinDialog';
 import { Toasts } from './components/Toasts';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { NgAlert } from './components/NgAlert';
 import { InspectScreen } from './screens/InspectScreen';
 import { DashboardScreen } from './screens/DashboardScreen';
 import { ModelsScreen } from './screens/ModelsScreen';
 import { ThresholdsScreen } from './screens/ThresholdsScreen';
 import { ReviewScreen } from './screens/ReviewScreen';
-
-const IMAGE_FILE = /\.(png|jpe?g|bmp|tiff?|webp)$/i;
+import { isImageFileName } from '../../shared/images';
 
 export function App() {
   const screen = useApp((s) => s.screen);
@@ -24,7 +24,7 @@ export function App() {
     const over = (e: DragEvent) => e.preventDefault();
     const drop = (e: DragEvent) => {
       e.preventDefault();
-      const files = [...(e.dataTransfer?.files ?? [])].filter((f) => IMAGE_FILE.test(f.name) || f.type.startsWith('image/'));
+      const files = [...(e.dataTransfer?.files ?? [])].filter((f) => isImageFileName(f.name) || f.type.startsWith('image/'));
       if (files.length === 0) return;
       go('inspect');
       setSource('drop');
@@ -53,6 +53,7 @@ export function App() {
         </main>
         <PinDialog />
         <Toasts />
+        <NgAlert />
       </div>
     </CameraProvider>
   );

@@ -1,14 +1,14 @@
-// Finds a backbone's ONNX file: explicit path, $PATCHLINE_MODELS, ../shared/models (development and CI), the user
-// cache, then the card's download URL. Every file found is checked against the expected sha256 before it is used.
+// Finds a backbone's ONNX file: explicit path, $PATCHLINE_MODELS, ../shared/models (development and CI), the installed
+// app's resources (the packaged default backbone), the user cache, then the card's download URL. Every file found is checked against the expected sha256 before it is used.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { LongRunning } from '../api';
 import type { BackboneCard } from './card';
-import { sharedDir, userCacheDir } from '../paths';
+import { packagedResourcesDir, sharedDir, userCacheDir } from '../paths';
 
-export type ModelSource = 'explicit' | 'env' | 'shared' | 'cache' | 'download';
+export type ModelSource = 'explicit' | 'env' | 'shared' | 'packaged' | 'cache' | 'download';
 
 export interface ResolvedModel {
   path: string;
@@ -40,6 +40,8 @@ export function candidatePaths(card: BackboneCard, explicitPath?: string): { pat
   if (explicitPath) list.push({ path: path.resolve(explicitPath), source: 'explicit' });
   if (process.env.PATCHLINE_MODELS) list.push({ path: path.join(process.env.PATCHLINE_MODELS, card.file), source: 'env' });
   list.push({ path: path.join(sharedDir(), 'models', card.file), source: 'shared' });
+  const packaged = packagedResourcesDir();
+  if (packaged) list.push({ path: path.join(packaged, 'models', card.file), source: 'packaged' });
   list.push({ path: path.join(modelsCacheDir(), card.file), source: 'cache' });
   return list;
 }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openFitSource, openTestSet } from './dataset';
+import { openFitSource, openLabelledSet, openTestSet } from './dataset';
 
 function tree(files: string[]): string {
   const root = mkdtempSync(path.join(tmpdir(), 'pl-ds-'));
@@ -58,5 +58,30 @@ describe('openTestSet', () => {
     expect(() => openTestSet(tree(['test/crack/d.png', 'ground_truth/crack/d_mask.png']))).toThrow(/no good\/ folder/);
     expect(() => openTestSet(tree(['test/good/c.png']))).toThrow(/only good/);
     expect(() => openTestSet(tree(['test/good/c.png', 'test/crack/readme.txt']))).toThrow(/crack is empty/);
+  });
+});
+
+describe('openLabelledSet without required masks', () => {
+  it('reads class folders directly in the folder: good or ok is good, any other folder a defect kind', () => {
+    const t = openLabelledSet(tree(['OK/a.png', 'scratch/b.webp', 'scratch/notes.txt', 'dent/c.jpg', 'loose.png']), { masks: 'optional' });
+    expect(t.defects).toEqual(['dent', 'scratch']);
+    expect(t.images.map((i) => [i.defect, path.basename(i.path), i.label, i.mask])).toEqual([
+      ['OK', 'a.png', 0, null],
+      ['dent', 'c.jpg', 1, null],
+      ['scratch', 'b.webp', 1, null],
+    ]);
+  });
+
+  it("reads an MVTec folder's test/ and attaches the masks it has", () => {
+    const t = openLabelledSet(tree([...mvtec, 'test/crack/e.png']), { masks: 'optional' });
+    expect(t.images.map((i) => [path.basename(i.path), i.mask && path.basename(i.mask)])).toEqual([
+      ['d.png', 'd_mask.png'],
+      ['e.png', null],
+      ['c.png', null],
+    ]);
+  });
+
+  it('refuses a folder with no labelled image', () => {
+    expect(() => openLabelledSet(tree(['a.png', 'good/readme.txt']), { masks: 'optional' })).toThrow(/has no labelled images/);
   });
 });

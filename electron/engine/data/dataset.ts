@@ -1,20 +1,16 @@
-// Datasets on disk: the MVTec AD category layout, or a plain folder of good images for fitting.
+// Datasets on disk, for fit, eval, labelled-folder scoring and the benches: the MVTec AD category layout, a plain
+// folder of good images for fitting, or a folder of class folders (good/, <defect>/) for image scores.
 //   train/good/*.png                 defect-free training images
 //   validation/good/*.png            optional: defect-free images for calibration
 //   test/good/*, test/<defect>/*     test images
 //   ground_truth/<defect>/<name>_mask.png   one mask per defective test image
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff'];
-
-export function isImageFile(name: string): boolean {
-  return IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase()) && !name.startsWith('.');
-}
+import { IMAGE_EXTENSIONS, isImageFileName } from '../../../shared/images';
 
 export interface TestImage {
   path: string;
-  defect: string; // 'good' or the defect folder name
+  defect: string; // the class folder's name: 'good' (or 'ok') or the defect's
   label: 0 | 1;
   mask: string | null;
 }
@@ -46,7 +42,7 @@ function isDir(p: string): boolean {
 
 function listImages(dir: string): string[] {
   return readdirSync(dir)
-    .filter(isImageFile)
+    .filter(isImageFileName)
     .sort()
     .map((f) => path.join(dir, f));
 }
@@ -81,44 +77,69 @@ export function openFitSource(dir: string): FitSource {
   return { kind: 'folder', root, train, validation: [] };
 }
 
-/** The test split with its masks; every defective image must have a mask and every mask an image. */
-export function openTestSet(dir: string): TestSet {
+/** Folder names of defect-free classes; every other class folder is a defect kind. */
+const GOOD_CLASS = /^(good|ok)$/i;
+
+export interface LabelledSetOptions {
+  /**
+   * 'required' (evaluation with pixel metrics): an MVTec AD test/ split, every defective image with its mask and every
+   * mask with its image. 'optional' (image scores only): class folders directly in the folder or under test/; a mask
+   * is attached where ground_truth/ has one; empty class folders are allowed.
+   */
+  masks: 'required' | 'optional';
+}
+
+/**
+ * A labelled set of images: one folder per class ('good' or 'ok' is defect-free, any other name a defect kind),
+ * under test/ in the MVTec AD layout, with masks in ground_truth/<defect>/<name>_mask.*.
+ */
+export function openLabelledSet(dir: string, o: LabelledSetOptions): TestSet {
   const root = path.resolve(dir);
   needDir(root);
+  const required = o.masks === 'required';
   const testDir = path.join(root, 'test');
-  if (!isDir(testDir)) throw new Error(`${root} is not an MVTec AD category folder: it has no test/. ${LAYOUT_HELP}`);
-  const folders = readdirSync(testDir)
-    .filter((f) => isDir(path.join(testDir, f)))
+  if (required && !isDir(testDir)) throw new Error(`${root} is not an MVTec AD category folder: it has no test/. ${LAYOUT_HELP}`);
+  const base = isDir(testDir) ? testDir : root;
+  const folders = readdirSync(base)
+    .filter((f) => isDir(path.join(base, f)))
     .sort();
-  if (!folders.includes('good')) throw new Error(`${testDir} has no good/ folder: image AUROC needs defect-free test images. ${LAYOUT_HELP}`);
-  const defects = folders.filter((f) => f !== 'good');
-  if (defects.length === 0) throw new Error(`${testDir} has only good/: add at least one test/<defect>/ folder. ${LAYOUT_HELP}`);
+  const defects = folders.filter((f) => !GOOD_CLASS.test(f));
+  if (required && defects.length === folders.length) {
+    throw new Error(`${base} has no good/ folder: image AUROC needs defect-free test images. ${LAYOUT_HELP}`);
+  }
+  if (required && defects.length === 0) throw new Error(`${base} has only good/: add at least one test/<defect>/ folder. ${LAYOUT_HELP}`);
   const images: TestImage[] = [];
   const problems: string[] = [];
   for (const folder of folders) {
-    const files = listImages(path.join(testDir, folder));
-    if (files.length === 0) throw new Error(`${path.join(testDir, folder)} is empty.`);
-    const gtDir = path.join(root, 'ground_truth', folder);
-    const masks = new Set(isDir(gtDir) ? readdirSync(gtDir).filter(isImageFile) : []);
-    for (const file of files) {
-      if (folder === 'good') {
-        images.push({ path: file, defect: 'good', label: 0, mask: null });
-        continue;
-      }
-      const stem = path.basename(file, path.extname(file));
-      const mask = [...masks].find((m) => path.basename(m, path.extname(m)) === `${stem}_mask`);
-      if (!mask) problems.push(`${file} has no mask (expected ${path.join(gtDir, `${stem}_mask.png`)})`);
-      else {
-        masks.delete(mask);
-        images.push({ path: file, defect: folder, label: 1, mask: path.join(gtDir, mask) });
-      }
+    const files = listImages(path.join(base, folder));
+    if (required && files.length === 0) throw new Error(`${path.join(base, folder)} is empty.`);
+    if (GOOD_CLASS.test(folder)) {
+      for (const file of files) images.push({ path: file, defect: folder, label: 0, mask: null });
+      continue;
     }
-    for (const orphan of masks) problems.push(`mask ${path.join(gtDir, orphan)} has no image in ${path.join(testDir, folder)}`);
+    const gtDir = path.join(root, 'ground_truth', folder);
+    const masks = new Map((isDir(gtDir) ? readdirSync(gtDir).filter(isImageFileName) : []).map((m) => [path.basename(m, path.extname(m)), m]));
+    for (const file of files) {
+      const stem = path.basename(file, path.extname(file));
+      const mask = masks.get(`${stem}_mask`);
+      if (mask) masks.delete(`${stem}_mask`);
+      else if (required) problems.push(`${file} has no mask (expected ${path.join(gtDir, `${stem}_mask.png`)})`);
+      if (mask || !required) images.push({ path: file, defect: folder, label: 1, mask: mask ? path.join(gtDir, mask) : null });
+    }
+    if (required) for (const orphan of masks.values()) problems.push(`mask ${path.join(gtDir, orphan)} has no image in ${path.join(base, folder)}`);
   }
   if (problems.length) {
     const shown = problems.slice(0, 5).join('\n  ');
     const more = problems.length > 5 ? `\n  … and ${problems.length - 5} more` : '';
     throw new Error(`${root} does not follow the MVTec AD layout:\n  ${shown}${more}`);
   }
+  if (images.length === 0) {
+    throw new Error(`${base} has no labelled images: it needs a good/ folder and one folder per defect kind (${IMAGE_EXTENSIONS.join(', ')}).`);
+  }
   return { root, images, defects };
+}
+
+/** The test split of an MVTec AD category with its masks (for pixel metrics). */
+export function openTestSet(dir: string): TestSet {
+  return openLabelledSet(dir, { masks: 'required' });
 }

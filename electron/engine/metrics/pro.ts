@@ -1,7 +1,8 @@
 // Per-region overlap (PRO), integrated to an FPR limit, as the MVTec AD evaluation code computes it: 8-connected
 // ground-truth regions; FPR over every defect-free pixel of the category; PRO averaged over all regions; curve points
 // at each distinct score; trapezoid to the limit with linear interpolation there; divided by the limit.
-import { argsort } from './sort';
+import { argsort } from '../../../shared/argsort';
+import { forEachTieGroup } from '../../../shared/roc';
 
 /** 8-connected components of a binary mask. labels: 0 = background, 1..count = region. */
 export function labelRegions(mask: Uint8Array, width: number, height: number): { labels: Int32Array; count: number; sizes: number[] } {
@@ -77,8 +78,10 @@ export function trapezoid(x: number[], y: number[], xMax: number): number {
 }
 
 export interface PixelMetrics {
-  pixelAuroc: number;
-  aupro: number;
+  /** Null without defect pixels or without defect-free ones. */
+  pixelAuroc: number | null;
+  /** Null without a defect region. */
+  aupro: number | null;
   regions: number;
   /** The PRO curve up to the limit (thinned), for reports. */
   proCurve: { fpr: number[]; pro: number[] };
@@ -117,18 +120,8 @@ export function pixelMetrics(scores: Float32Array, masks: Uint8Array, width: num
   let pro = 0;
   const fprs = [0];
   const pros = [0];
-  for (let i = 0; i < order.length; ) {
-    const s = scores[order[i]];
-    let gp = 0;
-    let gn = 0;
-    while (i < order.length && scores[order[i]] === s) {
-      const p = order[i];
-      if (masks[p]) {
-        gp++;
-        pro += proInc[p];
-      } else gn++;
-      i++;
-    }
+  forEachTieGroup(scores, masks, order, (_s, gp, gn, from, to) => {
+    for (let k = from; k < to; k++) pro += proInc[order[k]];
     area += gn * (tp + gp / 2);
     tp += gp;
     fp += gn;
@@ -138,9 +131,9 @@ export function pixelMetrics(scores: Float32Array, masks: Uint8Array, width: num
       fprs.push(Math.min(1, fpr));
       pros.push(regions ? Math.min(1, pro / regions) : 0);
     }
-  }
-  const pixelAuroc = defectPixels && okPixels ? area / (defectPixels * okPixels) : NaN;
-  const aupro = regions ? trapezoid(fprs, pros, limit) / limit : NaN;
+  });
+  const pixelAuroc = defectPixels && okPixels ? area / (defectPixels * okPixels) : null;
+  const aupro = regions ? trapezoid(fprs, pros, limit) / limit : null;
   const step = Math.max(1, Math.floor(fprs.length / 500));
   const proCurve = { fpr: fprs.filter((_, k) => k % step === 0), pro: pros.filter((_, k) => k % step === 0) };
   return { pixelAuroc, aupro, regions, proCurve };

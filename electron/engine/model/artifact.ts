@@ -2,49 +2,14 @@
 // sibling folder and renames it into place; later changes write new files, then swap manifest.json atomically.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelManifest } from '../api';
+import { fsyncPath, writeFileAtomic, writeFileDurable } from '../atomic-file';
 import { sha256File } from '../backbone/resolve';
 
 export const SCHEMA_VERSION = 1;
 export const MANIFEST_FILE = 'manifest.json';
-
-export async function fsyncPath(p: string): Promise<void> {
-  // Directories can be fsynced on POSIX; Windows refuses (and does not need it for rename durability).
-  let fh;
-  try {
-    fh = await open(p, 'r');
-    await fh.sync();
-  } catch (err) {
-    if (process.platform !== 'win32') throw err;
-  } finally {
-    await fh?.close();
-  }
-}
-
-export async function writeFileDurable(file: string, data: string | Uint8Array): Promise<void> {
-  const fh = await open(file, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Replaces a file atomically: temp file in the same folder, fsync, rename, fsync the folder. */
-export async function replaceFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFileDurable(tmp, data);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fsyncPath(path.dirname(file));
-}
 
 export function bytesOf(v: Float32Array): Uint8Array {
   return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
@@ -218,7 +183,7 @@ export async function bankSection(
 }
 
 export async function writeManifest(dir: string, m: ModelManifest): Promise<void> {
-  await replaceFileAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(m, null, 2) + '\n');
+  await writeFileAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(m, null, 2) + '\n');
 }
 
 export async function writeBank(file: string, bank: Float32Array): Promise<void> {

@@ -7,11 +7,11 @@ import { openTestSet, type TestImage } from '../data/dataset';
 import { BadImageError } from '../features/extract';
 import { loadMask, preprocess, type Preprocessed } from '../image/preprocess';
 import { pixelMetrics } from '../metrics/pro';
-import { auroc, f1Max, rocCurve } from '../metrics/roc';
+import { auroc, f1Max, rocCurve } from '../../../shared/roc';
 import { mapLimit, ProgressTracker, throwIfAborted } from '../progress';
 import { dataUri, overlay, sideBySide } from '../report/heatmap';
 import { renderReport, type ReportImage } from '../report/html';
-import { replaceFileAtomic } from './artifact';
+import { writeFileAtomic } from '../atomic-file';
 import { loadModel, type LoadOptions } from './model';
 
 export interface EvalInternals extends Pick<LoadOptions, 'backends' | 'onNote' | 'modelFile'> {
@@ -88,13 +88,17 @@ export async function evaluate(o: EvalOptions, internals: EvalInternals = {}): P
     const pixel = pixelMetrics(maps.subarray(0, stored * plane), masks.subarray(0, stored * plane), size, size, 0.3);
     pm.set(1);
     const f1 = f1Max(scores, labels);
-    const perDefect: Record<string, { images: number; image_auroc: number }> = {};
+    const imageAuroc = auroc(scores, labels);
+    // Both classes are present (checked above), so the image metrics exist.
+    if (f1 === null || imageAuroc === null) throw new Error('image metrics need good and defective test images.');
+    const perDefect: NonNullable<EvalResult['per_defect']> = {};
     for (const d of test.defects) {
       const sel = results.filter((r) => r.defect === d || r.label === 0);
+      // Null for a defect kind whose every image was unreadable.
       perDefect[d] = { images: results.filter((r) => r.defect === d).length, image_auroc: auroc(Float32Array.from(sel.map((r) => r.score)), sel.map((r) => r.label)) };
     }
     const result: EvalResult = {
-      image_auroc: auroc(scores, labels),
+      image_auroc: imageAuroc,
       pixel_auroc: pixel.pixelAuroc,
       aupro: pixel.aupro,
       f1_max: f1.f1,
@@ -119,7 +123,7 @@ export async function evaluate(o: EvalOptions, internals: EvalInternals = {}): P
         machine: `${cpus()[0]?.model.trim() ?? 'cpu'}, ${cpus().length} cores`,
         scale,
       });
-      await replaceFileAtomic(path.resolve(o.report), html);
+      await writeFileAtomic(path.resolve(o.report), html);
       result.report = path.resolve(o.report);
     }
     return result;
@@ -145,5 +149,5 @@ async function addOverlay(
 
 /** Writes the eval JSON (numbers at the top level, per-image rows below), atomically. */
 export async function writeEvalJson(file: string, r: EvalResult): Promise<void> {
-  await replaceFileAtomic(path.resolve(file), JSON.stringify(r, null, 2) + '\n');
+  await writeFileAtomic(path.resolve(file), JSON.stringify(r, null, 2) + '\n');
 }

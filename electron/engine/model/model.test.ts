@@ -119,6 +119,12 @@ describe('a loaded model', () => {
       expect(Math.max(...a.map.data)).toBeLessThanOrEqual(a.score + 1e-4);
       expect(model.mapToSize(a.map, 96, 50)).toMatchObject({ width: 96, height: 50 });
       await expect(model.predictFile(path.join(data, 'nope.png'))).rejects.toThrow(/nope\.png/);
+      // As the line records it: the heatmap on the part's frame, long side 32, quantised on the threshold scale.
+      const seen = await model.inspect({ kind: 'encoded', bytes: readFileSync(file) }, { heatmapMax: 32, imageSize: { width: 192, height: 96 } });
+      expect(seen).toMatchObject({ score: b.score, verdict: b.verdict, heatmapWidth: 32, heatmapHeight: 16, imageWidth: 192, imageHeight: 96 });
+      expect(seen.heatmap).toHaveLength(32 * 16);
+      // The peak cell is at the threshold level (128) times the score's multiple of the threshold, clamped to a byte.
+      expect(Math.max(...seen.heatmap)).toBeLessThanOrEqual(Math.min(255, Math.round((128 * b.score) / b.threshold) + 1));
     } finally {
       await model.close();
     }

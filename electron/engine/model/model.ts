@@ -1,21 +1,22 @@
 // A loaded model: the backbone session, the memory-mapped index, and everything needed to score a part.
 import path from 'node:path';
-import { existsSync, statSync } from 'node:fs';
-import type { AnomalyMap, Device, LongRunning, Model, ModelManifest, ModelVersion, Prediction, RawImage } from '../api';
+import { existsSync } from 'node:fs';
+import type { AnomalyMap, Device, LongRunning, Model, ModelManifest, ModelVersion, Prediction } from '../api';
 import { parseCard, type BackboneCard } from '../backbone/card';
-import { resolveModelFile, sha256File } from '../backbone/resolve';
+import { resolveModelFile } from '../backbone/resolve';
 import { Extractor } from '../backbone/session';
 import { resolveBackends, type EngineBackends } from '../bank/backends';
 import { exactIndexFor } from '../bank/exact-refine';
 import type { KnnIndex } from '../bank/knn';
-import { randomSubset } from '../bank/random-coreset';
 import { embedImage, type PatchEmbedding } from '../features/embed';
-import { extractFiles } from '../features/extract';
+import { featureSource } from '../features/image-features';
 import { preprocess, type Preprocessed, type PreprocessSpec } from '../image/preprocess';
 import { ProgressTracker } from '../progress';
 import { mapToOriginal, resampleMap } from '../score/anomaly-map';
+import { SourceModel, type ImageSource } from '../score/inspection';
 import { Scorer, type PatchScores } from '../score/scorer';
-import { readBank, readManifest, removeQuietly, verifyModelFiles, writeBank, writeManifest } from './artifact';
+import { readBank, readManifest, removeQuietly, verifyModelFiles, writeManifest } from './artifact';
+import { concatRows, gatherRows, selectCoreset, writeBankVersion } from './fit-steps';
 import { preprocessSpec, scoringParams, withDefaults, type ModelParams } from './params';
 
 export interface LoadOptions {
@@ -33,7 +34,7 @@ export interface Scored {
   timings: { extractMs: number; searchMs: number; mapMs: number; totalMs: number };
 }
 
-export class PatchLineModel implements Model {
+export class PatchLineModel extends SourceModel implements Model {
   private bankCache: Float32Array | null = null;
   private scorer: Scorer;
 
@@ -49,6 +50,7 @@ export class PatchLineModel implements Model {
     /** Flat copy of the bank behind an approximate index (exact image scores; see Scorer.refine). */
     private exact: KnnIndex | undefined,
   ) {
+    super();
     this.scorer = this.makeScorer();
   }
 
@@ -155,22 +157,10 @@ export class PatchLineModel implements Model {
     };
   }
 
-  private async predictSource(src: string | Uint8Array | RawImage): Promise<Prediction> {
+  protected async predictSource(src: ImageSource): Promise<Prediction> {
     const t0 = performance.now();
     const pre = await preprocess(src, this.spec);
     return this.predictPreprocessed(pre, performance.now() - t0);
-  }
-
-  predictFile(file: string): Promise<Prediction> {
-    return this.predictSource(file);
-  }
-
-  predictBuffer(encoded: Uint8Array): Promise<Prediction> {
-    return this.predictSource(encoded);
-  }
-
-  predictRaw(image: RawImage): Promise<Prediction> {
-    return this.predictSource(image);
   }
 
   mapToSize(map: AnomalyMap, width: number, height: number): AnomalyMap {
@@ -187,48 +177,31 @@ export class PatchLineModel implements Model {
     const dim = this.manifest.bank.dimension;
     const chunks: Float32Array[] = [];
     const progress = new ProgressTracker('update', images.length, opts.onProgress);
-    const skipped = await extractFiles(
+    const skipped = await featureSource(this).each(
       images,
-      { spec: this.spec, extractor: this.extractor, embedDimension: p.embedDimension, gridStride: p.gridStride, batchSize: p.batchSize, signal: opts.signal },
-      ({ embedding }) => {
+      (_file, embedding) => {
         chunks.push(embedding.data);
         progress.tick();
       },
+      { signal: opts.signal },
     );
     if (chunks.length === 0) throw new Error(`none of the ${images.length} image(s) could be read: ${skipped.map((s) => `${s.path} (${s.reason})`).join('; ')}`);
-    const rows = chunks.reduce((a, c) => a + c.length / dim, 0);
-    const fresh = new Float32Array(rows * dim);
-    chunks.reduce((off, c) => (fresh.set(c, off), off + c.length), 0);
-    // The same coreset rule as the fit, applied to the new patches only.
-    const target = Math.max(1, Math.round(rows * p.coreset.ratio));
-    let pick: Uint32Array;
-    let radius: number | undefined;
-    if (p.coreset.method === 'none' || target >= rows) pick = Uint32Array.from({ length: rows }, (_, i) => i);
-    else if (p.coreset.method === 'random') pick = randomSubset(rows, target, p.seed + this.manifest.history.length);
-    else {
-      const r = await this.backends.coreset.greedy({ data: fresh, rows, cols: dim, ratio: p.coreset.ratio, projectionDim: p.coreset.projectionDim, numStarts: p.coreset.numStarts, seed: p.seed, signal: opts.signal });
-      pick = r.indices;
-      radius = r.radius;
-    }
-    const added = new Float32Array(pick.length * dim);
-    pick.forEach((row, i) => added.set(fresh.subarray(row * dim, (row + 1) * dim), i * dim));
+    const fresh = concatRows(chunks);
+    // The same coreset rule as the fit, applied to the new patches only, in one pass; a random coreset draws anew
+    // for each version.
+    const { indices: pick, radius } = await selectCoreset(
+      this.backends,
+      fresh,
+      { images: chunks.length, perImage: fresh.length / dim / chunks.length, dim },
+      { coreset: { ...p.coreset, chunkRows: 0 }, seed: p.seed, randomSeed: p.seed + this.manifest.history.length },
+      { signal: opts.signal },
+    );
+    const added = gatherRows(fresh, dim, pick);
 
-    const version = Math.max(...this.manifest.history.map((h) => h.version)) + 1;
-    const b = this.manifest.bank;
-    const indexFile = `index-v${version}.faiss`;
-    const bankFile = `bank-v${version}.f32`;
     // Updates never touch the files the current manifest points at: new files first, then the manifest swap.
-    const writable = await this.backends.index.read(path.join(this.dir, b.indexFile), { mmap: false });
-    try {
-      await writable.add(added);
-      await writable.write(path.join(this.dir, indexFile));
-    } finally {
-      writable.close();
-    }
-    const bank = new Float32Array((b.vectors + pick.length) * dim);
-    bank.set(this.bank());
-    bank.set(added, b.vectors * dim);
-    await writeBank(path.join(this.dir, bankFile), bank);
+    const b = this.manifest.bank;
+    const bank = concatRows([this.bank(), added]);
+    const { version, bank: section } = await writeBankVersion(this.backends, this.dir, this.manifest, added, bank);
     const entry: ModelVersion = {
       version,
       createdAt: new Date().toISOString(),
@@ -240,28 +213,16 @@ export class PatchLineModel implements Model {
       note: skipped.length ? `skipped ${skipped.length} unreadable image(s)` : undefined,
     };
     const old = { index: b.indexFile, bank: b.bankFile };
-    const next: ModelManifest = {
-      ...this.manifest,
-      bank: {
-        ...b,
-        vectors: b.vectors + pick.length,
-        indexFile,
-        indexBytes: statSync(path.join(this.dir, indexFile)).size,
-        indexSha256: await sha256File(path.join(this.dir, indexFile)),
-        bankFile,
-        bankSha256: await sha256File(path.join(this.dir, bankFile)),
-      },
-      history: [...this.manifest.history, entry],
-    };
+    const next: ModelManifest = { ...this.manifest, bank: section, history: [...this.manifest.history, entry] };
     await writeManifest(this.dir, next);
-    const reopened = await this.backends.index.read(path.join(this.dir, indexFile), { mmap: true });
+    const reopened = await this.backends.index.read(path.join(this.dir, section.indexFile), { mmap: true });
     reopened.setParams(b.indexParams ?? {});
     this.index.close();
     this.index = reopened;
     this.manifest = next;
     this.bankCache = bank;
     await this.openExact();
-    for (const f of [old.index, old.bank]) if (f && f !== indexFile && f !== bankFile && existsSync(path.join(this.dir, f))) await removeQuietly(path.join(this.dir, f));
+    for (const f of [old.index, old.bank]) if (f && f !== section.indexFile && f !== section.bankFile && existsSync(path.join(this.dir, f))) await removeQuietly(path.join(this.dir, f));
     return entry;
   }
 

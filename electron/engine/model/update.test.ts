@@ -43,6 +43,7 @@ describe('updateModel / rollbackModel', () => {
     const v1 = readManifest(dir);
     expect(v1.history[0].radius).toBeGreaterThan(0);
     const first = await updateModel({ model: dir, data: newDay });
+    expect(first.manifest).toEqual(readManifest(dir));
     expect(first.version).toMatchObject({ version: 2, kind: 'update', addedImages: 4, radius: v1.history[0].radius });
     expect(first.version.addedVectors).toBeGreaterThan(0);
     expect(first.version.addedVectors).toBeLessThan(4 * 64);
@@ -55,9 +56,10 @@ describe('updateModel / rollbackModel', () => {
     expect(readdirSync(dir).sort()).toEqual(['bank-v2.f32', 'bank-v3.f32', 'bank.f32', 'index-v2.faiss', 'index-v3.faiss', 'index.faiss', 'manifest.json']);
 
     const back = await rollbackModel({ model: dir });
-    expect(back).toMatchObject({ version: 4, kind: 'rollback', bankVectors: first.version.bankVectors, note: 'rolled back version 3 to version 2' });
+    expect(back.manifest).toEqual(readManifest(dir));
+    expect(back.version).toMatchObject({ version: 4, kind: 'rollback', bankVectors: first.version.bankVectors, note: 'rolled back version 3 to version 2' });
     expect(existsSync(path.join(dir, 'index-v3.faiss'))).toBe(false);
-    const again = await rollbackModel({ model: dir });
+    const { version: again } = await rollbackModel({ model: dir });
     expect(again.note).toBe('rolled back version 2 to version 1');
     const m = readManifest(dir);
     expect(m.bank.indexFile).toBe('index.faiss');

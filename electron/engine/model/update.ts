@@ -14,17 +14,18 @@
 //
 // rollback: the manifest returns to the previous bank-changing version (files, calibration); the undone version is
 // marked rolledBack and its files are deleted. A further rollback steps back again while files remain.
-import { EpsilonNet, netNlist, randomProjection } from '../../../native/index';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { EpsilonNet, randomProjection } from '../../../native/index';
+import { existsSync, readdirSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { ModelManifest, ModelVersion, SkippedFile, UpdateOptions, UpdateResult } from '../api';
-import { sha256File } from '../backbone/resolve';
+import type { ModelManifest, ModelVersion, RollbackOptions, RollbackResult, SkippedFile, UpdateOptions, UpdateResult } from '../api';
 import { resolveBackends, type EngineBackends } from '../bank/backends';
+import { netLists } from '../bank/index-rule';
 import { openFitSource } from '../data/dataset';
-import { extractFiles } from '../features/extract';
+import { featureSource } from '../features/image-features';
 import { ProgressTracker, throwIfAborted } from '../progress';
-import { pidAlive, readBank, readManifest, writeBank, writeManifest } from './artifact';
+import { pidAlive, readBank, readManifest, writeManifest } from './artifact';
+import { concatRows, nextVersion, writeBankVersion } from './fit-steps';
 import { loadModel } from './model';
 
 const LOCK = '.update.lock';
@@ -96,10 +97,6 @@ export function recordedRadius(m: ModelManifest): number | undefined {
     .at(-1);
 }
 
-function nextVersion(m: ModelManifest): number {
-  return Math.max(...m.history.map((h) => h.version)) + 1;
-}
-
 /** Deletes the files of bank versions older than the newest `keep`; returns the history with them marked. */
 async function pruneVersions(dir: string, m: ModelManifest, keep: number): Promise<ModelVersion[]> {
   const chain = bankChain(m).filter((h) => h.bank && !h.filesRemoved);
@@ -145,8 +142,7 @@ export async function updateModel(o: UpdateOptions, internals: UpdateInternals =
       if (!m.bank.bankFile) throw new Error(`${dir}: the model has no bank file, so it cannot be updated. Fit it again.`);
       const bank = readBank(path.join(dir, m.bank.bankFile), m.bank.vectors, dim);
       const keys = await projectKeys(bank, dim, pdim, p.seed);
-      const nlist = netNlist(m.bank.vectors);
-      const net = new EpsilonNet({ dim: pdim, radius, nlist, nprobe: Math.min(8, nlist) });
+      const net = new EpsilonNet({ dim: pdim, radius, ...netLists(m.bank.vectors) });
       const added: Float32Array[] = [];
       let addedRows = 0;
       const skipped: SkippedFile[] = [];
@@ -155,10 +151,9 @@ export async function updateModel(o: UpdateOptions, internals: UpdateInternals =
         await net.train(keys, { seed: p.seed, signal: o.signal });
         await net.append(keys);
         const progress = new ProgressTracker('update', files.length, o.onProgress);
-        await extractFiles(
+        await featureSource(model).each(
           files,
-          { spec: model.spec, extractor: model.extractor, embedDimension: p.embedDimension, gridStride: p.gridStride, batchSize: p.batchSize, strict: o.strict, signal: o.signal },
-          async ({ embedding }) => {
+          async (_file, embedding) => {
             const patches = embedding.data;
             const res = await net.add(await projectKeys(patches, dim, pdim, p.seed));
             const rows = new Float32Array(res.added.length * dim);
@@ -168,7 +163,7 @@ export async function updateModel(o: UpdateOptions, internals: UpdateInternals =
             images++;
             progress.set(images + skipped.length);
           },
-          skipped,
+          { strict: o.strict, signal: o.signal, skipped },
         );
         progress.set(files.length);
       } finally {
@@ -179,34 +174,11 @@ export async function updateModel(o: UpdateOptions, internals: UpdateInternals =
 
       // The new version's files, beside the current ones; nothing the current manifest names is touched.
       const wp = new ProgressTracker('write', 2, o.onProgress);
-      const version = nextVersion(m);
-      const indexFile = `index-v${version}.faiss`;
-      const bankFile = `bank-v${version}.f32`;
-      const fresh = new Float32Array(addedRows * dim);
-      added.reduce((off, a) => (fresh.set(a, off), off + a.length), 0);
+      const fresh = concatRows(added);
       const backends = await resolveBackends(internals.backends);
-      const writable = await backends.index.read(path.join(dir, m.bank.indexFile), { mmap: false });
-      try {
-        if (addedRows > 0) await writable.add(fresh);
-        await writable.write(path.join(dir, indexFile));
-      } finally {
-        writable.close();
-      }
+      const { version, bank: newBank } = await writeBankVersion(backends, dir, m, fresh, concatRows([bank, fresh]));
       wp.set(1);
-      const next = new Float32Array(bank.length + fresh.length);
-      next.set(bank);
-      next.set(fresh, bank.length);
-      await writeBank(path.join(dir, bankFile), next);
       throwIfAborted(o.signal);
-      const newBank: ModelManifest['bank'] = {
-        ...m.bank,
-        vectors: m.bank.vectors + addedRows,
-        indexFile,
-        indexBytes: statSync(path.join(dir, indexFile)).size,
-        indexSha256: await sha256File(path.join(dir, indexFile)),
-        bankFile,
-        bankSha256: await sha256File(path.join(dir, bankFile)),
-      };
       const entry: ModelVersion = {
         version,
         createdAt: new Date().toISOString(),
@@ -227,8 +199,9 @@ export async function updateModel(o: UpdateOptions, internals: UpdateInternals =
       await writeManifest(dir, manifest);
       wp.set(2);
       const pruned = await pruneVersions(dir, manifest, keepVersions);
-      if (pruned !== manifest.history) await writeManifest(dir, { ...manifest, history: pruned });
-      return { version: entry, skipped, discarded, seconds: (Date.now() - started) / 1000 };
+      const committed = pruned === manifest.history ? manifest : { ...manifest, history: pruned };
+      if (committed !== manifest) await writeManifest(dir, committed);
+      return { version: entry, manifest: committed, skipped, discarded, seconds: (Date.now() - started) / 1000 };
     } finally {
       await model.close();
     }
@@ -237,7 +210,7 @@ export async function updateModel(o: UpdateOptions, internals: UpdateInternals =
   }
 }
 
-export async function rollbackModel(o: { model: string }): Promise<ModelVersion> {
+export async function rollbackModel(o: RollbackOptions): Promise<RollbackResult> {
   const dir = path.resolve(o.model);
   readManifest(dir);
   const release = await lockModel(dir);
@@ -272,7 +245,7 @@ export async function rollbackModel(o: { model: string }): Promise<ModelVersion>
     };
     await writeManifest(dir, manifest);
     await discardPartial(dir, manifest);
-    return entry;
+    return { version: entry, manifest };
   } finally {
     await release();
   }

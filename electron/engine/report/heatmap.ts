@@ -1,17 +1,14 @@
-// Heatmap overlays: an anomaly map in a jet colour scale blended over the image, with the ground-truth outline.
+// Heatmap overlays: an anomaly map in the app's colour-blind-safe scale (viridis by default, shared/heatmap.ts) blended
+// over the image, with the ground-truth outline.
 import sharp from 'sharp';
 import type { AnomalyMap } from '../api';
-
-/** Jet: dark blue → cyan → yellow → dark red, v in [0, 1]. */
-export function jet(v: number): [number, number, number] {
-  const c = (x: number) => Math.round(255 * Math.max(0, Math.min(1, x)));
-  return [c(1.5 - Math.abs(4 * v - 3)), c(1.5 - Math.abs(4 * v - 2)), c(1.5 - Math.abs(4 * v - 1))];
-}
+import { DEFAULT_HEATMAP_PALETTE, heatmapLut, type HeatmapPalette } from '../../../shared/heatmap';
 
 export interface OverlayOptions {
-  /** Map values at or below `lo` are blue, at or above `hi` dark red. */
+  /** Map values at or below `lo` take the palette's low end (viridis: dark violet), at or above `hi` its top (yellow). */
   lo: number;
   hi: number;
+  palette?: HeatmapPalette;
   alpha?: number;
   /** 0/1 ground truth of the same size: its outline is drawn in white. */
   mask?: Uint8Array | null;
@@ -24,8 +21,14 @@ export function overlay(rgb: Uint8Array, map: AnomalyMap, o: OverlayOptions): Ui
   const a = o.alpha ?? 0.5;
   const span = o.hi > o.lo ? o.hi - o.lo : 1;
   const out = new Uint8Array(rgb.length);
+  // 256 levels, looked up: a report of full-size images colours millions of pixels.
+  const lut = heatmapLut(o.palette ?? DEFAULT_HEATMAP_PALETTE);
   for (let i = 0; i < w * h; i++) {
-    const [r, g, b] = jet((map.data[i] - o.lo) / span);
+    const v = (map.data[i] - o.lo) / span;
+    const j = (v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0) * 4;
+    const r = lut[j];
+    const g = lut[j + 1];
+    const b = lut[j + 2];
     out[i * 3] = rgb[i * 3] * (1 - a) + r * a;
     out[i * 3 + 1] = rgb[i * 3 + 1] * (1 - a) + g * a;
     out[i * 3 + 2] = rgb[i * 3 + 2] * (1 - a) + b * a;

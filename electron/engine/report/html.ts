@@ -1,7 +1,8 @@
 // The self-contained evaluation report: metrics, ROC and PRO curves and score histograms as inline SVG, and every test
 // image with its heatmap overlay as an inline data URI. One file, no network, opens anywhere.
 import type { EvalResult, ModelManifest } from '../api';
-import type { Curve } from '../metrics/roc';
+import type { Curve } from '../../../shared/roc';
+import { formatMetric as fmt } from '../../../shared/roc';
 
 export interface ReportImage {
   name: string;
@@ -24,7 +25,6 @@ export interface ReportInput {
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-const fmt = (v: number, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : '–');
 
 const W = 360;
 const H = 260;

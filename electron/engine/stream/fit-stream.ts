@@ -2,27 +2,26 @@
 // time and their patches folded into a streaming epsilon-net (fold.ts) keyed by fit's coreset projection (same
 // dimension and seed, so the recorded radius means what a coreset radius means and `update` can continue from it);
 // only the kept patches' full vectors are held. The bank is held to the coreset ratio of the training patches (a
-// budget: r is predicted for it, re-thinning is the safety net), unless a radius is given. The index is the day-scale rule's compressed IVF index
-// (index-rule.ts), so it is mapped, not copied, when the model loads. As in fit(), every training image reaches the
-// bank, and calibration scores held-out training images against the bank without them: they are folded last, each
-// scored just before it is folded, against a snapshot of the bank taken when they start.
-import { randomUUID } from 'node:crypto';
+// budget: r is predicted for it, re-thinning is the safety net), unless a radius is given. The index is the day-scale
+// rule's compressed IVF index (bank/index-rule.ts), so it is mapped, not copied, when the model loads. As in fit(),
+// every training image reaches the bank, and calibration scores held-out training images against the bank without
+// them: they are folded last, each scored just before it is folded, against a snapshot of the bank taken when they
+// start. The other steps are fit's (model/fit-steps.ts).
 import path from 'node:path';
 import { randomProjection } from '../../../native/index';
-import type { FitOptions, FitResult, ModelManifest, SkippedFile } from '../api';
+import type { FitOptions, FitResult, SkippedFile } from '../api';
 import { resolveBackends } from '../bank/backends';
-import type { IndexChoice } from '../bank/index-rule';
-import { defaultParams } from '../bank/index-rule';
+import { chooseCompressedIndex } from '../bank/index-rule';
 import type { KnnIndex } from '../bank/knn';
 import { openFitSource } from '../data/dataset';
-import { buildIndex, calibrationScorer, type FitInternals } from '../model/fit';
-import { SCHEMA_VERSION, stageModelDir, writeBankFiles } from '../model/artifact';
-import { calibrate } from '../model/calibration';
+import type { PatchEmbedding } from '../features/embed';
+import { openImageFeatures, planFeatures } from '../features/image-features';
+import type { FitInternals } from '../model/fit';
+import { buildIndex, calibrationScorer, commitNewModel, imageScore, indexChoice, phaseTimer, scoreValidation } from '../model/fit-steps';
+import { stageModelDir } from '../model/artifact';
 import { ProgressTracker, throwIfAborted } from '../progress';
-import { rng } from '../random';
+import { shuffledIndices } from '../random';
 import { StreamFolder } from './fold';
-import { openImageFeatures } from './image-features';
-import { chooseCompressedIndex } from './index-rule';
 
 export interface StreamFitOptions {
   /** Coverage radius by hand (in the projected key space); default: calibrated on the warm-up images. */
@@ -35,32 +34,16 @@ export interface StreamFitOptions {
   indexBudgetBytes?: number;
 }
 
-/** 0..n-1 in a seeded random order. */
-function shuffledPositions(n: number, seed: number): number[] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  const rand = rng(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}
-
 export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, internals: FitInternals = {}): Promise<FitResult> {
-  const started = Date.now();
-  const seconds: Record<string, number> = {};
-  let lap = started;
-  const mark = (phase: string) => {
-    seconds[phase] = (Date.now() - lap) / 1000;
-    lap = Date.now();
-  };
+  const timer = phaseTimer();
   const note = internals.onNote ?? (() => undefined);
   const so = o.stream ?? {};
+  const plan = planFeatures(o);
   const source = openFitSource(o.data);
   const backends = await resolveBackends(internals.backends);
   if (o.threads) backends.setThreads?.(o.threads);
-  const fx = await openImageFeatures(o, note);
-  const { params, dim, grid, patchesPerImage: ppi } = fx;
+  const fx = await openImageFeatures(o, note, plan);
+  const { params, dim, patchesPerImage: ppi } = fx;
   const pdim = params.coreset.projectionDim;
   const opened: KnnIndex[] = [];
   let folder: StreamFolder | null = null;
@@ -70,14 +53,14 @@ export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, i
     // last, and scored first against the bank as it stands before them: the bank without those images. The images
     // are folded in a seeded random order, so the warm-up is a fair sample of the whole set and the budget's
     // prediction of the bank's growth holds (a folder sorted by product variant would make it a sample of one).
-    const order = shuffledPositions(source.train.length, params.seed ^ 0x57e4);
+    const order = shuffledIndices(source.train.length, params.seed ^ 0x57e4);
     const heldCount = source.validation.length ? 0 : Math.max(1, Math.round(source.train.length * params.calibrationFraction));
     const firstFiles = order.slice(heldCount).map((i) => source.train[i]);
     const heldFiles = order.slice(0, heldCount).map((i) => source.train[i]);
     if (source.train.length < 1 || (heldFiles.length > 0 && firstFiles.length < 1)) {
       throw new Error(`${source.root} has too few training images for a streaming fit.`);
     }
-    mark('load');
+    timer.mark('load');
 
     // 1. Fold every training image's patches, one image at a time.
     folder = new StreamFolder({
@@ -106,23 +89,22 @@ export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, i
       kept++;
     };
     const tick = () => progress.set(++visited, `bank ${f.bankVectors.toLocaleString('en-US')}`);
-    const each = (files: string[], fn: (patches: Float32Array) => Promise<void>) =>
-      fx.each(files, async (_file, patches) => fn(patches).then(tick), { signal: o.signal, strict: o.strict });
-    const skipped: SkippedFile[] = await each(firstFiles, fold);
+    const skipped: SkippedFile[] = [];
+    const each = (files: string[], fn: (embedding: PatchEmbedding) => Promise<void>) =>
+      fx.each(files, async (_file, embedding) => fn(embedding).then(tick), { signal: o.signal, strict: o.strict, skipped });
+    await each(firstFiles, (e) => fold(e.data));
     const calScores: number[] = [];
     if (heldFiles.length) {
       if (kept === 0) throw new Error(`none of the ${firstFiles.length} training images could be read.`);
       const calBank = await folder.snapshot();
       const calChoice = chooseCompressedIndex(calBank.length / dim, dim, so.indexBudgetBytes);
-      const calIndex = await buildIndex(backends, dim, calChoice, calBank, o.signal);
+      const calIndex = await buildIndex(backends, dim, calChoice, calBank, { signal: o.signal });
       opened.push(calIndex);
       const calScorer = await calibrationScorer(backends, dim, calChoice.factory, calIndex, calBank, params, opened);
-      skipped.push(
-        ...(await each(heldFiles, async (patches) => {
-          calScores.push((await calScorer.score([{ data: patches, gridH: grid, gridW: grid, dim }]))[0].score);
-          await fold(patches);
-        })),
-      );
+      await each(heldFiles, async (e) => {
+        calScores.push(await imageScore(calScorer, e));
+        await fold(e.data);
+      });
     }
     progress.set(source.train.length);
     if (kept === 0) throw new Error(`none of the ${source.train.length} training images could be read.`);
@@ -132,68 +114,27 @@ export async function fitStream(o: FitOptions & { stream?: StreamFitOptions }, i
     folder = null;
     const bank = folded.payload as Float32Array;
     const vectors = bank.length / dim;
-    mark('fold');
+    timer.mark('fold');
     throwIfAborted(o.signal);
 
     // 2. The compressed index.
-    const rule = chooseCompressedIndex(vectors, dim, so.indexBudgetBytes);
-    const choice: IndexChoice = o.index ? { factory: o.index, params: defaultParams(o.index), reason: 'given with --index' } : rule;
-    if (o.nprobe) choice.params.nprobe = o.nprobe;
-    const ip = new ProgressTracker('index', 1, o.onProgress);
-    const index = await buildIndex(backends, dim, choice, bank, o.signal);
+    const choice = indexChoice(o.index, { nprobe: o.nprobe }, () => chooseCompressedIndex(vectors, dim, so.indexBudgetBytes));
+    const index = await buildIndex(backends, dim, choice, bank, o);
     opened.push(index);
-    ip.set(1, choice.factory);
-    mark('index');
+    timer.mark('index');
 
     // 3. Calibration: the held-out scores from step 1, or the validation images against the final bank.
     if (source.validation.length) {
       const scorer = await calibrationScorer(backends, dim, choice.factory, index, bank, params, opened);
-      const cp = new ProgressTracker('calibrate', source.validation.length, o.onProgress);
-      await fx.each(
-        source.validation,
-        async (_file, data) => {
-          calScores.push((await scorer.score([{ data, gridH: grid, gridW: grid, dim }]))[0].score);
-          cp.tick();
-        },
-        { signal: o.signal, strict: o.strict },
-      );
+      await scoreValidation(fx, source.validation, scorer, calScores, { signal: o.signal, strict: o.strict, onProgress: o.onProgress });
     }
-    if (calScores.length === 0) throw new Error('no calibration image could be read');
-    const calibration = calibrate(calScores, source.validation.length ? 'validation' : 'train-holdout');
-    mark('calibrate');
-    throwIfAborted(o.signal);
-
     // 4. The artifact (the same layout as fit's).
-    const bankInfo = await writeBankFiles(stage.dir, index, bank, { vectors: vectors, dimension: dim, ...choice });
-    const createdAt = new Date().toISOString();
     const s = folded.summary;
-    const manifest: ModelManifest = {
-      schemaVersion: SCHEMA_VERSION,
-      id: randomUUID(),
-      name: path.basename(path.resolve(o.out)),
-      createdAt,
-      backbone: { id: fx.card.id, card: fx.card, sha256: fx.sha256 },
-      params: { ...params },
-      bank: bankInfo,
-      calibration,
-      training: { images: kept, patches: s.seen, skipped: skipped.length, source: source.root },
-      history: [
-        {
-          version: 1,
-          createdAt,
-          kind: 'fit',
-          addedImages: kept,
-          addedVectors: vectors,
-          bankVectors: vectors,
-          radius: s.radius,
-          note: `streaming epsilon-net, r from ${s.radiusChoice.source}${s.rethins ? `, re-thinned ${s.rethins}×` : ''}${s.alarms.length ? `, ${s.alarms.length} growth alarm(s)` : ''}`,
-        },
-      ],
-    };
-    const dir = await stage.commit(manifest);
-    mark('write');
-    seconds.total = (Date.now() - started) / 1000;
-    return { dir, manifest, skipped, seconds };
+    const calibration = { scores: calScores, source: source.validation.length ? ('validation' as const) : ('train-holdout' as const) };
+    const training = { images: kept, patches: s.seen, skipped: skipped.length, source: source.root };
+    const history = `streaming epsilon-net, r from ${s.radiusChoice.source}${s.rethins ? `, re-thinned ${s.rethins}×` : ''}${s.alarms.length ? `, ${s.alarms.length} growth alarm(s)` : ''}`;
+    const first = { addedImages: kept, addedVectors: vectors, bankVectors: vectors, radius: s.radius, note: history };
+    return await commitNewModel(stage, { out: o.out, fx, index, bank, choice, calibration, training, first, skipped }, timer, o.signal);
   } catch (err) {
     await stage.abort();
     throw err;

@@ -6,12 +6,12 @@
 import path from 'node:path';
 import type { Progress } from '../api';
 import { resolveBackends, type EngineBackends } from '../bank/backends';
-import { buildIndex } from '../model/fit';
+import { buildIndex } from '../model/fit-steps';
 import { stageFolder, writeBank } from '../model/artifact';
 import { ProgressTracker, throwIfAborted } from '../progress';
 import { StreamFolder, type FoldSummary } from './fold';
 import { openFeatureFile, readFeatureChunks } from './feature-file';
-import { chooseCompressedIndex } from './index-rule';
+import { chooseCompressedIndex } from '../bank/index-rule';
 
 export const FOLD_FILE = 'fold.json';
 
@@ -77,14 +77,12 @@ export async function foldFeatureFile(o: FoldFileOptions, backends?: Partial<Eng
 
     const vectors = keys.length / f.dim;
     const choice = chooseCompressedIndex(vectors, f.dim, o.indexBudgetBytes);
-    const ip = new ProgressTracker('index', 1, o.onProgress);
-    const index = await buildIndex(b, f.dim, choice, keys, o.signal);
+    const index = await buildIndex(b, f.dim, choice, keys, o);
     try {
       await index.write(path.join(stage, 'index.faiss'));
     } finally {
       index.close();
     }
-    ip.set(1, choice.factory);
     await writeBank(path.join(stage, 'bank.f32'), keys);
     const record: FoldFileRecord = {
       source: f.file,

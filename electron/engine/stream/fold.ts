@@ -23,7 +23,8 @@
 // windows before (from the first window's end on: the first holds the initial build-up; with that one point, β = 1).
 //
 // With `cap`, a bank that outgrows it is re-thinned to ~90 % of it (r raised just enough; see EpsilonNet.rethin).
-import { EpsilonNet, netNlist, prunedGreedyCoreset } from '../../../native/index';
+import { EpsilonNet, prunedGreedyCoreset } from '../../../native/index';
+import { netLists } from '../bank/index-rule';
 
 export interface GrowthAlarm {
   /** Vectors folded when the alarm fired. */
@@ -302,8 +303,9 @@ export class StreamFolder {
     const t0 = performance.now();
     const rows = this.pendingRows;
     const sample = this.warmupSample();
-    const nlist = Math.min(rows, this.o.nlist ?? netNlist(rows));
-    const nprobe = this.o.nprobe ?? 8;
+    const lists = netLists(rows);
+    const nlist = Math.min(rows, this.o.nlist ?? lists.nlist);
+    const nprobe = this.o.nprobe ?? lists.nprobe;
     // The coarse lists first (trained at a placeholder radius): the budget's trial nets reuse them.
     const net = new EpsilonNet({ dim: this.o.dim, radius: 1, nlist, nprobe });
     try {

@@ -1,26 +1,38 @@
-// TEST DOUBLE — never used by the app. A tiny engine with the exact shape of electron/engine/api.ts, so the services,
-// the worker thread protocol and the contract can be tested before (and independently of) the real PatchCore engine.
+// TEST DOUBLE — never used by the app. A tiny engine implementing the Engine interface of electron/engine/api.ts, so
+// the services, the engine worker and the contract can be tested quickly and independently of the PatchCore engine.
 // It really scores images: a per-cell mean and spread of good parts on a 16 × 16 grey grid, and the anomaly map is each
-// cell's z-score. Unreadable images fail with a clear error, long steps report progress and honour AbortSignal.
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+// cell's z-score. Unreadable images fail with a clear error, long steps report progress and honour AbortSignal. What
+// is not about scoring (data-set reading, metrics, the part's heatmap, labelled-folder scores, atomic writes) is the
+// engine's own code.
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
+import { auroc, f1Max } from '../../../shared/roc';
 import type {
   AnomalyMap,
+  Engine,
   EvalOptions,
   EvalResult,
   FitOptions,
+  FitResult,
   LongRunning,
   Model,
   ModelManifest,
   ModelVersion,
   Prediction,
-  RawImage,
+  RollbackResult,
+  SkippedFile,
+  UpdateOptions,
+  UpdateResult,
 } from '../../engine/api';
+import { writeFileAtomic } from '../../engine/atomic-file';
+import { openFitSource } from '../../engine/data/dataset';
+import { scoreLabelledFolder } from '../../engine/model/score-folder';
+import { ProgressTracker, throwIfAborted } from '../../engine/progress';
+import { SourceModel, type ImageSource } from '../../engine/score/inspection';
 
 const GRID = 16;
 const MAP = 224;
-const IMAGE_EXT = /\.(png|jpe?g|bmp|tiff?|webp)$/i;
 
 interface Bank {
   count: number;
@@ -28,8 +40,6 @@ interface Bank {
   sumSq: number[];
   threshold: number;
 }
-
-type ImageSource = string | Uint8Array | RawImage;
 
 interface Grid {
   cells: Float32Array;
@@ -76,32 +86,13 @@ function upsample(cells: Float32Array): AnomalyMap {
   return { width: MAP, height: MAP, data };
 }
 
-function checkAbort(signal?: AbortSignal): void {
-  if (signal?.aborted) throw Object.assign(new Error('Cancelled.'), { name: 'AbortError' });
-}
-
-async function listImages(dir: string): Promise<string[]> {
-  const names = await readdir(dir);
-  return names.filter((n) => IMAGE_EXT.test(n)).sort().map((n) => path.join(dir, n));
-}
-
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
-}
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
-
-async function accumulate(bank: Bank, files: string[], opts: LongRunning & { strict?: boolean }, phase: string) {
-  const skipped: { path: string; reason: string }[] = [];
-  const t0 = Date.now();
-  for (let i = 0; i < files.length; i++) {
-    checkAbort(opts.signal);
+async function accumulate(bank: Bank, files: string[], opts: LongRunning & { strict?: boolean }, phase: string): Promise<SkippedFile[]> {
+  const skipped: SkippedFile[] = [];
+  const progress = new ProgressTracker(phase, files.length, opts.onProgress, 0);
+  for (const file of files) {
+    throwIfAborted(opts.signal);
     try {
-      const g = (await grid(files[i])).cells;
+      const g = (await grid(file)).cells;
       bank.count++;
       for (let j = 0; j < g.length; j++) {
         bank.sum[j] += g[j];
@@ -109,25 +100,26 @@ async function accumulate(bank: Bank, files: string[], opts: LongRunning & { str
       }
     } catch (e) {
       if (opts.strict) throw e;
-      skipped.push({ path: files[i], reason: (e as Error).message });
+      skipped.push({ path: file, reason: (e as Error).message });
     }
-    const elapsed = (Date.now() - t0) / 1000;
-    opts.onProgress?.({ phase, done: i + 1, total: files.length, etaSeconds: i >= 1 ? (elapsed / (i + 1)) * (files.length - i - 1) : null });
+    progress.tick();
   }
   return skipped;
 }
 
-export async function fit(opts: FitOptions): Promise<ModelManifest> {
-  const good = (await exists(path.join(opts.data, 'train', 'good'))) ? path.join(opts.data, 'train', 'good') : opts.data;
-  if (!(await exists(good))) throw new Error(`Training folder not found: ${good}`);
-  const files = await listImages(good);
-  if (files.length < 2) throw new Error(`Need at least 2 good images in ${good}, found ${files.length}.`);
+const copyBank = (b: Bank): Bank => ({ ...b, sum: [...b.sum], sumSq: [...b.sumSq] });
+
+async function fit(opts: FitOptions): Promise<FitResult> {
+  const started = Date.now();
+  const source = openFitSource(opts.data);
+  const files = source.train;
+  if (files.length < 2) throw new Error(`Need at least 2 good images in ${source.root}, found ${files.length}.`);
   const bank: Bank = { count: 0, sum: new Array(GRID * GRID).fill(0), sumSq: new Array(GRID * GRID).fill(0), threshold: 0 };
   const skipped = await accumulate(bank, files, opts, 'extract');
   // Calibrate on the training images themselves: the threshold sits just above the worst good part.
   const scores: number[] = [];
   for (const f of files) {
-    checkAbort(opts.signal);
+    throwIfAborted(opts.signal);
     try {
       scores.push(Math.max(...cellMap((await grid(f)).cells, bank)));
     } catch {
@@ -138,6 +130,8 @@ export async function fit(opts: FitOptions): Promise<ModelManifest> {
   bank.threshold = scores[scores.length - 1] * 1.1;
   const q = (p: number) => scores[Math.min(scores.length - 1, Math.floor(p * (scores.length - 1)))];
   const now = new Date().toISOString();
+  const vectors = bank.count * GRID * GRID;
+  const bankText = JSON.stringify(bank);
   const manifest: ModelManifest = {
     schemaVersion: 1,
     id: `fake-${path.basename(opts.out)}`,
@@ -145,34 +139,35 @@ export async function fit(opts: FitOptions): Promise<ModelManifest> {
     createdAt: now,
     backbone: { id: 'test-double-grid16', card: null, sha256: '' },
     params: { grid: GRID },
-    bank: { vectors: bank.count * GRID * GRID, dimension: 1, indexFactory: 'Flat', indexFile: 'bank.json', indexBytes: 0 },
+    bank: { vectors, dimension: 1, indexFactory: 'Flat', indexFile: 'bank.json', indexBytes: bankText.length },
     calibration: {
       quantiles: { '0.5': q(0.5), '0.9': q(0.9), '0.95': q(0.95), '0.99': q(0.99), '1': q(1) },
       threshold: bank.threshold,
       images: scores.length,
       source: 'train-holdout',
     },
-    training: { images: bank.count, patches: bank.count * GRID * GRID, skipped: skipped.length, source: good },
-    history: [{ version: 1, createdAt: now, kind: 'fit', addedImages: bank.count, addedVectors: bank.count * GRID * GRID, bankVectors: bank.count * GRID * GRID }],
+    training: { images: bank.count, patches: vectors, skipped: skipped.length, source: source.root },
+    history: [{ version: 1, createdAt: now, kind: 'fit', addedImages: bank.count, addedVectors: vectors, bankVectors: vectors }],
   };
-  const tmp = `${opts.out}.${process.pid}.partial`;
+  const dir = path.resolve(opts.out);
+  const tmp = `${dir}.${process.pid}.partial`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
-  const bankText = JSON.stringify(bank);
-  manifest.bank.indexBytes = bankText.length;
   await writeFile(path.join(tmp, 'bank.json'), bankText);
   await writeFile(path.join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
-  checkAbort(opts.signal);
-  await rename(tmp, opts.out);
-  return manifest;
+  throwIfAborted(opts.signal);
+  await rename(tmp, dir);
+  return { dir, manifest, skipped, seconds: { total: (Date.now() - started) / 1000 } };
 }
 
-class FakeModel implements Model {
+class FakeModel extends SourceModel implements Model {
   constructor(
     readonly dir: string,
     public manifest: ModelManifest,
     private bank: Bank,
-  ) {}
+  ) {
+    super();
+  }
 
   private predictGrid(g: Grid, t0: number): Prediction {
     const cells = cellMap(g.cells, this.bank);
@@ -190,19 +185,9 @@ class FakeModel implements Model {
     };
   }
 
-  async predictFile(file: string): Promise<Prediction> {
+  protected async predictSource(src: ImageSource): Promise<Prediction> {
     const t0 = performance.now();
-    return this.predictGrid(await grid(file), t0);
-  }
-
-  async predictBuffer(encoded: Uint8Array): Promise<Prediction> {
-    const t0 = performance.now();
-    return this.predictGrid(await grid(encoded), t0);
-  }
-
-  async predictRaw(image: RawImage): Promise<Prediction> {
-    const t0 = performance.now();
-    return this.predictGrid(await grid(image), t0);
+    return this.predictGrid(await grid(src), t0);
   }
 
   mapToSize(map: AnomalyMap, width: number, height: number): AnomalyMap {
@@ -213,84 +198,70 @@ class FakeModel implements Model {
     return { width, height, data };
   }
 
-  private async persist(): Promise<void> {
-    const text = JSON.stringify(this.bank);
-    this.manifest.bank.indexBytes = text.length;
-    this.manifest.bank.vectors = this.bank.count * GRID * GRID;
-    await writeAtomic(path.join(this.dir, 'bank.json'), text);
-    await writeAtomic(path.join(this.dir, 'manifest.json'), JSON.stringify(this.manifest, null, 2));
-  }
-
-  private record(kind: ModelVersion['kind'], addedImages: number, note?: string): ModelVersion {
+  /** A new version in the history (and the bank it leaves), written atomically: bank first, the manifest commits. */
+  private async commit(kind: ModelVersion['kind'], bank: Bank, addedImages: number, extra: Partial<ModelVersion> = {}, history = this.manifest.history): Promise<ModelVersion> {
+    const vectors = bank.count * GRID * GRID;
     const v: ModelVersion = {
-      version: this.manifest.history.length + 1,
+      version: Math.max(...history.map((h) => h.version)) + 1,
       createdAt: new Date().toISOString(),
       kind,
       addedImages,
       addedVectors: addedImages * GRID * GRID,
-      bankVectors: this.bank.count * GRID * GRID,
-      ...(note ? { note } : {}),
+      bankVectors: vectors,
+      ...extra,
     };
-    this.manifest.history.push(v);
+    const text = JSON.stringify(bank);
+    const manifest: ModelManifest = {
+      ...this.manifest,
+      bank: { ...this.manifest.bank, vectors, indexBytes: text.length },
+      calibration: { ...this.manifest.calibration, threshold: bank.threshold },
+      history: [...history, v],
+    };
+    await writeFileAtomic(path.join(this.dir, 'bank.json'), text);
+    await writeFileAtomic(path.join(this.dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    this.bank = bank;
+    this.manifest = manifest;
     return v;
   }
 
   async addGood(images: string[], opts: LongRunning = {}): Promise<ModelVersion> {
-    const next: Bank = { ...this.bank, sum: [...this.bank.sum], sumSq: [...this.bank.sumSq] };
+    const next = copyBank(this.bank);
     const skipped = await accumulate(next, images, { ...opts, strict: true }, 'update');
-    this.bank = next;
-    const v = this.record('add-good', images.length - skipped.length);
-    await this.persist();
-    return v;
+    return this.commit('add-good', next, images.length - skipped.length);
   }
 
   async setThreshold(threshold: number): Promise<void> {
     if (!(threshold > 0) || !Number.isFinite(threshold)) throw new RangeError(`threshold must be a positive number, got ${threshold}`);
-    this.bank.threshold = threshold;
-    this.record('threshold', 0, `threshold ${threshold}`);
-    await this.persist();
+    await this.commit('threshold', { ...this.bank, threshold }, 0, { note: `threshold ${threshold}` });
   }
 
   /** A folder of good images as a new version; the bank before it is kept beside, for rollback. */
-  async update(folder: string, opts: LongRunning): Promise<{ version: ModelVersion; skipped: { path: string; reason: string }[] }> {
-    const files = await listImages(folder);
-    if (files.length === 0) throw new Error(`No images in ${folder}.`);
-    const next: Bank = { ...this.bank, sum: [...this.bank.sum], sumSq: [...this.bank.sumSq] };
-    const skipped = await accumulate(next, files, opts, 'update');
-    const version = this.manifest.history.length + 1;
-    await writeAtomic(path.join(this.dir, `before-v${version}.json`), JSON.stringify(this.bank));
-    this.bank = next;
-    const v = { ...this.record('update', files.length - skipped.length), source: folder };
-    this.manifest.history[this.manifest.history.length - 1] = v;
-    await this.persist();
-    return { version: v, skipped };
+  async update(o: UpdateOptions): Promise<UpdateResult> {
+    const started = Date.now();
+    const source = openFitSource(o.data);
+    const files = [...source.train, ...source.validation];
+    const next = copyBank(this.bank);
+    const skipped = await accumulate(next, files, o, 'update');
+    const version = Math.max(...this.manifest.history.map((h) => h.version)) + 1;
+    await writeFileAtomic(path.join(this.dir, `before-v${version}.json`), JSON.stringify(this.bank));
+    const v = await this.commit('update', next, files.length - skipped.length, { source: source.root });
+    return { version: v, manifest: this.manifest, skipped, discarded: [], seconds: (Date.now() - started) / 1000 };
   }
 
   /** Undoes the last update that is not undone yet. */
-  async rollback(): Promise<ModelVersion> {
+  async rollback(): Promise<RollbackResult> {
     const last = [...this.manifest.history].reverse().find((h) => h.kind === 'update' && !h.rolledBack);
     if (!last) throw new Error(`${this.dir}: nothing to roll back to; the model has no update.`);
-    this.bank = JSON.parse(await readFile(path.join(this.dir, `before-v${last.version}.json`), 'utf8')) as Bank;
-    last.rolledBack = true;
-    const v = this.record('rollback', 0, `rolled back version ${last.version}`);
-    await this.persist();
-    return v;
+    const before = JSON.parse(await readFile(path.join(this.dir, `before-v${last.version}.json`), 'utf8')) as Bank;
+    const history = this.manifest.history.map((h) => (h === last ? { ...h, rolledBack: true } : h));
+    const v = await this.commit('rollback', before, 0, { addedVectors: 0, note: `rolled back version ${last.version}` }, history);
+    return { version: v, manifest: this.manifest };
   }
 
   async close(): Promise<void> {}
 }
 
-export async function updateModel(o: LongRunning & { model: string; data: string }) {
-  const m = await loadModel(o.model);
-  return m.update(o.data, o);
-}
-
-export async function rollbackModel(o: { model: string }): Promise<ModelVersion> {
-  const m = await loadModel(o.model);
-  return m.rollback();
-}
-
-export async function loadModel(dir: string): Promise<FakeModel> {
+async function loadModel(dir: string): Promise<FakeModel> {
   let manifest: ModelManifest;
   let bank: Bank;
   try {
@@ -299,30 +270,38 @@ export async function loadModel(dir: string): Promise<FakeModel> {
   } catch (e) {
     throw new Error(`Not a model folder: ${dir} (${(e as Error).message})`, { cause: e });
   }
-  return new FakeModel(dir, manifest, bank);
+  return new FakeModel(path.resolve(dir), manifest, bank);
 }
 
-export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
-  const model = await loadModel(opts.model);
-  const root = (await exists(path.join(opts.data, 'test'))) ? path.join(opts.data, 'test') : opts.data;
-  const folders = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-  const items: { path: string; defect: string }[] = [];
-  for (const f of folders) for (const p of await listImages(path.join(root, f))) items.push({ path: p, defect: f });
-  const result: EvalResult = { image_auroc: NaN, pixel_auroc: NaN, aupro: NaN, f1_max: NaN, f1_threshold: NaN, ms_per_image: 0, images: [], skipped: [] };
-  const t0 = performance.now();
-  for (let i = 0; i < items.length; i++) {
-    checkAbort(opts.signal);
-    const t = performance.now();
-    try {
-      const p = await model.predictFile(items[i].path);
-      const label = items[i].defect === 'good' ? 0 : 1;
-      result.images.push({ path: items[i].path, defect: items[i].defect, label, score: p.score, msPerImage: performance.now() - t });
-    } catch (e) {
-      if (opts.strict) throw e;
-      result.skipped.push({ path: items[i].path, reason: (e as Error).message });
-    }
-    opts.onProgress?.({ phase: 'evaluate', done: i + 1, total: items.length, etaSeconds: null });
-  }
-  result.ms_per_image = result.images.length ? (performance.now() - t0) / result.images.length : 0;
-  return result;
+/** Image metrics only: the double has no pixel maps worth scoring against masks. */
+async function evaluate(opts: EvalOptions): Promise<EvalResult> {
+  const scored = await scoreLabelledFolder(loadModel, opts);
+  if (opts.strict && scored.skipped.length) throw new Error(`Cannot decode image ${scored.skipped[0].path}`);
+  const scores = scored.images.map((i) => i.score);
+  const labels = scored.images.map((i) => i.label);
+  const f1 = f1Max(scores, labels);
+  const imageAuroc = auroc(scores, labels);
+  if (f1 === null || imageAuroc === null) throw new Error(`${opts.data}: metrics need good and defective test images.`);
+  const ms = scored.images.map((i) => i.msPerImage).sort((a, b) => a - b);
+  return {
+    image_auroc: imageAuroc,
+    pixel_auroc: null,
+    aupro: null,
+    f1_max: f1.f1,
+    f1_threshold: f1.threshold,
+    ms_per_image: ms[ms.length >> 1] ?? 0,
+    images: scored.images,
+    skipped: scored.skipped,
+  };
 }
+
+export const engine: Engine = {
+  fit,
+  evaluate,
+  scoreFolder: (o) => scoreLabelledFolder(loadModel, o),
+  loadModel,
+  readManifest: async (dir) => (await loadModel(dir)).manifest,
+  updateModel: async (o) => (await loadModel(o.model)).update(o),
+  rollbackModel: async (o) => (await loadModel(o.model)).rollback(),
+};
+

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isImageFileName } from '../../../shared/images';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -27,7 +28,7 @@ export async function tempDir(prefix: string): Promise<string> {
 /** The first `n` images of a data-set folder (sorted, so every run uses the same ones). */
 export async function datasetImages(sub: string, n: number, offset = 0): Promise<string[]> {
   const dir = path.join(datasetDir(), sub);
-  const names = (await readdir(dir)).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort();
+  const names = (await readdir(dir)).filter(isImageFileName).sort();
   return names.slice(offset, offset + n).map((f) => path.join(dir, f));
 }
 

@@ -1,14 +1,14 @@
 // TEST HELPER: a contract Bridge over a Node WebSocket (the `ws` package), framed exactly like the renderer's.
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrame } from '../../../shared/codec';
-import type { Bridge, ServerMessage } from '../../../shared/protocol';
+import type { Bridge } from '../../../shared/protocol';
 
 export async function nodeWsBridge(url: string, headers: Record<string, string> = {}): Promise<{ bridge: Bridge; socket: WebSocket }> {
   const socket = new WebSocket(url, { headers });
-  const listeners = new Set<(m: ServerMessage) => void>();
+  const listeners = new Set<(m: unknown) => void>();
   socket.on('message', (data, isBinary) => {
     const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    const msg = decodeFrame(isBinary ? new Uint8Array(buf) : buf.toString()) as ServerMessage;
+    const msg = decodeFrame(isBinary ? new Uint8Array(buf) : buf.toString());
     listeners.forEach((l) => l(msg));
   });
   socket.on('close', () => listeners.forEach((l) => l({ t: 'closed', reason: 'socket closed' })));

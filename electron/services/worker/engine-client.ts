@@ -1,9 +1,10 @@
-// Main's handle on the engine: typed calls with progress, cancellation and transferable buffers, to either
-//   - a worker thread (live inference: low latency, buffers transferred without copies), or
+// Main's handle on the engine: the Engine interface (and the Model interface of models it holds) called across to
+//   - a worker thread (live inference: low latency), or
 //   - a child process at a lower CPU priority (training and evaluation: they may use every core for minutes, and the
 //     window and the line's inference must keep theirs).
-// If the engine dies, everything pending fails with an operator-readable error and the next call starts a fresh one
-// (callers watch `generation` to reload their models).
+// with progress and cancellation carried by the protocol (protocol.ts). If the engine dies, everything pending fails
+// with an operator-readable error and the next call starts a fresh one (callers watch `generation` to reload their
+// models).
 import { Worker } from 'node:worker_threads';
 import { fork, type ChildProcess } from 'node:child_process';
 import { getPriority, setPriority } from 'node:os';
@@ -12,7 +13,8 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { AppError } from '../../../shared/errors';
 import type { Progress } from '../../../shared/domain';
-import type { FromWorker, ToWorker, WorkerError, WorkerOp, WorkerRequest, WorkerResults } from './protocol';
+import type { LongRunning } from '../../engine/api';
+import { NOT_LOADED, type FromWorker, type HostReplies, type RemoteEngine, type RemoteModel, type ToWorker, type WorkerError, type WorkerInit, type WorkerRequest } from './protocol';
 
 const here = fileURLToPath(import.meta.url);
 const fromSource = here.endsWith('.ts');
@@ -43,7 +45,7 @@ function bundledEntry(entry?: string): string {
 
 /** The two kinds of engine host behind one interface. */
 interface Channel {
-  post(msg: ToWorker, transfer: ArrayBuffer[]): void;
+  post(msg: ToWorker): void;
   onMessage(listener: (msg: FromWorker) => void): void;
   onError(listener: (e: Error) => void): void;
   onExit(listener: (code: number | null) => void): void;
@@ -54,8 +56,8 @@ interface Channel {
   pid?: number;
 }
 
-function threadChannel(engineModule: string, entry?: string): Channel {
-  const workerData = { engineModule };
+function threadChannel(engineModule: string, nice: number, entry?: string): Channel {
+  const workerData: WorkerInit = { engineModule, nice };
   let worker: Worker;
   if (!entry && fromSource) {
     // A checkout runs TypeScript through tsx; a worker thread does not inherit the loader, so it imports its entry
@@ -67,7 +69,7 @@ function threadChannel(engineModule: string, entry?: string): Channel {
     worker = new Worker(bundledEntry(entry), { workerData });
   }
   return {
-    post: (m, t) => worker.postMessage(m, t),
+    post: (m) => worker.postMessage(m),
     onMessage: (l) => worker.on('message', l),
     onError: (l) => worker.once('error', l),
     onExit: (l) => worker.once('exit', l),
@@ -120,20 +122,18 @@ function processChannel(engineModule: string, nice: number, entry?: string): Cha
   };
 }
 
-export interface EngineCallOptions {
-  signal?: AbortSignal;
-  onProgress?: (p: Progress) => void;
-  transfer?: ArrayBuffer[];
-}
-
 export interface EngineWorkerOptions {
   /** 'thread' (default) or 'process' (a child process, for long jobs). */
   kind?: 'thread' | 'process';
   /** A built worker entry (engine-worker.mjs) instead of the one beside this module. */
   entry?: string;
-  /** How much lower a child process's CPU priority is than this one's (nice steps; at most 19). */
+  /**
+   * How much lower the engine's CPU priority is than this thread's (nice steps; at most 19): a child process's, or a
+   * worker thread's own (Linux, where a nice value is per thread; the threads it starts, e.g. ONNX Runtime's, inherit
+   * it). Default: 10 for a process, 0 for a thread.
+   */
   nice?: number;
-  /** A child process that stays idle this long exits, giving its memory back; the next call starts another. */
+  /** An engine that stays idle this long stops, giving its memory back; the next call starts another. */
   idleExitMs?: number;
 }
 
@@ -165,7 +165,7 @@ export class EngineWorker {
     const channel =
       this.opts.kind === 'process'
         ? processChannel(this.engineModule, this.opts.nice ?? 10, this.opts.entry)
-        : threadChannel(this.engineModule, this.opts.entry);
+        : threadChannel(this.engineModule, this.opts.nice ?? 0, this.opts.entry);
     this.channel = channel;
     this.generation++;
     this.ready = new Promise<void>((resolve, reject) => {
@@ -210,12 +210,12 @@ export class EngineWorker {
     else p.reject(toError(msg.error));
   }
 
-  /** Nothing pending: the engine must not keep the process alive, and a child process may go after a while. */
+  /** Nothing pending: the engine must not keep the process alive, and may go after a while (idleExitMs). */
   private idle(): void {
     // Referenced only while calls are pending: an idle engine must not keep the process alive, a busy one must.
     this.channel?.unref();
     const after = this.opts.idleExitMs;
-    if (this.opts.kind !== 'process' || !after) return;
+    if (!after) return;
     this.idleTimer = setTimeout(() => {
       const c = this.channel;
       if (!c || this.pending.size) return;
@@ -225,26 +225,43 @@ export class EngineWorker {
     this.idleTimer.unref();
   }
 
-  async call<O extends WorkerOp>(req: Extract<WorkerRequest, { op: O }>, opts: EngineCallOptions = {}): Promise<WorkerResults[O]> {
+  /** The engine in the worker, called as the Engine interface (LongRunning options carry signal and onProgress). */
+  readonly engine: RemoteEngine = new Proxy({} as RemoteEngine, {
+    get: (_t, method) => (...args: unknown[]) => this.request({ to: 'engine', method, args } as WorkerRequest),
+  });
+
+  /** The model held under `key`; with `dir`, a model not held is loaded for the call and closed after it. */
+  model(key: string, dir?: string): RemoteModel {
+    return new Proxy({} as RemoteModel, {
+      get: (_t, method) => (...args: unknown[]) => this.request({ to: 'model', key, dir, method, args } as WorkerRequest),
+    });
+  }
+
+  /** Loads a model and holds it under `key` (replacing what the key held). */
+  load(key: string, dir: string): Promise<HostReplies['load']> {
+    return this.request({ to: 'load', key, dir }) as Promise<HostReplies['load']>;
+  }
+
+  unload(key: string): Promise<HostReplies['unload']> {
+    return this.request({ to: 'unload', key }) as Promise<HostReplies['unload']>;
+  }
+
+  private async request(req: WorkerRequest): Promise<unknown> {
     if (this.closed) throw new AppError('ENGINE', 'The engine has been shut down.');
-    if (opts.signal?.aborted) throw new AppError('CANCELLED', 'Cancelled.');
+    const { req: wire, ctx, signal, onProgress } = peelCallbacks(req);
+    if (signal?.aborted) throw new AppError('CANCELLED', 'Cancelled.');
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     await this.start();
     const channel = this.channel;
     if (!channel) throw new AppError('ENGINE', 'The engine is not running.');
     const id = this.nextId++;
-    return new Promise<WorkerResults[O]>((resolve, reject) => {
-      const onAbort = () => channel.post({ type: 'cancel', id }, []);
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, {
-        resolve: (v) => resolve(v as WorkerResults[O]),
-        reject,
-        onProgress: opts.onProgress,
-        cleanup: () => opts.signal?.removeEventListener('abort', onAbort),
-      });
+    return new Promise<unknown>((resolve, reject) => {
+      const onAbort = () => channel.post({ type: 'cancel', id });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, { resolve, reject, onProgress, cleanup: () => signal?.removeEventListener('abort', onAbort) });
       channel.ref();
-      channel.post({ type: 'call', id, req }, opts.transfer ?? []);
+      channel.post({ type: 'call', id, req: wire, ctx });
     });
   }
 
@@ -273,10 +290,27 @@ export class EngineWorker {
   }
 }
 
+/**
+ * The request as it travels: the LongRunning callbacks (signal, onProgress) taken off the argument that carries them
+ * (a plain object; the Engine interface passes them last), and that argument's position.
+ */
+function peelCallbacks(req: WorkerRequest): { req: WorkerRequest; ctx: number | null } & LongRunning {
+  if (!('args' in req)) return { req, ctx: null };
+  const args: unknown[] = [...req.args];
+  const ctx = args.findIndex((a) => a !== null && typeof a === 'object' && Object.getPrototypeOf(a) === Object.prototype && ('signal' in a || 'onProgress' in a));
+  if (ctx < 0) return { req, ctx: null };
+  const { signal, onProgress, ...rest } = args[ctx] as LongRunning & Record<string, unknown>;
+  args[ctx] = rest;
+  return { req: { ...req, args } as WorkerRequest, ctx, signal, onProgress };
+}
+
+/** The worker's error rebuilt in main (stack included); an abort is the app's CANCELLED, an unknown model NO_MODEL. */
 function toError(e: WorkerError): Error {
-  if (e.name === 'AbortError') return new AppError('CANCELLED', 'Cancelled.');
-  if (e.name === 'NotLoaded') return new AppError('NO_MODEL', e.message);
+  if (e.name === 'AbortError' || e.code === 'ABORT_ERR') return new AppError('CANCELLED', 'Cancelled.');
+  if (e.name === NOT_LOADED) return new AppError('NO_MODEL', e.message);
   const err = new Error(e.message);
   err.name = e.name;
+  if (e.code) Object.assign(err, { code: e.code });
+  if (e.stack) err.stack = e.stack;
   return err;
 }

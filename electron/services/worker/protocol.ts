@@ -1,103 +1,57 @@
-// Messages between main and an engine worker thread. The worker owns the engine (ONNX extractor, coreset, Faiss index),
-// so inference and training never run on a JS thread that must stay responsive.
-import type {
-  EvalImageResult,
-  EvalOptions,
-  EvalResult,
-  FitOptions,
-  Model,
-  ModelManifest,
-  ModelVersion,
-  Progress,
-  RawImage,
-  UpdateOptions,
-  UpdateResult,
-} from '../../engine/api';
-import type * as Engine from '../../engine/index';
+// Messages between main and an engine worker, derived from the engine's one interface (electron/engine/api.ts) the
+// way electron-trpc derives a client from its router's type: a request names an Engine method (or a method of a
+// Model the worker holds under a key) with that method's own arguments, and its reply is that method's result. No
+// request is written out by hand here, so a change to the Engine interface changes the protocol with it.
+//
+// What cannot travel stays behind: the LongRunning callbacks (signal, onProgress) are taken off the argument that
+// carries them and replaced in the worker by its own (cancel and progress messages). A Model cannot travel either:
+// loadModel becomes `load` (the model stays in the worker under a key) and Model.close becomes `unload`.
+import type { Engine, LongRunning, Model, ModelManifest, Progress } from '../../engine/api';
 
-/** What an engine module exports (electron/engine/index.ts, or a test double with the same shape). */
-export interface EngineModule {
-  fit(opts: FitOptions): Promise<unknown>;
-  loadModel(dir: string): Promise<Model>;
-  evaluate(opts: EvalOptions): Promise<EvalResult>;
-  /** Reads a model folder's manifest without loading its backbone (optional: loadModel + close otherwise). */
-  readManifest?(dir: string): ModelManifest | Promise<ModelManifest>;
-  /** A day's good images into a model, as a new version (engines with incremental updates only). */
-  updateModel?(o: UpdateOptions): Promise<Pick<UpdateResult, 'version' | 'skipped'>>;
-  /** Back to the model's previous bank-changing version. */
-  rollbackModel?(o: { model: string }): Promise<ModelVersion>;
-}
+type AsyncFn = (...args: never[]) => Promise<unknown>;
+/** The names of T's methods that answer asynchronously: what a worker can serve. */
+type AsyncMethods<T> = { [K in keyof T]: T[K] extends AsyncFn ? K : never }[keyof T];
 
-type Satisfies<T extends EngineModule> = T;
-/** Compile-time check that the real engine still has every call the worker makes, with these signatures. */
-export type RealEngineModule = Satisfies<typeof Engine>;
+export type EngineMethod = Exclude<AsyncMethods<Engine>, 'loadModel'>;
+export type ModelMethod = Exclude<AsyncMethods<Model>, 'close'>;
 
-export type PredictInput =
-  | { kind: 'raw'; image: RawImage }
-  | { kind: 'encoded'; bytes: Uint8Array }
-  | { kind: 'file'; path: string };
+export type ArgsOf<F> = F extends (...args: infer A) => unknown ? A : never;
+export type ResultOf<F> = F extends (...args: never[]) => Promise<infer R> ? R : never;
 
-export type WorkerRequest =
-  | {
-      op: 'fit';
-      data: string;
-      out: string;
-      backbone?: string;
-      coreset?: { method: 'approx-greedy' | 'random' | 'none'; ratio: number };
-      seed?: number;
-    }
-  | { op: 'load'; key: string; dir: string }
-  | { op: 'unload'; key: string }
-  /** Loads, reads and closes: the manifest of a model on disk. */
-  | { op: 'manifest'; dir: string }
-  /**
-   * The heatmap keeps the part's aspect, its long side `heatmapMax` cells. `imageSize`: the part's own size where the
-   * caller knows it; otherwise the engine's (it decodes the image anyway).
-   */
-  | { op: 'predict'; key: string; input: PredictInput; imageSize?: { width: number; height: number }; heatmapMax: number }
-  | { op: 'addGood'; key: string; dir: string; paths: string[] }
-  | { op: 'setThreshold'; key: string; dir: string; threshold: number }
-  /** Image scores of a labelled folder (good/ and defect folders, optionally under test/); no pixel masks needed. */
-  | { op: 'scoreFolder'; dir: string; data: string }
-  /** A new version of a model from a folder of good images (incremental update); `rollback` returns to the last. */
-  | { op: 'update'; dir: string; data: string }
-  | { op: 'rollback'; dir: string };
+/** An argument as it travels: a LongRunning options object without its callbacks. */
+export type Wire<T> = T extends LongRunning ? Omit<T, keyof LongRunning> : T;
+export type WireArgs<A extends readonly unknown[]> = { [I in keyof A]: Wire<A[I]> };
 
-export interface PredictOutput {
-  score: number;
-  normalizedScore: number;
-  threshold: number;
-  verdict: 'OK' | 'NG';
-  timings: { preprocessMs: number; extractMs: number; searchMs: number; mapMs: number; totalMs: number };
-  /** Quantised on the threshold scale (shared/heatmap.ts), mapped onto the part's own frame. */
-  heatmap: Uint8Array;
-  heatmapWidth: number;
-  heatmapHeight: number;
-  /** The part's own size, as decoded. */
-  imageWidth: number;
-  imageHeight: number;
-}
+export type EngineRequest = { [K in EngineMethod]: { to: 'engine'; method: K; args: WireArgs<ArgsOf<Engine[K]>> } }[EngineMethod];
+/** A call on the model held under `key`; with `dir`, a model not held is loaded for this call and closed after it. */
+export type ModelRequest = { [K in ModelMethod]: { to: 'model'; key: string; dir?: string; method: K; args: WireArgs<ArgsOf<Model[K]>> } }[ModelMethod];
+export type HostRequest = { to: 'load'; key: string; dir: string } | { to: 'unload'; key: string };
+export type WorkerRequest = EngineRequest | ModelRequest | HostRequest;
 
-export interface WorkerResults {
-  fit: { manifest: ModelManifest };
+/** The replies: the methods' own results; `load` answers with the model's manifest. */
+export type EngineReply<K extends EngineMethod> = ResultOf<Engine[K]>;
+export type ModelReply<K extends ModelMethod> = ResultOf<Model[K]>;
+export interface HostReplies {
   load: { manifest: ModelManifest };
   unload: { unloaded: boolean };
-  manifest: { manifest: ModelManifest };
-  predict: PredictOutput;
-  addGood: { version: ModelVersion; manifest: ModelManifest };
-  setThreshold: { manifest: ModelManifest };
-  scoreFolder: { images: EvalImageResult[]; skipped: number; imageAuroc: number | null };
-  update: { version: ModelVersion; manifest: ModelManifest; skipped: number };
-  rollback: { version: ModelVersion; manifest: ModelManifest };
 }
 
-export type WorkerOp = WorkerRequest['op'];
+/** Main's view of the engine in the worker: the Engine interface itself, but for loadModel. */
+export type RemoteEngine = { [K in EngineMethod]: (...args: ArgsOf<Engine[K]>) => Promise<EngineReply<K>> };
+/** Main's view of a model held in the worker: the Model interface's calls. */
+export type RemoteModel = { [K in ModelMethod]: (...args: ArgsOf<Model[K]>) => Promise<ModelReply<K>> };
 
-export type ToWorker = { type: 'call'; id: number; req: WorkerRequest } | { type: 'cancel'; id: number };
+export type ToWorker =
+  /** `ctx`: which argument carried the LongRunning options (the worker puts its own signal and onProgress back there). */
+  | { type: 'call'; id: number; req: WorkerRequest; ctx: number | null }
+  | { type: 'cancel'; id: number };
 
+/** An error as it crosses: enough to rebuild it (and to map aborts, code ABORT_ERR, to the app's CANCELLED). */
 export interface WorkerError {
   name: string;
   message: string;
+  code?: string;
+  stack?: string;
 }
 
 export type FromWorker =
@@ -105,3 +59,14 @@ export type FromWorker =
   | { type: 'result'; id: number; result: unknown }
   | { type: 'error'; id: number; error: WorkerError }
   | { type: 'progress'; id: number; progress: Progress };
+
+/** What a worker thread is started with. */
+export interface WorkerInit {
+  /** The module exporting `engine: Engine`. */
+  engineModule: string;
+  /** Nice steps the worker thread lowers its own CPU priority by (Linux: per thread). */
+  nice?: number;
+}
+
+/** A model the worker was asked to use but does not hold. */
+export const NOT_LOADED = 'NotLoaded';

@@ -9,22 +9,24 @@ export function webSocketUrl(loc: Pick<Location, 'protocol' | 'host'> = location
 }
 
 export function createWebSocketBridge(url = webSocketUrl()): Bridge {
-  const listeners = new Set<(m: ServerMessage) => void>();
+  const listeners = new Set<(m: unknown) => void>();
   const queued: (string | Uint8Array)[] = [];
   const socket = new WebSocket(url);
   socket.binaryType = 'arraybuffer';
   let closedReason: string | null = null;
 
-  const emit = (m: ServerMessage) => listeners.forEach((l) => l(m));
+  // Frames are decoded here and parsed with serverMessageSchema by the client (shared/client.ts).
+  const emit = (m: unknown) => listeners.forEach((l) => l(m));
+  const closed = (reason: string): ServerMessage => ({ t: 'closed', reason });
 
   socket.addEventListener('open', () => {
     for (const f of queued) socket.send(f);
     queued.length = 0;
   });
   socket.addEventListener('message', (ev: MessageEvent<string | ArrayBuffer>) => {
-    let msg: ServerMessage;
+    let msg: unknown;
     try {
-      msg = decodeFrame(ev.data) as ServerMessage;
+      msg = decodeFrame(ev.data);
     } catch {
       return; // a malformed frame is not a message
     }
@@ -32,7 +34,7 @@ export function createWebSocketBridge(url = webSocketUrl()): Bridge {
   });
   socket.addEventListener('close', (ev) => {
     closedReason = ev.reason || `the connection closed (code ${ev.code})`;
-    emit({ t: 'closed', reason: closedReason });
+    emit(closed(closedReason));
   });
 
   return {
@@ -40,7 +42,7 @@ export function createWebSocketBridge(url = webSocketUrl()): Bridge {
       const frame = encodeFrame(message);
       if (socket.readyState === WebSocket.OPEN) socket.send(frame);
       else if (socket.readyState === WebSocket.CONNECTING) queued.push(frame);
-      else queueMicrotask(() => emit({ t: 'closed', reason: closedReason ?? 'the connection is closed' }));
+      else queueMicrotask(() => emit(closed(closedReason ?? 'the connection is closed')));
     },
     subscribe(listener) {
       listeners.add(listener);

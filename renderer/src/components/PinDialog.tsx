@@ -1,10 +1,11 @@
 import { useState, type FormEvent } from 'react';
-import { useApp } from '../lib/app-context';
+import { usePick } from '../lib/app-context';
+import { useMsg, useT } from '../i18n/hooks';
 
 export function PinDialog() {
-  const dialog = useApp((s) => s.pinDialog);
-  const submitPin = useApp((s) => s.submitPin);
-  const closePin = useApp((s) => s.closePin);
+  const t = useT();
+  const text = useMsg();
+  const { pinDialog: dialog, submitPin, closePin } = usePick('pinDialog', 'submitPin', 'closePin');
   const [pin, setPin] = useState('');
   const [confirm, setConfirm] = useState('');
   const [mismatch, setMismatch] = useState(false);
@@ -27,11 +28,11 @@ export function PinDialog() {
   return (
     <div className="modal-backdrop">
       <form className="modal" onSubmit={submit} data-testid="pin-dialog" aria-labelledby="pin-title">
-        <h2 id="pin-title">{setup ? 'Set the engineer PIN' : 'Engineer PIN'}</h2>
-        {dialog.reason && <p className="muted">{dialog.reason}</p>}
-        {setup && <p className="muted small">Engineers use it to train, load or delete models and to change thresholds. 4 to 12 digits.</p>}
+        <h2 id="pin-title">{setup ? t('pin.setupTitle') : t('pin.unlockTitle')}</h2>
+        {dialog.reason && <p className="muted">{text(dialog.reason)}</p>}
+        {setup && <p className="muted small">{t('pin.setupHint')}</p>}
         <label>
-          PIN
+          {t('pin.pin')}
           <input
             type="password"
             inputMode="numeric"
@@ -45,7 +46,7 @@ export function PinDialog() {
         </label>
         {setup && (
           <label>
-            Repeat PIN
+            {t('pin.repeat')}
             <input
               type="password"
               inputMode="numeric"
@@ -59,15 +60,15 @@ export function PinDialog() {
         )}
         {(dialog.error || mismatch) && (
           <p className="error" role="alert" data-testid="pin-error">
-            {mismatch ? 'The two PINs differ.' : dialog.error}
+            {mismatch ? t('pin.mismatch') : text(dialog.error)}
           </p>
         )}
         <div className="row end">
           <button type="button" onClick={closePin} data-testid="pin-cancel">
-            {setup ? 'Later' : 'Cancel'}
+            {setup ? t('pin.later') : t('common.cancel')}
           </button>
           <button type="submit" className="primary" disabled={dialog.busy || pin.length < 4} data-testid="pin-submit">
-            {setup ? 'Set PIN' : 'Unlock'}
+            {setup ? t('pin.set') : t('pin.unlock')}
           </button>
         </div>
       </form>

@@ -1,52 +1,57 @@
-import { useApp } from '../lib/app-context';
+import { useTranslation } from 'react-i18next';
+import { useApp, usePick } from '../lib/app-context';
+import { useSoundOnNG } from '../lib/alerts';
+import { LANGUAGES, setLanguage, type Language } from '../i18n';
+import { useLanguage, useT } from '../i18n/hooks';
+import { Segmented } from './form';
 import type { Screen } from '../state/slices/ui';
 
-const SCREENS: { id: Screen; label: string }[] = [
-  { id: 'inspect', label: 'Inspect' },
-  { id: 'dashboard', label: 'Dashboard' },
-  { id: 'models', label: 'Models' },
-  { id: 'thresholds', label: 'Thresholds' },
-  { id: 'review', label: 'Review' },
-];
+const SCREENS: Screen[] = ['inspect', 'dashboard', 'models', 'thresholds', 'review'];
 
 export function TopBar() {
-  const screen = useApp((s) => s.screen);
-  const go = useApp((s) => s.go);
-  const auth = useApp((s) => s.auth);
-  const openPin = useApp((s) => s.openPin);
-  const lock = useApp((s) => s.lock);
+  const t = useT();
+  const { i18n } = useTranslation();
+  const language = useLanguage();
+  const { screen, go, auth, openPin, lock } = usePick('screen', 'go', 'auth', 'openPin', 'lock');
   const active = useApp((s) => s.models.find((m) => m.active) ?? null);
   const connection = useApp((s) => s.connection);
+  const [sound, setSound] = useSoundOnNG();
   const engineer = auth?.role === 'engineer';
   return (
     <header className="topbar">
       <div className="brand">PatchLine</div>
-      <nav className="tabs" aria-label="Screens">
-        {SCREENS.map((s) => (
-          <button key={s.id} type="button" className={screen === s.id ? 'tab active' : 'tab'} onClick={() => go(s.id)} data-testid={`nav-${s.id}`}>
-            {s.label}
-          </button>
-        ))}
+      <nav aria-label={t('nav.screens')}>
+        <Segmented className="tabs" items={SCREENS.map((id) => ({ id, label: t(`nav.${id}`), testId: `nav-${id}` }))} value={screen} onChange={go} />
       </nav>
       <div className="topbar-right">
         <span className="muted" data-testid="active-model">
-          {active ? `Model: ${active.name}` : 'No model loaded'}
+          {active ? t('topbar.model', { name: active.name }) : t('topbar.noModel')}
         </span>
         {connection.state === 'closed' && (
           <span className="badge badge-ng" data-testid="disconnected" title={connection.reason ?? ''}>
-            Disconnected
+            {t('topbar.disconnected')}
           </span>
         )}
+        <button type="button" className={sound ? 'sound on' : 'sound'} aria-pressed={sound} title={t('topbar.soundTitle')} onClick={() => setSound(!sound)} data-testid="sound-toggle">
+          {sound ? t('topbar.soundOn') : t('topbar.soundOff')}
+        </button>
+        <select aria-label={t('language.label')} value={language} onChange={(e) => void setLanguage(i18n, e.target.value as Language)} data-testid="language">
+          {LANGUAGES.map((l) => (
+            <option key={l} value={l}>
+              {t(`language.${l}`)}
+            </option>
+          ))}
+        </select>
         <span className={engineer ? 'badge badge-engineer' : 'badge'} data-testid="role">
-          {engineer ? 'Engineer' : 'Operator'}
+          {engineer ? t('topbar.engineer') : t('topbar.operator')}
         </span>
         {engineer ? (
           <button type="button" onClick={() => void lock()} data-testid="lock">
-            Lock
+            {t('topbar.lock')}
           </button>
         ) : (
           <button type="button" onClick={() => openPin(auth?.pinSet === false ? 'setup' : 'unlock')} data-testid="unlock">
-            Engineer…
+            {t('topbar.unlock')}
           </button>
         )}
       </div>

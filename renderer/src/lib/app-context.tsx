@@ -2,6 +2,7 @@
 // elsewhere in the store does not re-render them.
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
+import { useShallow } from 'zustand/react/shallow';
 import type { Client } from '../../../shared/client';
 import type { AppStore } from '../state/store';
 import type { AppState } from '../state/types';
@@ -29,4 +30,9 @@ export function useApp<T>(selector: (s: AppState) => T): T {
 
 export function useClient(): Client {
   return useAppContext().client;
+}
+
+/** Several fields of the state at once, re-rendering only when one of them changes (shallow comparison). */
+export function usePick<K extends keyof AppState>(...keys: K[]): Pick<AppState, K> {
+  return useApp(useShallow((s) => Object.fromEntries(keys.map((k) => [k, s[k]])) as Pick<AppState, K>));
 }

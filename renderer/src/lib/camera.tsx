@@ -5,12 +5,13 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import { useApp } from './app-context';
 import { FrameGate, frameIntervalMs } from '../state/frame-gate';
 import { FrameGrabber } from './frame-grabber';
+import { msg, type Msg } from '../i18n/message';
 
 export interface CameraState {
   devices: MediaDeviceInfo[];
   deviceId: string;
   running: boolean;
-  error: string | null;
+  error: Msg | null;
   stream: MediaStream | null;
 }
 
@@ -71,7 +72,7 @@ export function CameraProvider({ children }: { children: ReactNode }) {
     async (deviceId?: string) => {
       stop();
       if (!navigator.mediaDevices?.getUserMedia) {
-        setState((s) => ({ ...s, error: 'No camera access here (the page needs a secure context: 127.0.0.1 or the desktop app).' }));
+        setState((s) => ({ ...s, error: msg('inspect.cameraNoAccess') }));
         return;
       }
       try {
@@ -85,7 +86,7 @@ export function CameraProvider({ children }: { children: ReactNode }) {
         setState((s) => ({ ...s, running: true, error: null, stream, deviceId: actual || s.deviceId }));
         await listDevices(); // labels appear once permission is granted
       } catch (e) {
-        setState((s) => ({ ...s, running: false, stream: null, error: `Camera: ${(e as Error).message || String(e)}` }));
+        setState((s) => ({ ...s, running: false, stream: null, error: msg('inspect.cameraError', { message: (e as Error).message || String(e) }) }));
       }
     },
     [listDevices, state.deviceId, stop],
@@ -124,7 +125,7 @@ export function CameraProvider({ children }: { children: ReactNode }) {
     }
     try {
       const f = await capture().catch((e: Error) => {
-        setState((s) => ({ ...s, error: e.message }));
+        setState((s) => ({ ...s, error: msg('errors.other', { message: e.message }) }));
         return null;
       });
       if (!f) return;

@@ -3,22 +3,29 @@ import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useApp } from '../lib/app-context';
 import { dashboardSeries, type DashboardPoint } from '../state/selectors';
-import { formatBytes, formatMs, formatPercent, formatInt } from '../lib/format';
+import { StatCard } from '../components/form';
+import { useFormat, useT } from '../i18n/hooks';
+import { AXIS, CHART_MARGIN, GRID, TOOLTIP } from '../components/chart-style';
 
-const AXIS = { stroke: '#8a96a3', fontSize: 11 };
+interface ChartSpec {
+  id: string;
+  title: string;
+  unit: string;
+  lines: { key: keyof DashboardPoint; name: string; color: string }[];
+}
 
-function Chart({ title, data, lines, unit, testId }: { title: string; data: DashboardPoint[]; lines: { key: keyof DashboardPoint; name: string; color: string }[]; unit: string; testId: string }) {
+function Chart({ spec, data }: { spec: ChartSpec; data: DashboardPoint[] }) {
   return (
-    <div className="panel chart" data-testid={testId}>
-      <h3>{title}</h3>
+    <div className="panel chart" data-testid={`chart-${spec.id}`}>
+      <h3>{spec.title}</h3>
       <ResponsiveContainer width="100%" height={200}>
-        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
-          <CartesianGrid stroke="#26303a" strokeDasharray="3 3" />
+        <LineChart data={data} margin={CHART_MARGIN}>
+          <CartesianGrid {...GRID} />
           <XAxis dataKey="time" tick={AXIS} minTickGap={40} />
-          <YAxis tick={AXIS} unit={unit} width={64} />
-          <Tooltip contentStyle={{ background: '#151b21', border: '1px solid #2b3540' }} />
+          <YAxis tick={AXIS} unit={spec.unit} width={64} />
+          <Tooltip contentStyle={TOOLTIP} />
           <Legend />
-          {lines.map((l) => (
+          {spec.lines.map((l) => (
             <Line key={l.key} type="monotone" dataKey={l.key} name={l.name} stroke={l.color} dot={false} isAnimationActive={false} connectNulls />
           ))}
         </LineChart>
@@ -28,57 +35,56 @@ function Chart({ title, data, lines, unit, testId }: { title: string; data: Dash
 }
 
 export function DashboardScreen() {
+  const t = useT();
+  const f = useFormat();
   const samples = useApp((s) => s.samples);
-  const data = useMemo(() => dashboardSeries(samples), [samples]);
+  const data = useMemo(() => dashboardSeries(samples, f.time), [samples, f]);
   const last = samples.at(-1) ?? null;
+  const cards: [string, string, string][] = [
+    ['latency', t('dashboard.latencyCard'), last ? `${f.ms(last.latencyP50)} / ${f.ms(last.latencyP95)} / ${f.ms(last.latencyP99)}` : '–'],
+    ['throughput', t('dashboard.throughput'), last ? t('dashboard.perMinute', { n: f.decimal(last.partsPerMinute, 1) }) : '–'],
+    ['ng', t('dashboard.ngRate'), f.percent(last?.ngRate)],
+    ['bank', t('dashboard.bank'), last?.bankVectors != null ? t('dashboard.bankValue', { vectors: f.int(last.bankVectors), bytes: f.bytes(last.bankBytes) }) : t('dashboard.noModel')],
+    ['index', t('dashboard.index'), last?.indexType ?? '–'],
+    ['rss', t('dashboard.rss'), f.bytes(last?.rssBytes)],
+  ];
+  const charts: ChartSpec[] = [
+    {
+      id: 'latency',
+      title: t('dashboard.latency'),
+      unit: ' ms',
+      lines: [
+        { key: 'p50', name: 'p50', color: '#4fb0ff' },
+        { key: 'p95', name: 'p95', color: '#f0b429' },
+        { key: 'p99', name: 'p99', color: '#ef5b5b' },
+      ],
+    },
+    { id: 'throughput', title: t('dashboard.throughput'), unit: '/min', lines: [{ key: 'partsPerMinute', name: t('dashboard.partsPerMinute'), color: '#3ecf8e' }] },
+    { id: 'ng', title: t('dashboard.ngRate'), unit: ' %', lines: [{ key: 'ngPercent', name: t('dashboard.ngPercent'), color: '#ef5b5b' }] },
+    {
+      id: 'memory',
+      title: t('dashboard.memory'),
+      unit: ' MB',
+      lines: [
+        { key: 'rssMB', name: t('dashboard.processRss'), color: '#b794f4' },
+        { key: 'heapMB', name: t('dashboard.heap'), color: '#8a96a3' },
+      ],
+    },
+    { id: 'bank', title: t('dashboard.bank'), unit: '', lines: [{ key: 'bankVectors', name: t('dashboard.bankVectors'), color: '#4fb0ff' }] },
+  ];
   return (
     <section className="screen dashboard" data-testid="screen-dashboard">
       <div className="cards">
-        <Card label="Latency p50 / p95 / p99" value={last ? `${formatMs(last.latencyP50)} / ${formatMs(last.latencyP95)} / ${formatMs(last.latencyP99)}` : '–'} testId="card-latency" />
-        <Card label="Throughput" value={last ? `${last.partsPerMinute.toFixed(1)} parts/min` : '–'} testId="card-throughput" />
-        <Card label="NG rate" value={formatPercent(last?.ngRate)} testId="card-ng" />
-        <Card label="Memory bank" value={last?.bankVectors != null ? `${formatInt(last.bankVectors)} vectors · ${formatBytes(last.bankBytes)}` : 'no model'} testId="card-bank" />
-        <Card label="Index" value={last?.indexType ?? '–'} testId="card-index" />
-        <Card label="Process RSS" value={formatBytes(last?.rssBytes)} testId="card-rss" />
+        {cards.map(([id, label, value]) => (
+          <StatCard key={id} label={label} value={value} testId={`card-${id}`} />
+        ))}
       </div>
       <div className="charts">
-        <Chart
-          title="Latency"
-          unit=" ms"
-          data={data}
-          testId="chart-latency"
-          lines={[
-            { key: 'p50', name: 'p50', color: '#4fb0ff' },
-            { key: 'p95', name: 'p95', color: '#f0b429' },
-            { key: 'p99', name: 'p99', color: '#ef5b5b' },
-          ]}
-        />
-        <Chart title="Throughput" unit="/min" data={data} testId="chart-throughput" lines={[{ key: 'partsPerMinute', name: 'parts per minute', color: '#3ecf8e' }]} />
-        <Chart title="NG rate" unit=" %" data={data} testId="chart-ng" lines={[{ key: 'ngPercent', name: 'NG %', color: '#ef5b5b' }]} />
-        <Chart
-          title="Memory"
-          unit=" MB"
-          data={data}
-          testId="chart-memory"
-          lines={[
-            { key: 'rssMB', name: 'process RSS', color: '#b794f4' },
-            { key: 'heapMB', name: 'JS heap', color: '#8a96a3' },
-          ]}
-        />
-        <Chart title="Memory bank" unit="" data={data} testId="chart-bank" lines={[{ key: 'bankVectors', name: 'bank vectors', color: '#4fb0ff' }]} />
+        {charts.map((c) => (
+          <Chart key={c.id} spec={c} data={data} />
+        ))}
       </div>
-      <p className="muted small">
-        Figures over the trailing {last?.windowSeconds ?? 60} s, sampled every second. Dropped frames since start: {last?.dropped ?? 0}.
-      </p>
+      <p className="muted small">{t('dashboard.footer', { seconds: last?.windowSeconds ?? 60, dropped: f.int(last?.dropped ?? 0) })}</p>
     </section>
-  );
-}
-
-function Card({ label, value, testId }: { label: string; value: string; testId: string }) {
-  return (
-    <div className="card" data-testid={testId}>
-      <div className="muted small">{label}</div>
-      <div className="card-value">{value}</div>
-    </div>
   );
 }

@@ -1,21 +1,30 @@
 // Inspect (live): camera, hot folder or dropped files; the part with its heatmap, a large OK/NG verdict and latency.
 import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { useApp } from '../lib/app-context';
+import { useApp, usePick } from '../lib/app-context';
 import { CameraPreview, useCameraApi } from '../lib/camera';
 import { PartView } from '../components/PartView';
 import { VerdictBanner } from '../components/VerdictBanner';
+import { Field, SelectField, Segmented, TextField } from '../components/form';
 import { liveRate } from '../state/selectors';
-import { formatScore, formatTime } from '../lib/format';
+import { useFormat, useMsg, useT } from '../i18n/hooks';
 import type { LiveSource } from '../state/slices/inspect';
 
-const SOURCES: { id: LiveSource; label: string }[] = [
-  { id: 'camera', label: 'Camera' },
-  { id: 'hotfolder', label: 'Hot folder' },
-  { id: 'drop', label: 'Dropped files' },
-];
+const SOURCES: LiveSource[] = ['camera', 'hotfolder', 'drop'];
+
+/** A labelled range input with its value shown beside it. */
+function Slider({ label, min, max, step, value, onChange, shown, testId }: { label: string; min: number; max: number; step: number; value: number; onChange(v: number): void; shown: string; testId: string }) {
+  return (
+    <Field label={label} className="row slider">
+      <input type="range" min={min} max={max} step={step} value={value} onChange={(e) => onChange(Number(e.target.value))} data-testid={testId} />
+      <span>{shown}</span>
+    </Field>
+  );
+}
 
 export function InspectScreen() {
+  const t = useT();
+  const f = useFormat();
   const { source, current, opacity } = useApp(useShallow((s) => ({ source: s.source, current: s.current, opacity: s.opacity })));
   const setSource = useApp((s) => s.setSource);
   const setOpacity = useApp((s) => s.setOpacity);
@@ -31,36 +40,10 @@ export function InspectScreen() {
         <div className="part-frame">
           <PartView image={current?.image ?? null} heatmap={current?.result.heatmap ?? null} opacity={opacity} size={size} testId="live-part" />
         </div>
-        <label className="row slider">
-          Heatmap opacity
-          <input
-            type="range"
-            min={0}
-            max={1}
-            step={0.05}
-            value={opacity}
-            onChange={(e) => setOpacity(Number(e.target.value))}
-            data-testid="opacity"
-          />
-          <span>{Math.round(opacity * 100)} %</span>
-        </label>
+        <Slider label={t('inspect.opacity')} min={0} max={1} step={0.05} value={opacity} onChange={setOpacity} shown={f.percent(opacity, 0)} testId="opacity" />
       </div>
       <aside className="inspect-side">
-        <div className="segmented" role="tablist">
-          {SOURCES.map((s) => (
-            <button
-              key={s.id}
-              type="button"
-              role="tab"
-              aria-selected={source === s.id}
-              className={source === s.id ? 'active' : ''}
-              onClick={() => setSource(s.id)}
-              data-testid={`source-${s.id}`}
-            >
-              {s.label}
-            </button>
-          ))}
-        </div>
+        <Segmented tabs label={t('inspect.sources')} items={SOURCES.map((id) => ({ id, label: t(`inspect.source.${id}`), testId: `source-${id}` }))} value={source} onChange={setSource} />
         {source === 'camera' && <CameraControls />}
         {source === 'hotfolder' && <HotFolderControls />}
         {source === 'drop' && <DropControls />}
@@ -72,6 +55,9 @@ export function InspectScreen() {
 }
 
 function CameraControls() {
+  const t = useT();
+  const text = useMsg();
+  const f = useFormat();
   const cam = useCameraApi();
   const { mode, rate } = useApp(useShallow((s) => ({ mode: s.mode, rate: s.rate })));
   const setMode = useApp((s) => s.setMode);
@@ -92,59 +78,52 @@ function CameraControls() {
 
   return (
     <div className="panel" data-testid="camera-controls">
-      <label>
-        Camera
-        <select value={state.deviceId} onChange={(e) => cam.selectDevice(e.target.value)} data-testid="camera-device">
-          {state.devices.length === 0 && <option value="">(no camera listed yet)</option>}
-          {state.devices.map((d, i) => (
-            <option key={d.deviceId || i} value={d.deviceId}>
-              {d.label || `Camera ${i + 1}`}
-            </option>
-          ))}
-        </select>
-      </label>
+      <SelectField
+        label={t('inspect.camera')}
+        value={state.deviceId}
+        onChange={cam.selectDevice}
+        options={state.devices.map((d, i) => ({ value: d.deviceId, label: d.label || t('inspect.cameraN', { n: i + 1 }) }))}
+        empty={t('inspect.noCamera')}
+        testId="camera-device"
+      />
       {/* In continuous mode the part view shows every scored frame; a second live video beside it would cost the
           window ~10 ms of CPU per part (software compositing) for nothing. Trigger mode needs it to aim. */}
       {mode === 'trigger' || !state.running ? (
         <CameraPreview stream={state.stream} />
       ) : (
         <p className="muted small" data-testid="preview-note">
-          Continuous: the part view shows each frame as it is scored. Switch to trigger mode for a live preview.
+          {t('inspect.previewNote')}
         </p>
       )}
       <div className="row">
         {state.running ? (
           <button type="button" onClick={cam.stop} data-testid="camera-stop">
-            Stop camera
+            {t('inspect.stopCamera')}
           </button>
         ) : (
           <button type="button" className="primary" onClick={() => void cam.start()} data-testid="camera-start">
-            Start camera
+            {t('inspect.startCamera')}
           </button>
         )}
       </div>
       {state.error && (
         <p className="error" role="alert">
-          {state.error}
+          {text(state.error)}
         </p>
       )}
-      <div className="segmented">
-        <button type="button" className={mode === 'trigger' ? 'active' : ''} onClick={() => setMode('trigger')} data-testid="mode-trigger">
-          Trigger
-        </button>
-        <button type="button" className={mode === 'continuous' ? 'active' : ''} onClick={() => setMode('continuous')} data-testid="mode-continuous">
-          Continuous
-        </button>
-      </div>
+      <Segmented
+        items={[
+          { id: 'trigger', label: t('inspect.trigger'), testId: 'mode-trigger' },
+          { id: 'continuous', label: t('inspect.continuous'), testId: 'mode-continuous' },
+        ]}
+        value={mode}
+        onChange={setMode}
+      />
       {mode === 'continuous' ? (
-        <label className="row slider">
-          Rate
-          <input type="range" min={1} max={30} step={1} value={rate} onChange={(e) => setRate(Number(e.target.value))} data-testid="rate" />
-          <span>{rate} fps</span>
-        </label>
+        <Slider label={t('inspect.rate')} min={1} max={30} step={1} value={rate} onChange={setRate} shown={`${f.int(rate)} fps`} testId="rate" />
       ) : (
         <button type="button" className="primary big" disabled={!state.running} onClick={() => void scoreOne()} data-testid="trigger">
-          Trigger (Space)
+          {t('inspect.triggerButton')}
         </button>
       )}
     </div>
@@ -152,37 +131,32 @@ function CameraControls() {
 }
 
 function HotFolderControls() {
-  const hot = useApp((s) => s.hotFolder);
-  const start = useApp((s) => s.startHotFolder);
-  const stop = useApp((s) => s.stopHotFolder);
-  const refresh = useApp((s) => s.refreshHotFolder);
+  const t = useT();
+  const { hotFolder: hot, startHotFolder: start, stopHotFolder: stop, refreshHotFolder: refresh } = usePick('hotFolder', 'startHotFolder', 'stopHotFolder', 'refreshHotFolder');
   const [dir, setDir] = useState(hot.dir ?? '');
   useEffect(() => {
     void refresh().catch(() => undefined);
   }, [refresh]);
   return (
     <div className="panel" data-testid="hotfolder-controls">
-      <label>
-        Folder watched for new images (on the workstation)
-        <input value={dir} onChange={(e) => setDir(e.target.value)} placeholder="/data/line-camera/out" disabled={hot.running} data-testid="hotfolder-dir" />
-      </label>
+      <TextField label={t('inspect.hotFolderLabel')} value={dir} onChange={setDir} placeholder={t('inspect.hotFolderPlaceholder')} disabled={hot.running} testId="hotfolder-dir" />
       <div className="row">
         {hot.running ? (
           <button type="button" onClick={() => void stop()} data-testid="hotfolder-stop">
-            Stop watching
+            {t('inspect.stopWatching')}
           </button>
         ) : (
           <button type="button" className="primary" disabled={!dir.trim()} onClick={() => void start(dir.trim())} data-testid="hotfolder-start">
-            Watch folder
+            {t('inspect.watch')}
           </button>
         )}
       </div>
       <p className="muted small" data-testid="hotfolder-status">
-        {hot.running ? `Watching ${hot.dir}: ${hot.processed} scored, ${hot.errors} unreadable` : 'Not watching.'}
+        {hot.running ? t('inspect.watching', { dir: hot.dir, processed: hot.processed, errors: hot.errors }) : t('inspect.notWatching')}
       </p>
       {hot.lastError && (
         <p className="error small" data-testid="hotfolder-last-error">
-          Last error: {hot.lastError}
+          {t('inspect.lastError', { message: hot.lastError })}
         </p>
       )}
     </div>
@@ -190,10 +164,11 @@ function HotFolderControls() {
 }
 
 function DropControls() {
+  const t = useT();
   const inspectFiles = useApp((s) => s.inspectFiles);
   return (
     <div className="panel drop-zone" data-testid="drop-controls">
-      <p>Drop image files anywhere on this window, or pick them:</p>
+      <p>{t('inspect.dropHint')}</p>
       <input
         type="file"
         accept="image/png,image/jpeg,image/bmp,image/tiff,image/webp"
@@ -210,46 +185,45 @@ function DropControls() {
 }
 
 function LiveStats() {
+  const t = useT();
+  const f = useFormat();
   const { scored, dropped, recentAt } = useApp(useShallow((s) => ({ scored: s.scored, dropped: s.dropped, recentAt: s.recentAt })));
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
   }, []);
   const rate = liveRate(recentAt, now);
+  const stats: [string, string, string][] = [
+    ['scored', f.int(scored), t('inspect.scored')],
+    ['dropped', f.int(dropped), t('inspect.dropped')],
+    ['parts-per-second', f.decimal(rate, 1), t('inspect.perSecond')],
+  ];
   return (
     <div className="stats-row" data-testid="live-stats">
-      <div>
-        <span className="stat" data-testid="scored">
-          {scored}
-        </span>
-        scored
-      </div>
-      <div>
-        <span className="stat" data-testid="dropped">
-          {dropped}
-        </span>
-        dropped
-      </div>
-      <div>
-        <span className="stat" data-testid="parts-per-second">
-          {rate === null ? '–' : rate.toFixed(1)}
-        </span>
-        parts/s
-      </div>
+      {stats.map(([id, value, label]) => (
+        <div key={id}>
+          <span className="stat" data-testid={id}>
+            {value}
+          </span>
+          {label}
+        </div>
+      ))}
     </div>
   );
 }
 
 function Feed() {
+  const f = useFormat();
+  const text = useMsg();
   const feed = useApp((s) => s.feed);
   if (feed.length === 0) return null;
   return (
     <ul className="feed" data-testid="feed">
-      {feed.map((f) => (
-        <li key={f.key} className={f.kind === 'error' ? 'feed-error' : `feed-${f.verdict === 'NG' ? 'ng' : 'ok'}`} data-testid={`feed-${f.kind}`}>
-          <span className="muted">{formatTime(f.at)}</span> <strong>{f.name}</strong>{' '}
-          {f.kind === 'error' ? <span>{f.message}</span> : <span>{f.verdict} · {formatScore(f.score)}</span>}
+      {feed.map((e) => (
+        <li key={e.key} className={e.kind === 'error' ? 'feed-error' : `feed-${e.verdict === 'NG' ? 'ng' : 'ok'}`} data-testid={`feed-${e.kind}`}>
+          <span className="muted">{f.time(e.at)}</span> <strong>{e.name}</strong>{' '}
+          {e.kind === 'error' ? <span>{text(e.message)}</span> : <span>{e.verdict} · {f.score(e.score)}</span>}
         </li>
       ))}
     </ul>

@@ -1,17 +1,16 @@
 // Models: train from a folder of good images (progress, ETA, cancel), list / load / delete, and each model's facts.
 import { useEffect, useState, type FormEvent } from 'react';
-import { useApp, useClient } from '../lib/app-context';
-import type { AuditEntry } from '../../../shared/domain';
+import { useApp, useClient, usePick } from '../lib/app-context';
+import type { AuditEntry, ModelDetail } from '../../../shared/domain';
 import { ProgressPanel } from '../components/ProgressPanel';
-import { formatBytes, formatDateTime, formatScore, formatInt } from '../lib/format';
+import { Facts, Table, TextField } from '../components/form';
+import { useFormat, useMsg, useT } from '../i18n/hooks';
+import type { Msg } from '../i18n/message';
 
 export function ModelsScreen() {
-  const models = useApp((s) => s.models);
-  const refresh = useApp((s) => s.refreshModels);
-  const selected = useApp((s) => s.selectedModelId);
-  const select = useApp((s) => s.selectModel);
-  const load = useApp((s) => s.loadModel);
-  const remove = useApp((s) => s.deleteModel);
+  const t = useT();
+  const f = useFormat();
+  const { models, refreshModels: refresh, selectedModelId: selected, selectModel: select, loadModel: load, deleteModel: remove } = usePick('models', 'refreshModels', 'selectedModelId', 'selectModel', 'loadModel', 'deleteModel');
   const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
 
   useEffect(() => {
@@ -22,63 +21,48 @@ export function ModelsScreen() {
     <section className="screen models" data-testid="screen-models">
       <TrainForm />
       <div className="panel">
-        <h3>Models</h3>
+        <h3>{t('models.title')}</h3>
         {models.length === 0 ? (
-          <p className="muted">No models yet. Train one from a folder of good parts.</p>
+          <p className="muted">{t('models.empty')}</p>
         ) : (
-          <table className="table" data-testid="models-table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Created</th>
-                <th>Backbone</th>
-                <th>Bank</th>
-                <th>Index</th>
-                <th>Threshold</th>
-                <th />
+          <Table testId="models-table" head={[t('models.name'), t('models.created'), t('models.backbone'), t('models.bank'), t('models.index'), t('models.threshold'), '']}>
+            {models.map((m) => (
+              <tr key={m.id} className={m.id === selected ? 'selected' : ''} onClick={() => void select(m.id)} data-testid="model-row" data-model-id={m.id}>
+                <td>
+                  {m.name} {m.active && <span className="badge badge-ok">{t('common.active')}</span>}
+                </td>
+                <td>{f.dateTime(Date.parse(m.createdAt))}</td>
+                <td>{m.backbone}</td>
+                <td>{t('models.bankShape', { vectors: f.int(m.bankVectors), dims: m.dimension, bytes: f.bytes(m.indexBytes) })}</td>
+                <td>{m.indexType}</td>
+                <td>{f.score(m.threshold)}</td>
+                <td className="row end" onClick={(e) => e.stopPropagation()}>
+                  {!m.active && (
+                    <button type="button" onClick={() => void load(m.id)} data-testid="model-load">
+                      {t('models.load')}
+                    </button>
+                  )}
+                  {confirmDelete === m.id ? (
+                    <button
+                      type="button"
+                      className="danger"
+                      onClick={() => {
+                        setConfirmDelete(null);
+                        void remove(m.id);
+                      }}
+                      data-testid="model-delete-confirm"
+                    >
+                      {t('models.reallyDelete')}
+                    </button>
+                  ) : (
+                    <button type="button" onClick={() => setConfirmDelete(m.id)} data-testid="model-delete">
+                      {t('models.delete')}
+                    </button>
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {models.map((m) => (
-                <tr key={m.id} className={m.id === selected ? 'selected' : ''} onClick={() => void select(m.id)} data-testid="model-row" data-model-id={m.id}>
-                  <td>
-                    {m.name} {m.active && <span className="badge badge-ok">active</span>}
-                  </td>
-                  <td>{formatDateTime(Date.parse(m.createdAt))}</td>
-                  <td>{m.backbone}</td>
-                  <td>
-                    {formatInt(m.bankVectors)} × {m.dimension} · {formatBytes(m.indexBytes)}
-                  </td>
-                  <td>{m.indexType}</td>
-                  <td>{formatScore(m.threshold)}</td>
-                  <td className="row end" onClick={(e) => e.stopPropagation()}>
-                    {!m.active && (
-                      <button type="button" onClick={() => void load(m.id)} data-testid="model-load">
-                        Load
-                      </button>
-                    )}
-                    {confirmDelete === m.id ? (
-                      <button
-                        type="button"
-                        className="danger"
-                        onClick={() => {
-                          setConfirmDelete(null);
-                          void remove(m.id);
-                        }}
-                        data-testid="model-delete-confirm"
-                      >
-                        Really delete
-                      </button>
-                    ) : (
-                      <button type="button" onClick={() => setConfirmDelete(m.id)} data-testid="model-delete">
-                        Delete
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         )}
       </div>
       {selected && <ModelInfo id={selected} />}
@@ -87,11 +71,20 @@ export function ModelsScreen() {
   );
 }
 
+/** A task's last result line: green when it worked, red when not. */
+function ResultLine({ result, testId, as: Tag = 'span' }: { result: { ok: boolean; text: Msg } | null | undefined; testId: string; as?: 'span' | 'p' }) {
+  const text = useMsg();
+  if (!result) return null;
+  return (
+    <Tag className={result.ok ? 'ok-text' : 'error'} data-testid={testId}>
+      {text(result.text)}
+    </Tag>
+  );
+}
+
 function TrainForm() {
-  const train = useApp((s) => s.train);
-  const training = useApp((s) => s.training);
-  const cancel = useApp((s) => s.cancelTraining);
-  const result = useApp((s) => s.trainResult);
+  const t = useT();
+  const { train, training, cancelTraining: cancel, trainResult: result } = usePick('train', 'training', 'cancelTraining', 'trainResult');
   const [name, setName] = useState('');
   const [folder, setFolder] = useState('');
   const [ratio, setRatio] = useState('');
@@ -104,76 +97,64 @@ function TrainForm() {
 
   return (
     <form className="panel" onSubmit={submit} data-testid="train-form">
-      <h3>Train a model</h3>
-      <p className="muted small">From a folder of images of good parts (or an MVTec AD category folder: its train/good is used).</p>
+      <h3>{t('models.trainTitle')}</h3>
+      <p className="muted small">{t('models.trainHint')}</p>
       <div className="form-grid">
-        <label>
-          Name
-          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="Tile line 2" data-testid="train-name" />
-        </label>
-        <label>
-          Folder of good images (on the workstation)
-          <input value={folder} onChange={(e) => setFolder(e.target.value)} placeholder="/data/good-parts" data-testid="train-folder" />
-        </label>
-        <label>
-          Coreset (% of patches kept, optional)
-          <input value={ratio} onChange={(e) => setRatio(e.target.value)} inputMode="decimal" placeholder="engine default" data-testid="train-ratio" />
-        </label>
+        <TextField label={t('models.name')} value={name} onChange={setName} placeholder={t('models.namePlaceholder')} testId="train-name" />
+        <TextField label={t('models.folder')} value={folder} onChange={setFolder} placeholder={t('models.folderPlaceholder')} testId="train-folder" />
+        <TextField label={t('models.coreset')} value={ratio} onChange={setRatio} inputMode="decimal" placeholder={t('models.coresetPlaceholder')} testId="train-ratio" />
       </div>
       <div className="row">
         <button type="submit" className="primary" disabled={!!training || !name.trim() || !folder.trim()} data-testid="train-start">
-          Train
+          {t('models.train')}
         </button>
-        {result && (
-          <span className={result.ok ? 'ok-text' : 'error'} data-testid="train-result">
-            {result.text}
-          </span>
-        )}
+        <ResultLine result={result} testId="train-result" />
       </div>
-      {training && <ProgressPanel title={`Training "${training.name}"`} progress={training.progress} onCancel={cancel} testId="train-progress" />}
+      {training && <ProgressPanel title={t('models.training', { name: training.name })} progress={training.progress} onCancel={cancel} testId="train-progress" />}
     </form>
   );
 }
 
+export function ModelFacts({ info }: { info: ModelDetail }) {
+  const t = useT();
+  const f = useFormat();
+  const q = Object.entries(info.calibration.quantiles).sort(([a], [b]) => Number(a) - Number(b));
+  return (
+    <Facts
+      rows={[
+        { label: t('models.backbone'), value: info.backbone, testId: 'info-backbone' },
+        { label: t('models.memoryBank'), value: t('models.bankInfo', { vectors: f.int(info.bankVectors), dims: info.dimension }), testId: 'info-bank' },
+        { label: t('models.index'), value: `${info.indexType} · ${f.bytes(info.indexBytes)}`, testId: 'info-index' },
+        { label: t('models.trainingFacts'), value: t('models.trainingInfo', { images: f.int(info.training.images), patches: f.int(info.training.patches), skipped: f.int(info.training.skipped) }) },
+        {
+          label: t('models.calibration'),
+          value: t('models.calibrationInfo', { threshold: f.score(info.calibration.threshold), images: f.int(info.calibration.images), source: info.calibration.source, inForce: f.score(info.threshold) }),
+          testId: 'info-calibration',
+        },
+        { label: t('models.quantiles'), value: q.map(([k, v]) => `q${k} ${f.score(v)}`).join(' · ') },
+      ]}
+    />
+  );
+}
+
 function ModelInfo({ id }: { id: string }) {
+  const t = useT();
+  const f = useFormat();
   const info = useApp((s) => s.modelInfo[id]);
   if (!info) return null;
-  const q = Object.entries(info.calibration.quantiles).sort(([a], [b]) => Number(a) - Number(b));
   return (
     <div className="panel" data-testid="model-info">
       <h3>{info.name}</h3>
-      <dl className="facts">
-        <dt>Backbone</dt>
-        <dd data-testid="info-backbone">{info.backbone}</dd>
-        <dt>Memory bank</dt>
-        <dd data-testid="info-bank">
-          {formatInt(info.bankVectors)} vectors × {info.dimension} dims
-        </dd>
-        <dt>Index</dt>
-        <dd data-testid="info-index">
-          {info.indexType} · {formatBytes(info.indexBytes)}
-        </dd>
-        <dt>Training</dt>
-        <dd>
-          {info.training.images} images, {formatInt(info.training.patches)} patches, {info.training.skipped} skipped
-        </dd>
-        <dt>Calibration</dt>
-        <dd data-testid="info-calibration">
-          threshold {formatScore(info.calibration.threshold)} from {info.calibration.images} held-out good images ({info.calibration.source}); in force:{' '}
-          {formatScore(info.threshold)}
-        </dd>
-        <dt>Good-score quantiles</dt>
-        <dd>{q.map(([k, v]) => `q${k} ${formatScore(v)}`).join(' · ')}</dd>
-      </dl>
+      <ModelFacts info={info} />
       <VersionPanel id={id} />
-      <h4>Version history</h4>
+      <h4>{t('models.history')}</h4>
       <ul className="history" data-testid="model-history">
         {info.history.map((h) => (
           <li key={h.version} className={h.rolledBack ? 'rolled-back' : ''} data-testid="history-entry" data-kind={h.kind}>
-            v{h.version} {h.kind} · {formatDateTime(Date.parse(h.createdAt))} · {formatInt(h.bankVectors)} vectors
-            {h.addedImages ? ` (+${h.addedImages} images, +${formatInt(h.addedVectors)} vectors)` : ''} {h.note ?? ''}
-            {h.source ? ` · from ${h.source}` : ''}
-            {h.rolledBack ? ' · rolled back' : ''}
+            {t('models.historyEntry', { version: h.version, kind: t(`models.kind.${h.kind}`, { defaultValue: h.kind }), when: f.dateTime(Date.parse(h.createdAt)), vectors: f.int(h.bankVectors) })}
+            {h.addedImages ? t('models.historyAdded', { images: f.int(h.addedImages), vectors: f.int(h.addedVectors) }) : ''} {h.note ?? ''}
+            {h.source ? t('models.historyFrom', { source: h.source }) : ''}
+            {h.rolledBack ? t('models.historyRolledBack') : ''}
           </li>
         ))}
       </ul>
@@ -183,11 +164,8 @@ function ModelInfo({ id }: { id: string }) {
 
 /** An engineer adds a day's good images to the model as a new version, or returns to the previous one. */
 function VersionPanel({ id }: { id: string }) {
-  const update = useApp((s) => s.updateModel);
-  const cancel = useApp((s) => s.cancelUpdate);
-  const rollback = useApp((s) => s.rollbackModel);
-  const updating = useApp((s) => s.updating);
-  const result = useApp((s) => s.versionResult);
+  const t = useT();
+  const { updateModel: update, cancelUpdate: cancel, rollbackModel: rollback, updating, versionResult: result } = usePick('updateModel', 'cancelUpdate', 'rollbackModel', 'updating', 'versionResult');
   const [folder, setFolder] = useState('');
   const busy = updating !== null;
   const submit = (e: FormEvent) => {
@@ -196,31 +174,45 @@ function VersionPanel({ id }: { id: string }) {
   };
   return (
     <form className="version-panel" onSubmit={submit} data-testid="version-panel">
-      <h4>Update with new good images</h4>
-      <p className="muted small">
-        Adds a folder of good parts (e.g. today&apos;s) to this model&apos;s memory bank as a new version. Earlier versions are kept, so
-        an update can be rolled back.
-      </p>
+      <h4>{t('models.updateTitle')}</h4>
+      <p className="muted small">{t('models.updateHint')}</p>
       <div className="row">
-        <input value={folder} onChange={(e) => setFolder(e.target.value)} placeholder="/data/good-parts/today" data-testid="update-folder" />
+        <TextField value={folder} onChange={setFolder} placeholder={t('models.updatePlaceholder')} testId="update-folder" />
         <button type="submit" className="primary" disabled={busy || !folder.trim()} data-testid="update-start">
-          Update
+          {t('models.update')}
         </button>
         <button type="button" disabled={busy} onClick={() => void rollback(id)} data-testid="rollback">
-          Roll back to the previous version
+          {t('models.rollback')}
         </button>
       </div>
-      {result?.modelId === id && (
-        <p className={result.ok ? 'ok-text' : 'error'} data-testid="version-result">
-          {result.text}
-        </p>
-      )}
-      {updating?.modelId === id && <ProgressPanel title="Updating the model" progress={updating.progress} onCancel={cancel} testId="update-progress" />}
+      {result?.modelId === id && <ResultLine as="p" result={result} testId="version-result" />}
+      {updating?.modelId === id && <ProgressPanel title={t('models.updating')} progress={updating.progress} onCancel={cancel} testId="update-progress" />}
     </form>
   );
 }
 
 /** The audit table, for engineers: who did what, when, and whether it was allowed. */
+export function AuditTable({ entries }: { entries: AuditEntry[] }) {
+  const t = useT();
+  const f = useFormat();
+  return (
+    <div className="panel" data-testid="audit-log">
+      <h3>{t('models.auditTitle')}</h3>
+      <Table head={[t('models.when'), t('models.role'), t('models.action'), t('models.target'), t('models.result')]}>
+        {entries.map((a) => (
+          <tr key={a.id}>
+            <td>{f.dateTime(a.at)}</td>
+            <td>{t(`models.roleName.${a.role}`, { defaultValue: a.role })}</td>
+            <td className="mono">{a.action}</td>
+            <td>{a.target ?? ''}</td>
+            <td className={a.ok ? 'ok-text' : 'error'}>{a.ok ? t('models.done') : String(a.details?.message ?? a.details?.reason ?? t('models.refused'))}</td>
+          </tr>
+        ))}
+      </Table>
+    </div>
+  );
+}
+
 function AuditLog() {
   const client = useClient();
   const role = useApp((s) => s.auth?.role);
@@ -240,32 +232,5 @@ function AuditLog() {
       alive = false;
     };
   }, [client, role, models]);
-  if (!entries) return null;
-  return (
-    <div className="panel" data-testid="audit-log">
-      <h3>Audit log (latest 50)</h3>
-      <table className="table">
-        <thead>
-          <tr>
-            <th>When</th>
-            <th>Role</th>
-            <th>Action</th>
-            <th>Target</th>
-            <th>Result</th>
-          </tr>
-        </thead>
-        <tbody>
-          {entries.map((a) => (
-            <tr key={a.id}>
-              <td>{formatDateTime(a.at)}</td>
-              <td>{a.role}</td>
-              <td className="mono">{a.action}</td>
-              <td>{a.target ?? ''}</td>
-              <td className={a.ok ? 'ok-text' : 'error'}>{a.ok ? 'done' : String(a.details?.message ?? a.details?.reason ?? 'refused')}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
+  return entries ? <AuditTable entries={entries} /> : null;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dashboardSeries, exportPeriod, liveRate, progressFraction, reviewQuery, thresholdView, verdictView, defaultReviewFilter } from './selectors';
 import { FrameGate, frameIntervalMs } from './frame-gate';
-import { formatBytes, formatEta, formatInt, localDateToMs } from '../lib/format';
+import { formatFor, localDateToMs } from '../lib/format';
 import type { MetricsSample, ThresholdData } from '../../../shared/domain';
 
 describe('threshold view', () => {
@@ -64,8 +64,8 @@ describe('review query', () => {
 describe('dashboard series', () => {
   it('converts samples to chart points in MB and percent', () => {
     const s = { at: 0, latencyP50: 10, latencyP95: 20, latencyP99: 30, partsPerMinute: 900.04, ngRate: 0.0251, rssBytes: 300 * 2 ** 20, heapUsedBytes: 2 ** 20, bankVectors: 5 } as MetricsSample;
-    expect(dashboardSeries([s])[0]).toMatchObject({ p50: 10, p99: 30, partsPerMinute: 900, ngPercent: 2.5, rssMB: 300, heapMB: 1, bankVectors: 5 });
-    expect(dashboardSeries([{ ...s, ngRate: null }])[0].ngPercent).toBeNull();
+    expect(dashboardSeries([s], formatFor('en').time)[0]).toMatchObject({ p50: 10, p99: 30, partsPerMinute: 900, ngPercent: 2.5, rssMB: 300, heapMB: 1, bankVectors: 5 });
+    expect(dashboardSeries([{ ...s, ngRate: null }], formatFor('en').time)[0].ngPercent).toBeNull();
   });
 });
 
@@ -100,10 +100,26 @@ describe('formatting', () => {
     expect(verdictView({ verdict: 'NG' })).toEqual({ text: 'NG', tone: 'ng' });
     expect(progressFraction({ phase: 'x', done: 5, total: 10, etaSeconds: null })).toBe(0.5);
     expect(progressFraction({ phase: 'x', done: 5, total: 0, etaSeconds: null })).toBe(0);
-    expect(formatEta(null)).toBe('estimating…');
-    expect(formatEta(75)).toBe('1 min 15 s left');
-    expect(formatBytes(1536)).toBe('1.5 KB');
-    expect(formatBytes(3 * 2 ** 20)).toBe('3.0 MB');
-    expect([formatInt(0), formatInt(999), formatInt(1234567), formatInt(-1000), formatInt(NaN)]).toEqual(['0', '999', '1,234,567', '-1,000', '–']);
+  });
+
+  it('numbers, units, durations, dates and times follow the locale', () => {
+    const en = formatFor('en');
+    const zh = formatFor('zh-CN');
+    expect([en.int(0), en.int(999), en.int(1234567), en.int(-1000), en.int(NaN)]).toEqual(['0', '999', '1,234,567', '-1,000', '–']);
+    expect(en.bytes(1536)).toBe('1.5 kB');
+    expect(en.bytes(3 * 2 ** 20)).toBe('3.0 MB');
+    expect(en.ms(12.34)).toBe('12.3 ms');
+    expect(zh.ms(12.34)).toBe('12.3毫秒');
+    expect(en.duration(75)).toBe('1 min 15 sec');
+    expect(zh.duration(75)).toBe('1分钟15秒');
+    expect(zh.duration(3700)).toBe('1小时1分钟');
+    expect(en.percent(0.1234)).toBe('12.3%');
+    expect([en.score(123.456), en.score(1.23456), en.score(0.0123456), en.score(null)]).toEqual(['123.5', '1.235', '0.0123', '–']);
+    const t = new Date(2026, 0, 2, 13, 4, 5).getTime();
+    expect(zh.dateTime(t)).toBe('2026/01/02 13:04:05');
+    expect(en.dateTime(t)).toBe('01/02/2026, 01:04:05 PM');
+    expect(zh.time(t)).toBe('13:04:05');
+    // One formatter per locale, made once (its Intl objects cost ICU set-up).
+    expect(formatFor('zh-CN')).toBe(zh);
   });
 });

@@ -1,7 +1,13 @@
 // Pure selectors: everything the screens compute from state, testable without React or a browser.
-import { auroc, histogram, ratesAt, roc, type HistogramBin, type Rates, type RocPoint } from '../../../shared/stats';
+import { histogram, ratesAt, roc, type HistogramBin, type Rates, type RocPoint } from '../../../shared/stats';
+import { auroc, labelled } from '../../../shared/roc';
+
+const scored = (good: number[], defect: number[]) => {
+  const { scores, labels } = labelled(good, defect);
+  return [scores, labels] as const;
+};
 import type { InspectionResult, MetricsSample, Progress, RecordFilter, ThresholdData } from '../../../shared/domain';
-import { formatTime, localDateToMs } from '../lib/format';
+import { localDateToMs } from '../lib/format';
 
 export interface VerdictView {
   text: 'OK' | 'NG' | '—';
@@ -31,7 +37,8 @@ export interface DashboardPoint {
   bankVectors: number | null;
 }
 
-export function dashboardSeries(samples: readonly MetricsSample[]): DashboardPoint[] {
+/** The charts' points; `time` labels the x axis in the UI's locale (the caller's formatter). */
+export function dashboardSeries(samples: readonly MetricsSample[], formatTime: (ms: number) => string): DashboardPoint[] {
   return samples.map((s) => ({
     t: s.at,
     time: formatTime(s.at),
@@ -76,7 +83,7 @@ export function thresholdView(data: ThresholdData, draft: number | null, bins = 
     defect,
     bins: histogram(good, defect, bins),
     roc: roc(good, defect),
-    auroc: auroc(good, defect),
+    auroc: auroc(...scored(good, defect)),
     threshold,
     rates,
     operatingPoint:

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { text } from '../i18n/testing';
+import { msg } from '../i18n/message';
 import { createAppStore } from './store';
 import { engineerStatus, fakeClient, operatorStatus } from './testing';
 import { AppError } from '../../../shared/errors';
@@ -27,14 +29,16 @@ describe('session slice', () => {
     });
     const store = createAppStore({ client });
     store.setState({ auth: operatorStatus });
-    await store.getState().asEngineer('Changing a threshold needs the engineer PIN.', async () => {
+    await store.getState().asEngineer(msg('needsPin.threshold'), async () => {
       expect(pinOk).toBe(true);
       ran++;
     });
     expect(ran).toBe(0);
-    expect(store.getState().pinDialog).toMatchObject({ mode: 'unlock', reason: 'Changing a threshold needs the engineer PIN.' });
+    expect(store.getState().pinDialog).toMatchObject({ mode: 'unlock', reason: msg('needsPin.threshold') });
+    expect(text(store.getState().pinDialog?.reason)).toBe('Changing a threshold needs the engineer PIN.');
     expect(await store.getState().submitPin('1111')).toBe(false);
-    expect(store.getState().pinDialog?.error).toBe('Wrong PIN.');
+    expect(text(store.getState().pinDialog?.error)).toBe('Wrong PIN.');
+    expect(text(store.getState().pinDialog?.error, 'zh-CN')).toBe('PIN 错误。');
     expect(ran).toBe(0);
     expect(await store.getState().submitPin('2468')).toBe(true);
     expect(ran).toBe(1);
@@ -52,7 +56,10 @@ describe('session slice', () => {
     const store = createAppStore({ client });
     store.getState().openPin('unlock');
     await store.getState().submitPin('0000');
-    expect(store.getState().pinDialog).toMatchObject({ error: 'Too many wrong PINs. Try again in 4 s.', busy: false });
+    expect(store.getState().pinDialog?.busy).toBe(false);
+    expect(text(store.getState().pinDialog?.error)).toBe('Too many wrong PINs. Try again in 4 s.');
+    // The wait comes from the error's details, so Chinese says it too.
+    expect(text(store.getState().pinDialog?.error, 'zh-CN')).toBe('PIN 错误次数过多，请 4 秒后重试。');
   });
 
   it('asks again when engineer rights lapsed between click and call, then retries', async () => {
@@ -60,7 +67,7 @@ describe('session slice', () => {
     const { client } = fakeClient({ 'auth.elevate': () => engineerStatus });
     const store = createAppStore({ client });
     store.setState({ auth: engineerStatus });
-    await store.getState().asEngineer('x', async () => {
+    await store.getState().asEngineer(msg('needsPin.train'), async () => {
       attempts++;
       if (attempts === 1) throw new AppError('PIN_REQUIRED', 'This needs the engineer PIN.');
     });
@@ -74,9 +81,13 @@ describe('session slice', () => {
     const { client } = fakeClient({});
     const store = createAppStore({ client });
     store.setState({ auth: engineerStatus });
-    await store.getState().asEngineer('x', async () => {
+    await store.getState().asEngineer(msg('needsPin.train'), async () => {
       throw new AppError('NOT_FOUND', 'Training folder not found: /nope');
     });
-    expect(store.getState().toasts.at(-1)).toMatchObject({ tone: 'error', text: 'Training folder not found: /nope' });
+    const toast = store.getState().toasts.at(-1);
+    expect(toast?.tone).toBe('error');
+    // English shows main's message as it is; Chinese puts it after a translated lead.
+    expect(text(toast?.text)).toBe('Training folder not found: /nope');
+    expect(text(toast?.text, 'zh-CN')).toBe('未找到：Training folder not found: /nope');
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { text } from '../i18n/testing';
 import { createAppStore } from './store';
 import { SAMPLES_MAX } from './slices/dashboard';
+import { staleModelInfo } from './slices/models';
 import { engineerStatus, fakeClient } from './testing';
 import { AppError } from '../../../shared/errors';
 import type { CallOptions } from '../../../shared/client';
@@ -47,7 +49,9 @@ describe('models slice', () => {
     expect(signal?.aborted).toBe(true);
     await done;
     expect(store.getState().training).toBeNull();
-    expect(store.getState().trainResult).toEqual({ ok: false, text: 'Training cancelled.' });
+    expect(store.getState().trainResult?.ok).toBe(false);
+    expect(text(store.getState().trainResult?.text)).toBe('Training cancelled.');
+    expect(text(store.getState().trainResult?.text, 'zh-CN')).toBe('训练已取消。');
   });
 
   it('lists and selects models, dropping a selection that disappeared', async () => {
@@ -62,10 +66,43 @@ describe('models slice', () => {
     expect(store.getState().selectedModelId).toBeNull();
   });
 
+  it('does not show details a bank change made stale: add-to-bank forgets them, a refreshed list refetches them', async () => {
+    let bank = 3136;
+    const summary = () => ({ id: 'a', version: bank === 3136 ? 1 : 2, bankVectors: bank, indexBytes: bank * 512, threshold: 2, active: true });
+    let infoCalls = 0;
+    const { client } = fakeClient({
+      'models.list': () => [summary()],
+      'models.info': () => (infoCalls++, { ...summary(), detail: true }),
+      'review.addToBank': () => ((bank = 3214), { modelId: 'a', added: 1, bankVectors: bank, version: {} }),
+      'review.list': () => ({ items: [], total: 0 }),
+    });
+    const store = createAppStore({ client });
+    await store.getState().refreshModels();
+    await store.getState().selectModel('a');
+    expect(store.getState().modelInfo.a.bankVectors).toBe(3136);
+    // Elsewhere (the review screen) a part goes into the bank; the cached details must not outlive that.
+    store.setState({ auth: engineerStatus });
+    await store.getState().addFalseAlarmsToBank([1]);
+    expect(store.getState().modelInfo.a.bankVectors).toBe(3214);
+    // A list that disagrees with a cached detail (changed by another window) drops it and refetches the selected one.
+    bank = 4000;
+    const before = infoCalls;
+    await store.getState().refreshModels();
+    expect(infoCalls).toBe(before + 1);
+    expect(store.getState().modelInfo.a.bankVectors).toBe(4000);
+  });
+
+  it('staleModelInfo names the details that disagree with the list', () => {
+    const m = { id: 'a', version: 2, bankVectors: 10, indexBytes: 5, threshold: 1, active: true };
+    const info = { a: { ...m }, b: { ...m, id: 'b' }, c: { ...m, id: 'c', version: 1 } };
+    expect(staleModelInfo([m, { ...m, id: 'c' }] as never, info as never)).toEqual(['b', 'c']);
+  });
+
   it('updates a model with progress and cancel, then shows the new version and a rollback', async () => {
     let report: ((p: { phase: string; done: number; total: number; etaSeconds: number | null }) => void) | undefined;
     let finish: ((v: unknown) => void) | undefined;
     const version = { version: 2, createdAt: '', kind: 'update', addedImages: 6, addedVectors: 470, bankVectors: 5000 };
+    let bank = 5000;
     const { client, calls } = fakeClient({
       'models.update': (_i: never, opts: CallOptions) => {
         report = opts.onProgress;
@@ -74,8 +111,9 @@ describe('models slice', () => {
           opts.signal?.addEventListener('abort', () => reject(new AppError('CANCELLED', 'Cancelled.')));
         });
       },
-      'models.rollback': () => ({ model: { id: 'm', name: 'M', bankVectors: 4530 }, version: { ...version, version: 3, kind: 'rollback', bankVectors: 4530, note: 'rolled back version 2 to version 1' } }),
-      'models.list': () => [],
+      'models.rollback': () => ((bank = 4530), { model: { id: 'm', name: 'M', bankVectors: 4530 }, version: { ...version, version: 3, kind: 'rollback', bankVectors: 4530, note: 'rolled back version 2 to version 1' } }),
+      // The list agrees with what the update and the rollback answered.
+      'models.list': () => [{ id: 'm', name: 'M', bankVectors: bank }],
     });
     const store = createAppStore({ client });
     store.setState({ auth: engineerStatus });
@@ -86,18 +124,21 @@ describe('models slice', () => {
     store.getState().cancelUpdate();
     await cancelled;
     expect(store.getState().updating).toBeNull();
-    expect(store.getState().versionResult).toEqual({ modelId: 'm', ok: false, text: 'Update cancelled; the model is unchanged.' });
+    expect(store.getState().versionResult).toMatchObject({ modelId: 'm', ok: false });
+    expect(text(store.getState().versionResult?.text)).toBe('Update cancelled; the model is unchanged.');
 
     const done = store.getState().updateModel('m', '/day');
     await Promise.resolve();
     finish?.({ model: { id: 'm', name: 'M', bankVectors: 5000 }, version, skipped: 1 });
     await done;
-    expect(store.getState().versionResult?.text).toBe('Version 2: +6 images, +470 vectors (bank 5,000), 1 unreadable image(s) skipped.');
+    expect(text(store.getState().versionResult?.text)).toBe('Version 2: +6 images, +470 vectors (bank 5,000), 1 unreadable image(s) skipped.');
     expect(store.getState().modelInfo.m).toMatchObject({ bankVectors: 5000 });
 
     await store.getState().rollbackModel('m');
-    expect(store.getState().versionResult).toMatchObject({ ok: true, text: 'rolled back version 2 to version 1: bank 4,530 vectors.' });
+    expect(store.getState().versionResult?.ok).toBe(true);
+    expect(text(store.getState().versionResult?.text)).toBe('rolled back version 2 to version 1: bank 4,530 vectors.');
     expect(calls.filter((c) => c.method === 'models.rollback')).toEqual([{ method: 'models.rollback', input: { id: 'm' } }]);
+    expect(store.getState().modelInfo.m).toMatchObject({ bankVectors: 4530 });
   });
 });
 
@@ -105,17 +146,17 @@ describe('inspect slice', () => {
   it('counts a BUSY refusal as a dropped frame, not an error', async () => {
     let busy = true;
     const { client } = fakeClient({
-      'inspect.frame': () => {
+      'inspect.file': () => {
         if (busy) throw new AppError('BUSY', 'full');
         return result(7, 'NG');
       },
     });
     const store = createAppStore({ client });
-    const frame = { data: new Uint8Array(8 * 8 * 4), width: 8, height: 8, channels: 4 as const };
-    await store.getState().inspectFrame(frame, null);
+    const frame = new Uint8Array([0xff, 0xd8, 0xff, 0xe0]);
+    await store.getState().inspectCameraFrame(frame, null);
     expect(store.getState()).toMatchObject({ dropped: 1, scored: 0, toasts: [] });
     busy = false;
-    await store.getState().inspectFrame(frame, null);
+    await store.getState().inspectCameraFrame(frame, null);
     expect(store.getState().scored).toBe(1);
     expect(store.getState().current?.result.verdict).toBe('NG');
     expect(store.getState().recentAt).toEqual([1007]);
@@ -129,7 +170,8 @@ describe('inspect slice', () => {
     store.getState().onHotFolderEvent({ kind: 'result', file: 'good.png', result: result(3) });
     const feed = store.getState().feed;
     expect(feed.map((f) => f.kind)).toEqual(['result', 'error']);
-    expect(feed[1]).toMatchObject({ name: 'broken.png', message: expect.stringContaining('Could not read') });
+    expect(feed[1].name).toBe('broken.png');
+    expect(text(feed[1].message)).toContain('Could not read');
     expect(store.getState().hotFolder).toMatchObject({ errors: 1, processed: 1 });
     expect(store.getState().current?.result.recordId).toBe(3);
   });

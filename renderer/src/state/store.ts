@@ -1,5 +1,5 @@
-// One zustand store made of slices. Created with the vanilla API so tests drive it without React; the React hook in
-// ../lib/use-store.ts binds it to components.
+// One zustand store made of slices. Created with the vanilla API so tests drive it without React; useApp in
+// ../lib/app-context.tsx binds it to components.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { AppState, Deps } from './types';
 import { createUiSlice } from './slices/ui';

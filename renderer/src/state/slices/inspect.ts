@@ -1,6 +1,7 @@
 // The live screen's state: the current part (result + the image it was scored on), counters, the hot folder.
-import type { HotFolderEvent, HotFolderStatus, InspectionResult, RawImageInput } from '../../../../shared/domain';
-import { errorCode, errorMessage } from '../errors';
+import type { HotFolderEvent, HotFolderStatus, InspectionResult } from '../../../../shared/domain';
+import { errorCode } from '../errors';
+import { errorMsg, msg, type Msg } from '../../i18n/message';
 import type { SliceCreator } from '../types';
 
 export type LiveSource = 'camera' | 'hotfolder' | 'drop';
@@ -21,7 +22,7 @@ export interface FeedEntry {
   kind: 'result' | 'error';
   verdict?: 'OK' | 'NG';
   score?: number;
-  message?: string;
+  message?: Msg;
 }
 
 export interface InspectSlice {
@@ -30,6 +31,8 @@ export interface InspectSlice {
   rate: number;
   opacity: number;
   current: LivePart | null;
+  /** The latest result from any source (the hot folder's too, whichever source is on screen): the NG alert follows it. */
+  lastResult: InspectionResult | null;
   scored: number;
   dropped: number;
   recentAt: number[];
@@ -40,7 +43,6 @@ export interface InspectSlice {
   setRate(fps: number): void;
   setOpacity(o: number): void;
   frameDropped(): void;
-  inspectFrame(image: RawImageInput, display: PartImage | null, sourceName?: string): Promise<void>;
   /** A camera frame already encoded (JPEG from the frame worker). */
   inspectCameraFrame(jpeg: Uint8Array, display: PartImage | null, sourceName?: string): Promise<void>;
   inspectFiles(files: File[]): Promise<void>;
@@ -59,6 +61,7 @@ export const createInspectSlice: SliceCreator<InspectSlice> = ({ client }) => (s
     if (prev?.kind === 'bitmap' && prev !== image) prev.bitmap.close();
     set((s) => ({
       current: { result, image },
+      lastResult: result,
       scored: s.scored + 1,
       recentAt: [...s.recentAt.slice(-(RECENT_MAX - 1)), result.at],
     }));
@@ -79,6 +82,7 @@ export const createInspectSlice: SliceCreator<InspectSlice> = ({ client }) => (s
     rate: 15,
     opacity: 0.5,
     current: null,
+    lastResult: null,
     scored: 0,
     dropped: 0,
     recentAt: [],
@@ -91,17 +95,6 @@ export const createInspectSlice: SliceCreator<InspectSlice> = ({ client }) => (s
     setOpacity: (o) => set({ opacity: Math.min(1, Math.max(0, o)) }),
     frameDropped: () => set((s) => ({ dropped: s.dropped + 1 })),
 
-    async inspectFrame(image, display, sourceName = 'camera') {
-      try {
-        const result = await client.call('inspect.frame', { image, sourceName });
-        scoredPart(result, display);
-      } catch (e) {
-        if (display?.kind === 'bitmap') display.bitmap.close();
-        if (errorCode(e) === 'BUSY') get().frameDropped();
-        else get().notify('error', errorMessage(e));
-      }
-    },
-
     async inspectCameraFrame(jpeg, display, sourceName = 'camera') {
       try {
         const result = await client.call('inspect.file', { name: sourceName, bytes: jpeg, source: 'camera' });
@@ -109,7 +102,7 @@ export const createInspectSlice: SliceCreator<InspectSlice> = ({ client }) => (s
       } catch (e) {
         if (display?.kind === 'bitmap') display.bitmap.close();
         if (errorCode(e) === 'BUSY') get().frameDropped();
-        else get().notify('error', errorMessage(e));
+        else get().notify('error', errorMsg(e));
       }
     },
 
@@ -121,7 +114,7 @@ export const createInspectSlice: SliceCreator<InspectSlice> = ({ client }) => (s
           scoredPart(result, { kind: 'blob', blob: file });
           feed(resultEntry(result));
         } catch (e) {
-          feed({ key: `e${Date.now()}-${file.name}`, at: Date.now(), name: file.name, kind: 'error', message: errorMessage(e) });
+          feed({ key: `e${Date.now()}-${file.name}`, at: Date.now(), name: file.name, kind: 'error', message: errorMsg(e) });
         }
       }
     },
@@ -130,7 +123,7 @@ export const createInspectSlice: SliceCreator<InspectSlice> = ({ client }) => (s
       try {
         set({ hotFolder: await client.call('hotfolder.start', { dir }) });
       } catch (e) {
-        get().notify('error', errorMessage(e));
+        get().notify('error', errorMsg(e));
       }
     },
 
@@ -148,13 +141,13 @@ export const createInspectSlice: SliceCreator<InspectSlice> = ({ client }) => (s
         return;
       }
       if (e.kind === 'error') {
-        feed({ key: `e${e.at}-${e.file}`, at: e.at, name: e.file, kind: 'error', message: e.message });
+        feed({ key: `e${e.at}-${e.file}`, at: e.at, name: e.file, kind: 'error', message: msg('errors.other', { message: e.message }) });
         set((s) => ({ hotFolder: { ...s.hotFolder, errors: s.hotFolder.errors + 1, lastError: `${e.file}: ${e.message}` } }));
         return;
       }
       const r = e.result;
       feed(resultEntry(r));
-      set((s) => ({ hotFolder: { ...s.hotFolder, processed: s.hotFolder.processed + 1 } }));
+      set((s) => ({ lastResult: r, hotFolder: { ...s.hotFolder, processed: s.hotFolder.processed + 1 } }));
       if (get().source !== 'hotfolder') return;
       scoredPart(r, null);
       // The image lives in main's records: fetch it for the view unless a newer part has arrived meanwhile.

@@ -1,14 +1,18 @@
 import type { ModelDetail, ModelSummary, Progress } from '../../../../shared/domain';
-import { errorCode, errorMessage } from '../errors';
+import { errorCode } from '../errors';
 import type { SliceCreator } from '../types';
-import { formatInt } from '../../lib/format';
+import type { CallOptions } from '../../../../shared/client';
+import { errorMsg, msg, type Msg } from '../../i18n/message';
 
 /** Long work over a folder of images, with its progress and the controller that cancels it. */
-interface FolderTask {
-  folder: string;
+interface FolderTaskBase {
   startedAt: number;
   progress: Progress | null;
   controller: AbortController;
+}
+
+interface FolderTask extends FolderTaskBase {
+  folder: string;
 }
 
 export interface TrainingState extends FolderTask {
@@ -21,9 +25,28 @@ export interface UpdateState extends FolderTask {
 }
 
 /** What a failed model task shows: its cancelled text, or the error's message; a PIN refusal goes on to the caller. */
-function failureText(e: unknown, cancelled: string): string {
+function failureText(e: unknown, cancelled: Msg): Msg {
   if (errorCode(e) === 'PIN_REQUIRED') throw e;
-  return errorCode(e) === 'CANCELLED' ? cancelled : errorMessage(e);
+  return errorCode(e) === 'CANCELLED' ? cancelled : errorMsg(e);
+}
+
+/**
+ * The cached model details that no longer match the model list (another action changed a bank, a threshold or the
+ * active model since they were fetched), and the ones of models that are gone.
+ */
+export function staleModelInfo(models: ModelSummary[], info: Record<string, ModelDetail>): string[] {
+  const byId = new Map(models.map((m) => [m.id, m]));
+  return Object.keys(info).filter((id) => {
+    const m = byId.get(id);
+    const d = info[id];
+    return !m || m.version !== d.version || m.bankVectors !== d.bankVectors || m.indexBytes !== d.indexBytes || m.threshold !== d.threshold || m.active !== d.active;
+  });
+}
+
+function without(info: Record<string, ModelDetail>, ids: string[]): Record<string, ModelDetail> {
+  const out = { ...info };
+  for (const id of ids) delete out[id];
+  return out;
 }
 
 export interface TrainInput {
@@ -37,10 +60,12 @@ export interface ModelsSlice {
   modelInfo: Record<string, ModelDetail>;
   selectedModelId: string | null;
   training: TrainingState | null;
-  trainResult: { ok: boolean; text: string } | null;
+  trainResult: { ok: boolean; text: Msg } | null;
   updating: UpdateState | null;
-  versionResult: { modelId: string; ok: boolean; text: string } | null;
+  versionResult: { modelId: string; ok: boolean; text: Msg } | null;
   refreshModels(): Promise<void>;
+  /** Forgets a model's cached details (its bank or threshold changed); the next look fetches them again. */
+  invalidateModelInfo(id: string): void;
   selectModel(id: string | null): Promise<void>;
   train(input: TrainInput): Promise<void>;
   cancelTraining(): void;
@@ -51,7 +76,37 @@ export interface ModelsSlice {
   rollbackModel(id: string): Promise<void>;
 }
 
-export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Date.now }) => (set, get) => ({
+export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Date.now }) => (set, get) => {
+  /**
+   * A long folder task held in state[key] (training, updating): progress goes into it, its failure (or cancellation)
+   * text to `failed`, and it is cleared when it ends. One task of a kind at a time.
+   */
+  async function folderTask<R>(
+    key: 'training' | 'updating',
+    task: Omit<TrainingState, keyof FolderTaskBase> | Omit<UpdateState, keyof FolderTaskBase>,
+    clear: Partial<ModelsSlice>,
+    call: (opts: CallOptions) => Promise<R>,
+    done: (r: R) => Promise<void>,
+    failed: (text: Msg) => void,
+    cancelled: Msg,
+  ): Promise<void> {
+    if (get()[key]) return;
+    const controller = new AbortController();
+    set({ ...clear, [key]: { ...task, startedAt: now(), progress: null, controller } });
+    try {
+      const r = await call({
+        signal: controller.signal,
+        onProgress: (p) => set((s) => (s[key] ? { [key]: { ...s[key], progress: p } } : s)),
+      });
+      await done(r);
+    } catch (e) {
+      failed(failureText(e, cancelled));
+    } finally {
+      set({ [key]: null });
+    }
+  }
+
+  return {
   models: [],
   modelInfo: {},
   selectedModelId: null,
@@ -62,9 +117,15 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
 
   async refreshModels() {
     const models = await client.call('models.list', {});
-    set({ models });
+    const stale = staleModelInfo(models, get().modelInfo);
+    set((s) => ({ models, modelInfo: without(s.modelInfo, stale) }));
     const sel = get().selectedModelId;
     if (sel && !models.some((m) => m.id === sel)) set({ selectedModelId: null });
+    else if (sel && !get().modelInfo[sel]) await get().selectModel(sel);
+  },
+
+  invalidateModelInfo(id) {
+    set((s) => ({ modelInfo: without(s.modelInfo, [id]) }));
   },
 
   async selectModel(id) {
@@ -75,29 +136,22 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
   },
 
   train(input) {
-    return get().asEngineer('Training a model needs the engineer PIN.', async () => {
-      if (get().training) return;
-      const controller = new AbortController();
-      set({ training: { name: input.name, folder: input.folder, startedAt: now(), progress: null, controller }, trainResult: null });
-      try {
-        const model = await client.call(
-          'models.train',
-          { name: input.name, folder: input.folder, ...(input.coresetRatio ? { coresetRatio: input.coresetRatio } : {}) },
-          {
-            signal: controller.signal,
-            onProgress: (p) => set((s) => (s.training ? { training: { ...s.training, progress: p } } : s)),
-          },
-        );
-        set({ trainResult: { ok: true, text: `Model "${model.name}" trained: ${formatInt(model.bankVectors)} bank vectors.` } });
-        get().notify('ok', `Model "${model.name}" is ready.`);
-        await get().refreshModels();
-        await get().selectModel(model.id);
-      } catch (e) {
-        set({ trainResult: { ok: false, text: failureText(e, 'Training cancelled.') } });
-      } finally {
-        set({ training: null });
-      }
-    });
+    return get().asEngineer(msg('needsPin.train'), () =>
+      folderTask(
+        'training',
+        { name: input.name, folder: input.folder },
+        { trainResult: null },
+        (opts) => client.call('models.train', { name: input.name, folder: input.folder, ...(input.coresetRatio ? { coresetRatio: input.coresetRatio } : {}) }, opts),
+        async (model) => {
+          set({ trainResult: { ok: true, text: msg('models.trained', { name: model.name, vectors: model.bankVectors }) } });
+          get().notify('ok', msg('models.ready', { name: model.name }));
+          await get().refreshModels();
+          await get().selectModel(model.id);
+        },
+        (text) => set({ trainResult: { ok: false, text } }),
+        msg('models.trainCancelled'),
+      ),
+    );
   },
 
   cancelTraining() {
@@ -105,34 +159,31 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
   },
 
   loadModel(id) {
-    return get().asEngineer('Loading a model needs the engineer PIN.', async () => {
+    return get().asEngineer(msg('needsPin.load'), async () => {
       const m = await client.call('models.load', { id });
-      get().notify('ok', `Model "${m.name}" is now active.`);
+      get().notify('ok', msg('models.nowActive', { name: m.name }));
       await get().refreshModels();
     });
   },
 
   updateModel(id, folder) {
-    return get().asEngineer('Updating a model needs the engineer PIN.', async () => {
-      if (get().updating) return;
-      const controller = new AbortController();
-      set({ updating: { modelId: id, folder, startedAt: now(), progress: null, controller }, versionResult: null });
-      try {
-        const r = await client.call('models.update', { id, folder }, {
-          signal: controller.signal,
-          onProgress: (p) => set((s) => (s.updating ? { updating: { ...s.updating, progress: p } } : s)),
-        });
-        const skipped = r.skipped ? `, ${r.skipped} unreadable image(s) skipped` : '';
-        const text = `Version ${r.version.version}: +${formatInt(r.version.addedImages)} images, +${formatInt(r.version.addedVectors)} vectors (bank ${formatInt(r.version.bankVectors)})${skipped}.`;
-        set((s) => ({ versionResult: { modelId: id, ok: true, text }, modelInfo: { ...s.modelInfo, [id]: r.model } }));
-        get().notify('ok', `Model "${r.model.name}" updated to version ${r.version.version}.`);
-        await get().refreshModels();
-      } catch (e) {
-        set({ versionResult: { modelId: id, ok: false, text: failureText(e, 'Update cancelled; the model is unchanged.') } });
-      } finally {
-        set({ updating: null });
-      }
-    });
+    return get().asEngineer(msg('needsPin.update'), () =>
+      folderTask(
+        'updating',
+        { modelId: id, folder },
+        { versionResult: null },
+        (opts) => client.call('models.update', { id, folder }, opts),
+        async (r) => {
+          const v = { version: r.version.version, images: r.version.addedImages, vectors: r.version.addedVectors, bank: r.version.bankVectors };
+          const text = r.skipped ? msg('models.updatedSkipped', { ...v, skipped: r.skipped }) : msg('models.updated', v);
+          set((s) => ({ versionResult: { modelId: id, ok: true, text }, modelInfo: { ...s.modelInfo, [id]: r.model } }));
+          get().notify('ok', msg('models.updatedToast', { name: r.model.name, version: r.version.version }));
+          await get().refreshModels();
+        },
+        (text) => set({ versionResult: { modelId: id, ok: false, text } }),
+        msg('models.updateCancelled'),
+      ),
+    );
   },
 
   cancelUpdate() {
@@ -140,22 +191,23 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
   },
 
   rollbackModel(id) {
-    return get().asEngineer('Rolling a model back needs the engineer PIN.', async () => {
+    return get().asEngineer(msg('needsPin.rollback'), async () => {
       try {
         const r = await client.call('models.rollback', { id });
-        const text = `${r.version.note ?? 'Rolled back'}: bank ${formatInt(r.version.bankVectors)} vectors.`;
+        // The note is main's (e.g. "rolled back version 2 to version 1"): shown as it is.
+        const text = r.version.note ? msg('models.rolledBack', { note: r.version.note, vectors: r.version.bankVectors }) : msg('models.rolledBackPlain', { vectors: r.version.bankVectors });
         set((s) => ({ versionResult: { modelId: id, ok: true, text }, modelInfo: { ...s.modelInfo, [id]: r.model } }));
-        get().notify('ok', `Model "${r.model.name}": ${text}`);
+        get().notify('ok', msg('models.rolledBackToast', { name: r.model.name, version: r.version.version }));
         await get().refreshModels();
       } catch (e) {
         if (errorCode(e) === 'PIN_REQUIRED') throw e;
-        set({ versionResult: { modelId: id, ok: false, text: errorMessage(e) } });
+        set({ versionResult: { modelId: id, ok: false, text: errorMsg(e) } });
       }
     });
   },
 
   deleteModel(id) {
-    return get().asEngineer('Deleting a model needs the engineer PIN.', async () => {
+    return get().asEngineer(msg('needsPin.delete'), async () => {
       await client.call('models.delete', { id });
       set((s) => {
         const { [id]: _gone, ...rest } = s.modelInfo;
@@ -164,4 +216,5 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
       await get().refreshModels();
     });
   },
-});
+};
+};

@@ -1,8 +1,7 @@
 import type { InspectionRecord, ReviewLabel } from '../../../../shared/domain';
 import { defaultReviewFilter, reviewQuery, type ReviewFilterForm } from '../selectors';
-import { errorMessage } from '../errors';
 import type { SliceCreator } from '../types';
-import { formatInt } from '../../lib/format';
+import { errorMsg, msg } from '../../i18n/message';
 
 export const REVIEW_PAGE = 24;
 
@@ -37,7 +36,7 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = ({ client }) => (set
       const { items, total } = await client.call('review.list', reviewQuery(get().reviewFilter, page, REVIEW_PAGE));
       set({ reviewItems: items, reviewTotal: total, reviewPage: page });
     } catch (e) {
-      get().notify('error', errorMessage(e));
+      get().notify('error', errorMsg(e));
     } finally {
       set({ reviewBusy: false });
     }
@@ -49,16 +48,18 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = ({ client }) => (set
     try {
       const rec = await client.call('review.label', { id, label, ...(note.trim() ? { note: note.trim() } : {}) });
       set((s) => ({ reviewItems: s.reviewItems.map((r) => (r.id === id ? rec : r)) }));
-      get().notify('ok', `Part ${id} marked ${label === 'true_defect' ? 'true defect' : 'false alarm'}.`);
+      get().notify('ok', msg(label === 'true_defect' ? 'review.markedDefect' : 'review.markedFalseAlarm', { id }));
     } catch (e) {
-      get().notify('error', errorMessage(e));
+      get().notify('error', errorMsg(e));
     }
   },
 
   addFalseAlarmsToBank(ids) {
-    return get().asEngineer('Adding parts to the memory bank needs the engineer PIN.', async () => {
+    return get().asEngineer(msg('needsPin.addToBank'), async () => {
       const r = await client.call('review.addToBank', { ids });
-      get().notify('ok', `${r.added} part(s) added as good; the bank now holds ${formatInt(r.bankVectors)} vectors.`);
+      // The model's bank grew: its details on the Models screen are out of date from now on.
+      get().invalidateModelInfo(r.modelId);
+      get().notify('ok', msg('review.added', { added: r.added, vectors: r.bankVectors }));
       await get().searchReview(get().reviewPage);
       await get().refreshModels();
     });
@@ -68,7 +69,7 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = ({ client }) => (set
     try {
       return await client.call('records.exportCsv', period);
     } catch (e) {
-      get().notify('error', errorMessage(e));
+      get().notify('error', errorMsg(e));
       return null;
     }
   },

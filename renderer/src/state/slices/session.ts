@@ -1,15 +1,16 @@
 // Who is at the keyboard: operator by default; engineer after the PIN. Engineer actions go through asEngineer, which
 // asks for the PIN when needed and then runs the action.
 import type { AuthStatus } from '../../../../shared/domain';
-import { errorCode, errorMessage } from '../errors';
+import { errorCode } from '../errors';
+import { errorMsg, msg, type Msg } from '../../i18n/message';
 import type { SliceCreator } from '../types';
 
 export interface PinDialogState {
   mode: 'setup' | 'unlock';
-  error: string | null;
+  error: Msg | null;
   busy: boolean;
   /** What the engineer was trying to do, shown in the dialog. */
-  reason: string | null;
+  reason: Msg | null;
 }
 
 export interface SessionSlice {
@@ -19,11 +20,11 @@ export interface SessionSlice {
   pendingEngineer: (() => Promise<void>) | null;
   loadSession(): Promise<void>;
   setAuth(a: AuthStatus): void;
-  openPin(mode: PinDialogState['mode'], reason?: string | null): void;
+  openPin(mode: PinDialogState['mode'], reason?: Msg | null): void;
   closePin(): void;
   submitPin(pin: string): Promise<boolean>;
   lock(): Promise<void>;
-  asEngineer(reason: string, action: () => Promise<void>): Promise<void>;
+  asEngineer(reason: Msg, action: () => Promise<void>): Promise<void>;
 }
 
 export const createSessionSlice: SliceCreator<SessionSlice> = ({ client }) => (set, get) => {
@@ -42,7 +43,7 @@ export const createSessionSlice: SliceCreator<SessionSlice> = ({ client }) => (s
     async loadSession() {
       const [hello, auth] = await Promise.all([client.call('app.hello', {}), client.call('auth.status', {})]);
       set({ appVersion: hello.appVersion, auth });
-      if (!auth.pinSet) get().openPin('setup', 'Set the engineer PIN for this workstation.');
+      if (!auth.pinSet) get().openPin('setup', msg('pin.firstStart'));
     },
 
     setAuth: (auth) => set({ auth }),
@@ -62,7 +63,7 @@ export const createSessionSlice: SliceCreator<SessionSlice> = ({ client }) => (s
         return true;
       } catch (e) {
         const code = errorCode(e);
-        const text = code === 'BAD_REQUEST' ? 'A PIN is 4 to 12 digits.' : errorMessage(e);
+        const text = code === 'BAD_REQUEST' ? msg('pin.badFormat') : errorMsg(e);
         set({ pinDialog: { ...dialog, busy: false, error: text } });
         if (code === 'CONFLICT' && dialog.mode === 'setup') set({ pinDialog: { mode: 'unlock', busy: false, error: text, reason: dialog.reason } });
         return false;
@@ -84,7 +85,7 @@ export const createSessionSlice: SliceCreator<SessionSlice> = ({ client }) => (s
             get().openPin('unlock', reason);
             return;
           }
-          get().notify('error', errorMessage(e));
+          get().notify('error', errorMsg(e));
         }
       };
       if (get().auth?.role === 'engineer') return run();

@@ -1,5 +1,6 @@
 import type { EvaluationSummary, Progress, ThresholdData } from '../../../../shared/domain';
-import { errorCode, errorMessage } from '../errors';
+import { errorCode } from '../errors';
+import { errorMsg, msg } from '../../i18n/message';
 import type { SliceCreator } from '../types';
 
 export interface ThresholdsSlice {
@@ -30,18 +31,18 @@ export const createThresholdsSlice: SliceCreator<ThresholdsSlice> = ({ client })
   setDraftThreshold: (t) => set({ draftThreshold: t !== null && Number.isFinite(t) && t > 0 ? t : null }),
 
   saveThreshold() {
-    return get().asEngineer('Changing a threshold needs the engineer PIN.', async () => {
+    return get().asEngineer(msg('needsPin.threshold'), async () => {
       const { thresholdModelId: modelId, draftThreshold: threshold } = get();
       if (!modelId || threshold === null) return;
       const m = await client.call('thresholds.save', { modelId, threshold });
-      get().notify('ok', `Threshold of "${m.name}" saved: ${m.threshold.toPrecision(4)}.`);
+      get().notify('ok', msg('thresholds.savedToast', { name: m.name, threshold: m.threshold }));
       await get().loadThresholds(modelId);
       await get().refreshModels();
     });
   },
 
   evaluateFolder(folder) {
-    return get().asEngineer('Evaluating a labelled folder needs the engineer PIN.', async () => {
+    return get().asEngineer(msg('needsPin.evaluate'), async () => {
       const modelId = get().thresholdModelId;
       if (!modelId || get().evaluation) return;
       const controller = new AbortController();
@@ -56,7 +57,7 @@ export const createThresholdsSlice: SliceCreator<ThresholdsSlice> = ({ client })
         await get().loadThresholds(modelId);
       } catch (e) {
         if (errorCode(e) === 'PIN_REQUIRED') throw e;
-        if (errorCode(e) !== 'CANCELLED') get().notify('error', errorMessage(e));
+        if (errorCode(e) !== 'CANCELLED') get().notify('error', errorMsg(e));
       } finally {
         set({ evaluation: null });
       }

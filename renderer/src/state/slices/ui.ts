@@ -1,11 +1,12 @@
 import type { SliceCreator } from '../types';
+import type { Msg } from '../../i18n/message';
 
 export type Screen = 'inspect' | 'dashboard' | 'models' | 'thresholds' | 'review';
 
 export interface Toast {
   id: number;
   tone: 'info' | 'error' | 'ok';
-  text: string;
+  text: Msg;
 }
 
 export interface UiSlice {
@@ -13,7 +14,7 @@ export interface UiSlice {
   connection: { state: 'connecting' | 'open' | 'closed'; reason: string | null };
   toasts: Toast[];
   go(screen: Screen): void;
-  notify(tone: Toast['tone'], text: string): void;
+  notify(tone: Toast['tone'], text: Msg): void;
   dismiss(id: number): void;
   setConnection(state: UiSlice['connection']['state'], reason?: string | null): void;
 }
@@ -30,7 +31,8 @@ export const createUiSlice: SliceCreator<UiSlice> = () => (set) => {
     notify: (tone, text) =>
       set((s) => {
         // The same message twice in a row is shown once (a failing camera would otherwise flood the screen).
-        if (s.toasts.at(-1)?.text === text) return s;
+        const last = s.toasts.at(-1);
+        if (last && last.text.key === text.key && JSON.stringify(last.text.values) === JSON.stringify(text.values)) return s;
         return { toasts: [...s.toasts, { id: nextId++, tone, text }].slice(-MAX_TOASTS) };
       }),
     dismiss: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),

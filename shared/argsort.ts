@@ -1,5 +1,7 @@
-// Argsort for tens of millions of float scores (pooled pixels of a category): an LSD radix sort on order-preserving
-// integer keys, ~20× faster than a comparator sort and with a predictable memory footprint (4 arrays of n uint32).
+// Argsort for the threshold-sweeping metrics (shared/roc.ts). Float32 scores (tens of millions of pooled pixels of a
+// category) take an LSD radix sort on order-preserving integer keys, ~20× faster than a comparator sort and with a
+// predictable memory footprint (4 arrays of n uint32); other scores (the window's float64 numbers) a comparator sort,
+// so no value is rounded on the way.
 
 /** Maps float bits to uint32 so that unsigned order equals float order (negative floats flipped, positives offset). */
 function sortableKeys(scores: Float32Array, descending: boolean): Uint32Array {
@@ -14,8 +16,7 @@ function sortableKeys(scores: Float32Array, descending: boolean): Uint32Array {
   return keys;
 }
 
-/** Indices that sort `scores` (descending by default). Stable: equal scores keep their input order. */
-export function argsort(scores: Float32Array, descending = true): Uint32Array {
+function radixArgsort(scores: Float32Array, descending: boolean): Uint32Array {
   const n = scores.length;
   let keys: Uint32Array = sortableKeys(scores, descending);
   let idx: Uint32Array = new Uint32Array(n);
@@ -44,4 +45,12 @@ export function argsort(scores: Float32Array, descending = true): Uint32Array {
     [idx, idx2] = [idx2, idx];
   }
   return idx;
+}
+
+/** Indices that sort `scores` (descending by default). Stable: equal scores keep their input order. */
+export function argsort(scores: ArrayLike<number>, descending = true): Uint32Array {
+  if (scores instanceof Float32Array) return radixArgsort(scores, descending);
+  for (let i = 0; i < scores.length; i++) if (Number.isNaN(scores[i])) throw new Error(`score ${i} is NaN`);
+  const sign = descending ? -1 : 1;
+  return Uint32Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => sign * (scores[a] - scores[b]) || a - b);
 }

@@ -1,0 +1,1 @@
+export function isMainModule(importMetaUrl: string, argv1?: string, platform?: NodeJS.Platform): boolean;
