@@ -19,7 +19,9 @@ const want = (flag) => argv.includes(flag) || (!argv.includes('--renderer') && !
 const outIdx = argv.indexOf('--out');
 const out = outIdx >= 0 ? path.resolve(argv[outIdx + 1]) : path.join(root, 'dist');
 
-const NATIVE = ['electron', 'better-sqlite3', 'sharp', 'onnxruntime-node', 'bufferutil', 'utf-8-validate'];
+// The line outputs' libraries too: node-opcua reads its nodeset XML files beside its own code at run time, and
+// modbus-serial's optional serialport is native; they load from node_modules (production dependencies are packaged).
+const NATIVE = ['electron', 'better-sqlite3', 'sharp', 'onnxruntime-node', 'bufferutil', 'utf-8-validate', 'node-opcua', 'modbus-serial', 'mqtt'];
 
 export async function buildRenderer(outDir = path.join(out, 'renderer')) {
   // The config imports the CSP from electron/host; Vite's bundling config loader handles that.

@@ -5,7 +5,7 @@
 //   node scripts/setup.mjs               system packages + addon build
 //   node scripts/setup.mjs --build-only  addon build only
 //
-// PATCHLINE_SKIP_APT=1 never calls apt; PATCHLINE_SKIP_BROWSER=1 skips Chromium (only the e2e tests need it).
+// PATCHLINE_SKIP_APT=1 never calls apt; PATCHLINE_SKIP_BROWSER=1 skips Chromium and mosquitto (only tests need them).
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -56,6 +56,12 @@ function ensureSystemPackages() {
   if (process.platform === 'linux' && process.env.PATCHLINE_SKIP_BROWSER !== '1' && !existsSync('/usr/bin/chromium')) {
     if (!(canApt() && aptInstall(['chromium']))) {
       log('Chromium not installed: the e2e tests need /usr/bin/chromium (sudo apt-get install chromium).');
+    }
+  }
+  // The MQTT output's tests run against a real broker; without one they are skipped with this reason.
+  if (process.platform === 'linux' && process.env.PATCHLINE_SKIP_BROWSER !== '1' && !existsSync('/usr/sbin/mosquitto')) {
+    if (!(canApt() && aptInstall(['mosquitto']))) {
+      log('mosquitto not installed: the MQTT output tests need it (sudo apt-get install mosquitto).');
     }
   }
   // The zh-CN e2e pass takes screenshots: without a CJK font Chromium draws every Chinese character as a box.

@@ -25,11 +25,12 @@ describe('the IPC contract', () => {
       'models.train',
       'models.update',
       'review.addToBank',
+      'settings.set',
       'thresholds.evaluate',
       'thresholds.save',
     ]);
     // Operators inspect and review.
-    for (const n of ['inspect.file', 'review.label', 'review.list', 'hotfolder.start'] as const) {
+    for (const n of ['inspect.file', 'review.label', 'review.list', 'hotfolder.start', 'settings.get', 'station.status'] as const) {
       expect(methodDef(n).access).toBe('operator');
     }
   });

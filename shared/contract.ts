@@ -21,6 +21,7 @@ import {
   sourceSchema,
   thresholdDataSchema,
 } from './domain';
+import { stationSettingsPatchSchema, stationSettingsSchema, stationStatusSchema } from './settings';
 
 export const CONTRACT_VERSION = 1;
 
@@ -106,7 +107,7 @@ export const contract = {
   ),
 
   'hotfolder.start': request(
-    z.object({ dir: folder, includeExisting: z.boolean().default(false) }).strict(),
+    z.object({ dir: folder, includeExisting: z.boolean().default(false), recursive: z.boolean().default(false) }).strict(),
     hotFolderStatusSchema,
     { audited: true },
   ),
@@ -153,6 +154,13 @@ export const contract = {
     access: 'engineer',
     audited: false,
   }),
+
+  /** The station settings (line outputs, sorting, retention, alerts). */
+  'settings.get': request(none, stationSettingsSchema),
+  /** Any sections, each with any of its fields; applied at once (outputs started or stopped) and kept. */
+  'settings.set': request(stationSettingsPatchSchema, stationSettingsSchema, { access: 'engineer' }),
+  /** The line outputs, sorting and disk guard as they run now, each error named. */
+  'station.status': request(none, stationStatusSchema),
 
   // Topics: events pushed by main until the subscriber (or its window) goes away.
   'metrics.stream': topic(none, metricsSampleSchema),

@@ -56,5 +56,69 @@ export const stationSettingsSchema = z.object({
   alerts: alertSettingsSchema.default(alertSettingsSchema.parse({})),
 });
 export type StationSettings = z.infer<typeof stationSettingsSchema>;
+export type MqttSettings = z.infer<typeof mqttSettingsSchema>;
+export type OpcuaSettings = z.infer<typeof opcuaSettingsSchema>;
+export type ModbusSettings = z.infer<typeof modbusSettingsSchema>;
+export type SortSettings = z.infer<typeof sortSettingsSchema>;
+export type RetentionSettings = z.infer<typeof retentionSettingsSchema>;
 
 export const DEFAULT_STATION_SETTINGS: StationSettings = stationSettingsSchema.parse({});
+
+/** What `settings.set` takes: any sections, each with any of its fields; the rest stays as it is. */
+export const stationSettingsPatchSchema = z
+  .object({
+    mqtt: mqttSettingsSchema.partial().strict(),
+    opcua: opcuaSettingsSchema.partial().strict(),
+    modbus: modbusSettingsSchema.partial().strict(),
+    sort: sortSettingsSchema.partial().strict(),
+    retention: retentionSettingsSchema.partial().strict(),
+    alerts: alertSettingsSchema.partial().strict(),
+  })
+  .partial()
+  .strict();
+export type StationSettingsPatch = z.infer<typeof stationSettingsPatchSchema>;
+
+/** The settings with a patch applied (validated again as a whole). */
+export function mergeStationSettings(current: StationSettings, patch: StationSettingsPatch): StationSettings {
+  const next: Record<string, unknown> = { ...current };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v !== undefined) next[k] = { ...(current as Record<string, object>)[k], ...v };
+  }
+  return stationSettingsSchema.parse(next);
+}
+
+/** One line output as the station runs it: off, starting, running, or in error (the message names what failed). */
+export const outputStatusSchema = z.object({
+  state: z.enum(['off', 'starting', 'running', 'error']),
+  /** Where it serves or publishes (URL, port). */
+  endpoint: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type OutputStatus = z.infer<typeof outputStatusSchema>;
+
+export const stationStatusSchema = z.object({
+  mqtt: outputStatusSchema.extend({
+    /** Results recorded but not yet acknowledged by the broker (kept on disk while it is away). */
+    queued: z.number().int().nonnegative(),
+    published: z.number().int().nonnegative(),
+  }),
+  opcua: outputStatusSchema,
+  modbus: outputStatusSchema,
+  sorting: z.object({
+    enabled: z.boolean(),
+    /** Why sorting is stopped (an OK/NG folder that cannot be written); verdicts are still recorded meanwhile. */
+    halted: z.string().nullable(),
+    /** Scored parts waiting in the hot folder for sorting to resume. */
+    pending: z.number().int().nonnegative(),
+  }),
+  disk: z.object({
+    freeBytes: z.number().nonnegative().nullable(),
+    /** Below the free-space floor: verdicts are recorded without their images. */
+    low: z.boolean(),
+    imagesBytes: z.number().nonnegative(),
+    warning: z.string().nullable(),
+  }),
+  /** The extractor device asked for (cpu, cuda, auto, …), or null for the default. */
+  device: z.string().nullable(),
+});
+export type StationStatus = z.infer<typeof stationStatusSchema>;

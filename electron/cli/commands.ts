@@ -38,7 +38,7 @@ const common: Record<string, OptionSpec> = {
   json: { type: 'string' },
 };
 
-function device(p: Parsed): Device | undefined {
+export function device(p: Parsed): Device | undefined {
   return oneOf(p, 'device', DEVICES);
 }
 

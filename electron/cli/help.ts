@@ -16,6 +16,7 @@ Commands:
   fold       fold a feature file (.npy or raw float32) into a day-scale bank with bounded memory
   backbones  list the backbone cards and where their ONNX files are found
   demo       generate a small synthetic dataset (or use --data DIR), fit, evaluate, write the report
+  watch      the line station without a window: a hot folder scored, sorted OK/NG, results to MQTT/OPC UA/Modbus/HTTP
 
 Run \`patchline <command> --help\` for its options.
 

@@ -4,6 +4,7 @@ import { cmdAddGood, cmdBackbones, cmdEval, cmdFit, cmdInfo, cmdPredict, cmdThre
 import { cmdDemo } from './demo';
 import { cmdFold, FOLD_HELP } from './fold';
 import { cmdRollback, cmdUpdate, ROLLBACK_HELP, UPDATE_HELP } from './update';
+import { cmdWatch, WATCH_HELP } from './watch';
 import { UsageError } from './args';
 import { ADD_GOOD_HELP, BACKBONES_HELP, DEMO_HELP, EVAL_HELP, FIT_HELP, INFO_HELP, MAIN_HELP, PREDICT_HELP, THRESHOLD_HELP } from './help';
 import { ProgressBar, type BarOutput } from './progress-bar';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   fold: { run: cmdFold, help: FOLD_HELP },
   backbones: { run: cmdBackbones, help: BACKBONES_HELP },
   demo: { run: cmdDemo, help: DEMO_HELP },
+  watch: { run: cmdWatch, help: WATCH_HELP },
 };
 
 export interface MainIO {
@@ -56,13 +58,16 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
     return 0;
   }
   const controller = new AbortController();
-  // Ctrl-C, or a service manager's stop: cancel the work in progress (nothing half-written is left) and exit 130.
+  // Ctrl-C, or a service manager's stop: cancel the work in progress (nothing half-written is left) and exit 130; a
+  // second one exits at once. A listener that stays (not `once`): libraries using signal-exit (node-opcua's lock
+  // files) re-send the signal to kill the process when they see no other listener left.
   const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
     err('\ncancelling…');
     controller.abort();
   };
-  process.once('SIGINT', onSigint);
-  process.once('SIGTERM', onSigint);
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   const bar = io.progress === null ? new ProgressBar(process.stderr, true) : new ProgressBar(io.progress ?? process.stderr);
   const ctx: Context = { signal: controller.signal, out, bar };
   try {

@@ -39,7 +39,7 @@ beforeAll(async () => {
   await writeFile(path.join(renderer, 'index.html'), '<!doctype html><title>PatchLine</title>');
   await writeFile(path.join(renderer, 'assets', 'app-abc.js'), 'console.log(1)');
   ws = await createWorkstation({ dataDir: await tempDir('host'), engineModule: fakeEngineModule, log: () => {} });
-  host = await startHost({ server: ws.server, rendererDir: renderer });
+  host = await startHost({ server: ws.server, rendererDir: renderer, records: ws.records });
 });
 
 afterAll(async () => {
@@ -52,6 +52,16 @@ describe('headless host: HTTP', () => {
     expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(host.openUrl).toBe(`${host.url}?token=${host.token}`);
     expect(host.token.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('serves the results API behind the same token (cookie or bearer), with a BOM on the CSV', async () => {
+    expect((await get('/api/results')).status).toBe(401);
+    const json = await get('/api/results?after=0', { Authorization: `Bearer ${host.token}` });
+    expect(json.status).toBe(200);
+    expect(JSON.parse(json.body)).toEqual({ items: [], more: false, next: { after: 0 } });
+    const csv = await get('/api/results.csv', { Cookie: cookie() });
+    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(csv.body.startsWith('\uFEFFid,time,')).toBe(true);
   });
 
   it('refuses the renderer without the token', async () => {

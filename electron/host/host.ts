@@ -3,7 +3,7 @@
 // it for an HttpOnly, SameSite=Strict cookie and redirects to a clean URL, so the token does not linger in the address
 // bar. Host and Origin headers are checked too (no DNS rebinding, no cross-site WebSocket).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -12,6 +12,8 @@ import type { ServerMessage } from '../../shared/protocol';
 import type { ContractServer } from '../services/server';
 import { SECURITY_HEADERS } from './security';
 import { readStatic } from './static-files';
+import { bearerToken, sameSecret, serveResults } from './results-api';
+import type { RecordStore } from '../services/records';
 
 export const COOKIE = 'patchline_token';
 const LOOPBACK = '127.0.0.1';
@@ -23,6 +25,8 @@ export interface HostOptions {
   rendererDir: string;
   port?: number;
   token?: string;
+  /** Serves the results API (/api/results, /api/results.csv) from these records. */
+  records?: RecordStore;
   log?: (message: string) => void;
 }
 
@@ -33,13 +37,6 @@ export interface Host {
   port: number;
   token: string;
   close(): Promise<void>;
-}
-
-function sameSecret(a: string | undefined | null, b: string): boolean {
-  if (!a) return false;
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function cookieToken(req: IncomingMessage): string | undefined {
@@ -79,9 +76,11 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         });
         return res.end();
       }
-      if (!sameSecret(cookieToken(req), token)) {
+      // The browser carries the cookie; an MES or a script polling the results API sends the token as a bearer.
+      if (!sameSecret(cookieToken(req) ?? bearerToken(req), token)) {
         return deny(res, 401, 'PatchLine: open the URL printed by `npm run serve` (it carries this start\'s access token).');
       }
+      if (opts.records && serveResults(opts.records, req, res, url)) return;
       const file = await readStatic(opts.rendererDir, url.pathname);
       if (!file) return deny(res, 404, 'Not found.');
       res.writeHead(200, {

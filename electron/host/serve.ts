@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   }
   const version = (JSON.parse(readFileSync(path.join(appRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   const ws = await createWorkstation({ dataDir: args.dataDir, appVersion: version });
-  const host = await startHost({ server: ws.server, rendererDir: args.rendererDir, port: args.port, log: (m) => console.error(`[host] ${m}`) });
+  const host = await startHost({ server: ws.server, rendererDir: args.rendererDir, port: args.port, records: ws.records, log: (m) => console.error(`[host] ${m}`) });
   console.log(`PatchLine workstation (headless host), data in ${ws.dataDir}`);
   console.log(`Open: ${host.openUrl}`);
   console.log('Listening on 127.0.0.1 only. To review from another PC, forward the port (ssh -L) and open the same URL.');

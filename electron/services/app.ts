@@ -11,9 +11,15 @@ import { Metrics } from './metrics';
 import { ModelRegistry } from './models';
 import { InspectionService } from './inspection';
 import { HotFolder } from './hotfolder';
+import { PartJournal } from './journal';
+import { Retention, type FreeSpaceProbe } from './retention';
+import { LineStation, SettingsStore } from './station';
+import type { MqttOutputOptions } from './outputs/mqtt';
+import { DEFAULT_STATION_SETTINGS, type StationSettings } from '../../shared/settings';
 import { ThresholdService } from './thresholds';
 import { EngineWorker, defaultEngineModule } from './worker/engine-client';
 import { ContractServer } from './server';
+import type { Device } from '../engine/api';
 import { createHandlers, createTopics, type Services } from './handlers';
 
 export interface WorkstationOptions {
@@ -27,6 +33,15 @@ export interface WorkstationOptions {
   /** Seconds an idle training/evaluation process stays up (default 60). */
   jobsIdleSeconds?: number;
   log?: (message: string) => void;
+  /** The extractor's device as asked for (recorded in sidecars and the station status). */
+  device?: Device;
+  /** Station settings for this run only (`patchline watch`); without them the app's, from the database. */
+  settings?: StationSettings;
+  /** Where Modbus TCP listens (default all interfaces). */
+  outputHost?: string;
+  mqtt?: MqttOutputOptions;
+  /** Free-space probe for the disk guard (tests fake a full disk). */
+  freeSpaceProbe?: FreeSpaceProbe;
 }
 
 export interface Workstation extends Services {
@@ -59,17 +74,58 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
   const metrics = new Metrics();
   const audit = new AuditLog(db);
   const pins = new PinStore(db);
-  const records = new RecordStore(db, dataDir);
+  const journal = new PartJournal(db);
+  const retention = new Retention(db, dataDir, DEFAULT_STATION_SETTINGS.retention, journal, { probe: opts.freeSpaceProbe, log });
+  const records = new RecordStore(db, dataDir, { imagesAllowed: () => retention.imagesAllowed(), onImagesDropped: (why) => retention.imagesDropped(why) });
   const models = new ModelRegistry(db, path.join(dataDir, 'models'), inference, jobs, metrics);
   const inspection = new InspectionService(inference, models, records, metrics, { maxInFlight: opts.maxInFlight });
-  const hotFolder = new HotFolder((bytes, name) => inspection.inspectEncoded(bytes, name, 'hotfolder'), { settleMs: opts.hotFolderSettleMs });
+  const hotFolder = new HotFolder(
+    async (bytes, name, partKey) => {
+      const r = await inspection.inspectEncoded(bytes, name, 'hotfolder', { partKey });
+      await records.committed(r.recordId);
+      return r;
+    },
+    {
+      settleMs: opts.hotFolderSettleMs,
+      journal,
+      recordOf: (key) => records.byPartKey(key),
+      context: () => ({ modelVersion: models.active()?.version ?? null, device: opts.device ?? null }),
+    },
+  );
   const thresholds = new ThresholdService(db, models, records, jobs);
-  const services: Services = { appVersion: opts.appVersion ?? '0.0.0', pins, audit, models, inspection, records, hotFolder, metrics, thresholds };
+  const appVersion = opts.appVersion ?? '0.0.0';
+  const station = new LineStation({
+    db,
+    dataDir,
+    records,
+    inspection,
+    models,
+    hotFolder,
+    retention,
+    appVersion,
+    device: opts.device ?? null,
+    modbusHost: opts.outputHost,
+    mqtt: opts.mqtt,
+    log,
+  });
+  // The app keeps its station settings in the database; `patchline watch` brings its own (from its flags).
+  const settingsStore = opts.settings ? null : new SettingsStore(db);
+  const settings = {
+    get: () => station.current(),
+    async set(next: StationSettings) {
+      settingsStore?.set(next);
+      await station.apply(next);
+      return station.current();
+    },
+  };
+  const services: Services = { appVersion, pins, audit, models, inspection, records, hotFolder, metrics, thresholds, station, settings };
   const server = new ContractServer(createHandlers(services), createTopics(services), { audit, validateOutputs: opts.validateOutputs, log });
 
   const swept = await records.sweepTemp();
   if (swept) log(`removed ${swept} unfinished record file(s) left by an earlier crash`);
   metrics.start();
+  retention.start();
+  await station.apply(opts.settings ?? settingsStore!.get());
   // Warm the active model in the background so the first part does not pay for loading it.
   if (models.active()) models.ensureLoaded().catch((e: Error) => log(`could not load the active model: ${e.message}`));
 
@@ -85,6 +141,9 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
       if (closed) return;
       closed = true;
       hotFolder.stop();
+      await hotFolder.idle();
+      await station.close();
+      await retention.stop();
       metrics.stop();
       server.closeAll(); // cancels what the windows had running
       await models.idle();

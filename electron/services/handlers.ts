@@ -11,6 +11,8 @@ import type { ModelRegistry } from './models';
 import type { RecordStore } from './records';
 import type { Handlers, Topics } from './server';
 import type { ThresholdService } from './thresholds';
+import type { LineStation } from './station';
+import { mergeStationSettings, type StationSettings } from '../../shared/settings';
 
 export interface Services {
   appVersion: string;
@@ -22,6 +24,9 @@ export interface Services {
   hotFolder: HotFolder;
   metrics: Metrics;
   thresholds: ThresholdService;
+  station: LineStation;
+  /** Station settings: persisted in the app, per run in `patchline watch`; set() applies them live. */
+  settings: { get(): StationSettings; set(next: StationSettings): Promise<StationSettings> };
 }
 
 function day(ms: number): string {
@@ -69,7 +74,7 @@ export function createHandlers(s: Services): Handlers {
 
     'inspect.file': ({ name, bytes, source }) => s.inspection.inspectEncoded(bytes, name, source),
 
-    'hotfolder.start': ({ dir, includeExisting }) => s.hotFolder.start(dir, includeExisting),
+    'hotfolder.start': ({ dir, includeExisting, recursive }) => s.hotFolder.start(dir, includeExisting, recursive),
     'hotfolder.stop': () => s.hotFolder.stop(),
     'hotfolder.status': () => s.hotFolder.status(),
 
@@ -109,6 +114,10 @@ export function createHandlers(s: Services): Handlers {
     },
 
     'audit.list': ({ limit }) => s.audit.list(limit),
+
+    'settings.get': () => s.settings.get(),
+    'settings.set': (patch) => s.settings.set(mergeStationSettings(s.settings.get(), patch)),
+    'station.status': () => s.station.status(),
   };
 }
 

@@ -48,12 +48,13 @@ export class InspectionService {
     return () => this.listeners.delete(listener);
   }
 
-  async inspectEncoded(bytes: Uint8Array, name: string, source: Source): Promise<InspectionResult> {
+  /** `partKey`: the hot folder's journal key of the part, kept with its record (journal.ts). */
+  async inspectEncoded(bytes: Uint8Array, name: string, source: Source, opts: { partKey?: string } = {}): Promise<InspectionResult> {
     // JPEG and PNG (every camera frame, most line cameras) are known by their signature; the engine decodes them and
     // tells their size. Anything else is read by its header first, so a broken or foreign file is refused before it
     // costs the engine anything.
     const known = sniffFormat(bytes);
-    if (known) return this.run(source, name, { kind: 'encoded', bytes }, { kind: 'encoded', bytes, format: known });
+    if (known) return this.run(source, name, { kind: 'encoded', bytes }, { kind: 'encoded', bytes, format: known }, undefined, opts.partKey);
     const meta = await sharp(bytes)
       .metadata()
       .catch((e: Error) => {
@@ -61,7 +62,7 @@ export class InspectionService {
       });
     if (!meta.width || !meta.height) throw new AppError('BAD_IMAGE', `Could not read image "${name}": no image size in its header.`, { file: name });
     const size = { width: meta.width, height: meta.height };
-    return this.run(source, name, { kind: 'encoded', bytes }, { kind: 'encoded', bytes, format: meta.format ?? 'unknown' }, size);
+    return this.run(source, name, { kind: 'encoded', bytes }, { kind: 'encoded', bytes, format: meta.format ?? 'unknown' }, size, opts.partKey);
   }
 
   private async run(
@@ -70,6 +71,7 @@ export class InspectionService {
     input: ImageInput,
     stored: StoredImage,
     imageSize?: { width: number; height: number },
+    partKey?: string,
   ): Promise<InspectionResult> {
     if (this.inFlight >= this.maxInFlight) {
       this.metrics.drop();
@@ -107,6 +109,7 @@ export class InspectionService {
         heatmap: p.heatmap,
         heatmapWidth: p.heatmapWidth,
         heatmapHeight: p.heatmapHeight,
+        partKey,
       });
       // The verdict goes back now; the record is written meanwhile. Too many writes behind means the disk cannot keep up:
       // then this part waits for its own record, which slows the line down instead of growing memory.

@@ -1,6 +1,7 @@
 // The model registry: model folders under <data>/models, their manifests mirrored in SQLite, and which one is active
 // (loaded in the inference worker). Training and evaluation run in the separate jobs worker, so the line keeps
 // inspecting while a new model trains.
+import { createHash } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../shared/errors';
@@ -186,6 +187,24 @@ export class ModelRegistry {
     })();
     this.publishBank(id, manifest);
     return this.summary(this.row(id));
+  }
+
+  /**
+   * A model folder made elsewhere (`patchline fit`, another PC) registered where it is and made active; the same folder
+   * again is the same model. Registry-deleting it never removes its files: they are not under the models folder.
+   */
+  async adopt(dir: string): Promise<ModelSummary> {
+    const abs = path.resolve(dir);
+    const known = this.db.prepare<[string], { id: string }>('SELECT id FROM models WHERE dir = ?').get(abs);
+    if (known) return this.load(known.id);
+    const st = await stat(abs).catch(() => null);
+    if (!st?.isDirectory()) throw new AppError('NOT_FOUND', `Model folder not found: ${abs}`);
+    const manifest = await this.inference.engine.readManifest(abs).catch((e: Error) => {
+      throw new AppError('NOT_FOUND', `${abs} is not a readable model folder: ${e.message}`);
+    });
+    const id = `${slug(path.basename(abs))}-${createHash('sha256').update(abs).digest('hex').slice(0, 8)}`;
+    this.register(id, path.basename(abs), abs, manifest);
+    return this.load(id);
   }
 
   /** The active model's id, loading it again if the inference worker restarted since. */

@@ -31,6 +31,8 @@ export interface NewInspection {
   heatmap: Uint8Array;
   heatmapWidth: number;
   heatmapHeight: number;
+  /** The hot folder's journal key of the part (journal.ts), so a restart can tell the part was already scored. */
+  partKey?: string;
 }
 
 interface Row {
@@ -51,6 +53,15 @@ interface Row {
   reviewed_at: number | null;
   reviewed_by: Role | null;
   added_to_bank: number;
+  part_key: string | null;
+  image_bytes: number | null;
+}
+
+export interface RecordStoreOptions {
+  /** Whether part images may be written now (false below the free-space floor: retention.ts); verdicts always are. */
+  imagesAllowed?: () => boolean;
+  /** Told when a record could not keep its images (disk full), so the disk guard can look again at once. */
+  onImagesDropped?: (reason: string) => void;
 }
 
 function fromRow(r: Row): InspectionRecord {
@@ -87,16 +98,18 @@ export class RecordStore {
   private nextId: number;
   /** Records whose files are still being written: readers of such an id wait for it. */
   private readonly writing = new Map<number, Promise<InspectionRecord>>();
+  private readonly committedListeners = new Set<(r: InspectionRecord) => void>();
 
   constructor(
     private readonly db: DB,
     private readonly dataDir: string,
+    private readonly opts: RecordStoreOptions = {},
   ) {
     this.insert = db.prepare(`
       INSERT INTO inspections (id, at, source, source_name, model_id, score, normalized_score, threshold, verdict, latency_ms,
-                               image_path, heatmap_path)
+                               image_path, heatmap_path, part_key, image_bytes)
       VALUES (@id, @at, @source, @sourceName, @modelId, @score, @normalizedScore, @threshold, @verdict, @latencyMs,
-              @imagePath, @heatmapPath)`);
+              @imagePath, @heatmapPath, @partKey, @imageBytes)`);
     this.byId = db.prepare<[number], Row>('SELECT * FROM inspections WHERE id = ?');
     // Ids are handed out before the files are written, so a verdict can go back to the window at once; a part lost
     // to a crash mid-write leaves a gap in the ids, never a row without its files.
@@ -131,6 +144,13 @@ export class RecordStore {
     const id = this.nextId++;
     const saved = this.write(id, n).finally(() => this.writing.delete(id));
     this.writing.set(id, saved);
+    // After the id has left `writing`, so that a listener's since() already sees it.
+    saved.then(
+      (rec) => {
+        for (const l of this.committedListeners) l(rec);
+      },
+      () => undefined,
+    );
     return { id, saved };
   }
 
@@ -153,7 +173,47 @@ export class RecordStore {
     await this.writing.get(id)?.catch(() => undefined);
   }
 
-  private async write(id: number, n: NewInspection): Promise<InspectionRecord> {
+  /** Resolves once the record is committed; rejects if it could not be written. */
+  async committed(id: number): Promise<void> {
+    const w = this.writing.get(id);
+    if (w) await w;
+    else this.get(id);
+  }
+
+  /** Every record id below this one is committed or lost for good (ids are handed out before their rows commit). */
+  committedBelow(): number {
+    let min = this.nextId;
+    for (const id of this.writing.keys()) if (id < min) min = id;
+    return min;
+  }
+
+  /** Told of each record once it is committed, in commit order. */
+  onCommitted(listener: (r: InspectionRecord) => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
+  }
+
+  /** The record of a hot-folder part, by its journal key. */
+  byPartKey(key: string): InspectionRecord | null {
+    const r = this.db.prepare<[string], Row>('SELECT * FROM inspections WHERE part_key = ?').get(key);
+    return r ? fromRow(r) : null;
+  }
+
+  /** Committed records with id > afterId (and at >= fromMs, at < toMs), ascending, at most `limit`. */
+  since(q: { afterId?: number; from?: number; to?: number; limit: number }): InspectionRecord[] {
+    return this.rowsSince(q).map(fromRow);
+  }
+
+  private rowsSince(q: { afterId?: number; from?: number; to?: number; limit: number }): Row[] {
+    return this.db
+      .prepare<[number, number, number, number, number], Row>(
+        'SELECT * FROM inspections WHERE id > ? AND id < ? AND at >= ? AND at < ? ORDER BY id LIMIT ?',
+      )
+      .all(q.afterId ?? 0, this.committedBelow(), q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.limit);
+  }
+
+  /** The part's image and heatmap files (both before the row, with one fsync of their day's folder). */
+  private async writeImages(n: NewInspection): Promise<{ imagePath: string; heatmapPath: string; imageBytes: number }> {
     const day = new Date(n.at).toISOString().slice(0, 10);
     const stem = `${n.at}-${Math.random().toString(36).slice(2, 8)}`;
     const { bytes, ext } = await encodeImage(n.image);
@@ -164,11 +224,26 @@ export class RecordStore {
     })
       .png()
       .toBuffer();
-    // Both files before the row, with one fsync of their day's folder.
     await writeFilesAtomic(path.dirname(this.absPath(imagePath)), [
       { name: path.posix.basename(imagePath), data: bytes },
       { name: path.posix.basename(heatmapPath), data: heat },
     ]);
+    return { imagePath, heatmapPath, imageBytes: bytes.byteLength + heat.byteLength };
+  }
+
+  private async write(id: number, n: NewInspection): Promise<InspectionRecord> {
+    // Below the free-space floor, or when the disk fills up mid-write, the verdict is recorded without its images.
+    let files = { imagePath: '', heatmapPath: '', imageBytes: 0 };
+    if (this.opts.imagesAllowed?.() ?? true) {
+      try {
+        files = await this.writeImages(n);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOSPC' && code !== 'EDQUOT') throw e;
+        this.opts.onImagesDropped?.(`the disk is full (${code})`);
+      }
+    }
+    const { imagePath, heatmapPath, imageBytes } = files;
     this.insert.run({
       id,
       at: n.at,
@@ -182,6 +257,8 @@ export class RecordStore {
       latencyMs: n.latencyMs,
       imagePath,
       heatmapPath,
+      partKey: n.partKey ?? null,
+      imageBytes,
     });
     return this.get(id);
   }
@@ -243,6 +320,7 @@ export class RecordStore {
     await this.settled(id);
     const rec = this.get(id);
     const rel = kind === 'image' ? rec.imagePath : rec.heatmapPath;
+    if (!rel) throw new AppError('NOT_FOUND', `Record ${id} has no ${kind}: it was removed by retention, or the disk was too full to keep it.`);
     const bytes = await readFile(this.absPath(rel)).catch(() => {
       throw new AppError('NOT_FOUND', `The ${kind} file of record ${id} is missing (${rel}).`);
     });
@@ -250,52 +328,63 @@ export class RecordStore {
   }
 
   exportCsv(from: number, to: number): { csv: string; rows: number } {
-    const cols = [
-      'id',
-      'time',
-      'source',
-      'source_name',
-      'model_id',
-      'score',
-      'normalized_score',
-      'threshold',
-      'verdict',
-      'latency_ms',
-      'image_path',
-      'heatmap_path',
-      'review_label',
-      'review_note',
-      'reviewed_at',
-      'reviewed_by',
-      'added_to_bank',
-    ];
-    const lines = [cols.join(',')];
     const stmt = this.db.prepare<[number, number], Row>('SELECT * FROM inspections WHERE at >= ? AND at < ? ORDER BY at, id');
-    for (const r of stmt.iterate(from, to)) {
-      lines.push(
-        [
-          r.id,
-          new Date(r.at).toISOString(),
-          r.source,
-          csvText(r.source_name),
-          csvText(r.model_id),
-          r.score,
-          r.normalized_score,
-          r.threshold,
-          r.verdict,
-          r.latency_ms.toFixed(2),
-          csvText(r.image_path),
-          csvText(r.heatmap_path),
-          r.review_label ?? '',
-          csvText(r.review_note ?? ''),
-          r.reviewed_at === null ? '' : new Date(r.reviewed_at).toISOString(),
-          r.reviewed_by ?? '',
-          r.added_to_bank,
-        ].join(','),
-      );
-    }
-    return { csv: lines.join('\r\n') + '\r\n', rows: lines.length - 1 };
+    return toCsv(stmt.iterate(from, to));
   }
+
+  /** Committed records as CSV, by the same query as since(). */
+  exportCsvSince(q: { afterId?: number; from?: number; to?: number; limit: number }): { csv: string; rows: number; lastId: number | null } {
+    const rows = this.rowsSince(q);
+    return { ...toCsv(rows), lastId: rows.length ? rows[rows.length - 1].id : null };
+  }
+}
+
+const CSV_COLUMNS = [
+  'id',
+  'time',
+  'source',
+  'source_name',
+  'model_id',
+  'score',
+  'normalized_score',
+  'threshold',
+  'verdict',
+  'latency_ms',
+  'image_path',
+  'heatmap_path',
+  'review_label',
+  'review_note',
+  'reviewed_at',
+  'reviewed_by',
+  'added_to_bank',
+];
+
+function toCsv(rows: Iterable<Row>): { csv: string; rows: number } {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const r of rows) {
+    lines.push(
+      [
+        r.id,
+        new Date(r.at).toISOString(),
+        r.source,
+        csvText(r.source_name),
+        csvText(r.model_id),
+        r.score,
+        r.normalized_score,
+        r.threshold,
+        r.verdict,
+        r.latency_ms.toFixed(2),
+        csvText(r.image_path),
+        csvText(r.heatmap_path),
+        r.review_label ?? '',
+        csvText(r.review_note ?? ''),
+        r.reviewed_at === null ? '' : new Date(r.reviewed_at).toISOString(),
+        r.reviewed_by ?? '',
+        r.added_to_bank,
+      ].join(','),
+    );
+  }
+  return { csv: lines.join('\r\n') + '\r\n', rows: lines.length - 1 };
 }
 
 /** RFC 4180 quoting, and a leading quote mark on text a spreadsheet would run as a formula. */
