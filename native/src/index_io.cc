@@ -26,6 +26,7 @@
 #include <unistd.h>
 #endif
 
+#include "file_path.h"
 #include "native_error.h"
 #include "index_tree.h"
 
@@ -123,18 +124,30 @@ void syncDirectory(const std::string& dir) {
 }  // namespace
 
 std::unique_ptr<faiss::Index> readIndexFile(const std::string& path, bool mmap) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    int err = errno;
-    if (err == ENOENT) throw IoError("index file not found: " + path);
-    throw IoError("cannot open index file " + path + ": " + sysError(err));
+  fs::PathStat st = fs::stat(path);
+  if (!st.exists) {
+    if (st.error == ENOENT) throw IoError("index file not found: " + path);
+    throw IoError("cannot open index file " + path + ": " + sysError(st.error));
   }
-  if (S_ISDIR(st.st_mode)) throw IoError("index path is a directory, not a file: " + path);
-  if (st.st_size == 0) throw IoError("index file is empty: " + path);
+  if (st.directory) throw IoError("index path is a directory, not a file: " + path);
+  if (st.size == 0) throw IoError("index file is empty: " + path);
 
   std::unique_ptr<faiss::Index> index;
   try {
-    index.reset(faiss::read_index(path.c_str(), mmap ? faiss::IO_FLAG_MMAP : 0));
+    const int flags = mmap ? faiss::IO_FLAG_MMAP : 0;
+#ifdef _WIN32
+    // Faiss opens a named file with the narrow fopen: hand it a stream opened through the wide API instead.
+    FILE* f = fs::open(path, "rb");
+    if (f == nullptr) throw IoError("cannot open index file " + path + ": " + sysError(errno));
+    struct Closer {
+      FILE* f;
+      ~Closer() { std::fclose(f); }
+    } closer{f};
+    faiss::FileIOReader reader(f);
+    index.reset(faiss::read_index(&reader, flags));
+#else
+    index.reset(faiss::read_index(path.c_str(), flags));
+#endif
   } catch (const faiss::FaissException& e) {
     std::string why = describe(e);
     // Faiss's short-read message carries a stale errno; say what it means instead.
@@ -156,19 +169,17 @@ void writeIndexAtomic(faiss::Index& index, const std::string& path) {
   std::string dir = dirOf(path);
   std::string tmp = dir + "/." + baseOf(path) + ".tmp-" + std::to_string(processId()) + "-" +
                     std::to_string(counter.fetch_add(1));
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    throw IoError("cannot write index to " + path + ": it is a directory");
-  }
+  fs::PathStat st = fs::stat(path);
+  if (st.exists && st.directory) throw IoError("cannot write index to " + path + ": it is a directory");
 
-  FILE* f = std::fopen(tmp.c_str(), "wb");
+  FILE* f = fs::open(tmp, "wb");
   if (f == nullptr) {
     int err = errno;
     throw IoError("cannot write index to " + path + ": " + sysError(err));
   }
   auto fail = [&](const std::string& why) {
     if (f != nullptr) std::fclose(f);
-    std::remove(tmp.c_str());
+    fs::remove(tmp);
     throw IoError("cannot write index to " + path + ": " + why);
   };
   try {
@@ -197,13 +208,13 @@ void writeIndexAtomic(faiss::Index& index, const std::string& path) {
     fail(sysError(errno));
   }
   f = nullptr;
+  if (!fs::replace(tmp, path)) {
 #ifdef _WIN32
-  if (!MoveFileExA(tmp.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
     fail("rename failed (error " + std::to_string(GetLastError()) + ")");
-  }
 #else
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(sysError(errno));
+    fail(sysError(errno));
 #endif
+  }
   syncDirectory(dir);
 }
 

@@ -21,6 +21,28 @@ async function built(factory: string, params?: SearchParams): Promise<FaissIndex
   return index;
 }
 
+describe('paths named in any script', () => {
+  // Paths cross into C++ as UTF-8; Windows needs them through its wide API (src/file_path.h), POSIX as they are.
+  for (const mmap of [false, true]) {
+    it(`writes and reads an index under a folder with spaces and CJK characters${mmap ? ' (mmap)' : ''}`, async () => {
+      const dir = path.join(tmp.dir, '检测 line', `模型 ${mmap ? 'mmap' : 'heap'}`);
+      mkdirSync(dir, { recursive: true });
+      const index = await built('IVF16,SQ8,RFlat', { nprobe: 16, kFactor: 4 });
+      const before = await index.search(queries, 2);
+      const file = path.join(dir, '索引 v1.faiss');
+      await index.write(file);
+      index.close();
+      expect(readdirSync(dir)).toEqual(['索引 v1.faiss']);
+      const back = await FaissIndex.read(file, { mmap });
+      back.setParams({ nprobe: 16, kFactor: 4 });
+      const after = await back.search(queries, 2);
+      expect(Array.from(after.labels)).toEqual(Array.from(before.labels));
+      back.close();
+      await expect(FaissIndex.read(path.join(dir, '没有.faiss'))).rejects.toThrow(/not found: .*没有\.faiss/);
+    });
+  }
+});
+
 describe('write / read round trips', () => {
   const cases: [string, SearchParams | undefined][] = [
     ['Flat', undefined],
