@@ -6,13 +6,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isImageFileName } from '../../../shared/images';
+import { sharedDir as engineSharedDir } from '../../engine/paths';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
+/** The engine's ../shared lookup (PATCHLINE_SHARED or beside the checkout), required to hold the data set. */
 export function sharedDir(): string {
-  const dir = process.env.PATCHLINE_SHARED_DIR ?? path.resolve(repoRoot, '..', 'shared');
+  const dir = engineSharedDir();
   if (!existsSync(path.join(dir, 'datasets', 'magnetic_tile'))) {
-    throw new Error(`The shared data set is missing: ${dir}/datasets/magnetic_tile (set PATCHLINE_SHARED_DIR).`);
+    throw new Error(`The shared data set is missing: ${dir}/datasets/magnetic_tile (set PATCHLINE_SHARED).`);
   }
   return dir;
 }
