@@ -167,6 +167,9 @@ export async function cmdEval(argv: string[], ctx: Context): Promise<void> {
     { onNote: (m) => ctx.bar.note(m) },
   );
   ctx.out(`image AUROC ${fmt(r.image_auroc)}   pixel AUROC ${fmt(r.pixel_auroc)}   AUPRO@0.3 ${fmt(r.aupro)}   F1-max ${fmt(r.f1_max)} (at ${fmt(r.f1_threshold, 4)})`);
+  if (r.pixel_skipped) ctx.out(`pixel metrics skipped: ${r.pixel_skipped}`);
+  const c = r.confusion;
+  if (c) ctx.out(`at the model's threshold ${fmt(c.threshold, 4)}: ${c.tp} NG caught, ${c.fn} escaped, ${c.fp} false rejects, ${c.tn} OK passed`);
   const st = r.stage_ms;
   ctx.out(`${fmt(r.ms_per_image, 1)} ms per image (median, batch 1${st ? `: extract ${fmt(st.extract, 1)}, search ${fmt(st.search, 1)}, map ${fmt(st.map, 1)}` : ''}) over ${r.images.length} images, ${r.skipped.length} skipped`);
   for (const [d, v] of Object.entries(r.per_defect ?? {})) ctx.out(`  ${d.padEnd(16)} ${String(v.images).padStart(4)} images  AUROC ${fmt(v.image_auroc)}`);

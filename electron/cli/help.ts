@@ -6,7 +6,7 @@ Usage: patchline <command> [options]
 
 Commands:
   fit        learn what good parts look like from a folder of good images → a model folder
-  eval       score an MVTec-layout test set: AUROC, pixel AUROC, AUPRO, F1; JSON and an HTML report
+  eval       score a labelled test set: AUROC, F1, verdicts at the threshold; pixel AUROC, AUPRO with masks
   predict    score images with a model: OK/NG, scores, heatmap PNGs
   info       describe a model folder
   add-good   add confirmed-good images to a model's memory bank
@@ -69,11 +69,14 @@ Example: patchline fit --data ../shared/datasets/magnetic_tile --out models/tile
 
 export const EVAL_HELP = `patchline eval --model MODEL --data DIR [options]
 
-Scores every image of an MVTec AD test split (test/good, test/<defect>, ground_truth/<defect>/<name>_mask.png), one at
-a time, and reports image AUROC, pixel AUROC, AUPRO (to FPR 0.3), F1-max and the median ms per image.
+Scores every image of a labelled folder, one at a time, and reports image AUROC, F1-max, the verdicts at the model's
+threshold (defects caught and escaped, false rejects) and the median ms per image. With an MVTec AD ground_truth/
+folder (ground_truth/<defect>/<name>_mask.png for every image of test/<defect>) it adds pixel AUROC and AUPRO (to
+FPR 0.3); without one it says that pixel metrics were skipped and why.
 
   --model MODEL         a model folder from \`patchline fit\`
-  --data DIR            the MVTec AD category folder
+  --data DIR            an MVTec AD category folder, or a folder with good/ (or ok/) and one folder per defect kind,
+                        directly or under test/
   --json FILE           write all figures and per-image scores as JSON
   --report FILE.html    write a self-contained HTML report (heatmaps of every test image, ROC, histograms)
   --device DEV          cpu (default) | cuda | webgpu | dml | coreml | auto

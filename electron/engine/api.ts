@@ -274,6 +274,10 @@ export interface EvalResult {
   stage_ms?: { extract: number; search: number; map: number };
   /** Per-defect image AUROC (each defect against the good test images). */
   per_defect?: Record<string, { images: number; image_auroc: number | null }>;
+  /** Why pixel AUROC and AUPRO are null (a labelled folder without ground_truth/ masks: the usual case on a line). */
+  pixel_skipped?: string;
+  /** Verdicts at the model's threshold (a score at or above it is NG; defective images are the positives). */
+  confusion?: { threshold: number; tp: number; fp: number; tn: number; fn: number };
   report?: string;
 }
 

@@ -1,9 +1,11 @@
-// Evaluation on an MVTec-layout test split: every image scored alone (batch 1, timed from its preprocessed tensor to
-// its anomaly map), then image AUROC, pooled pixel AUROC, AUPRO@0.3 and F1-max; optionally the HTML report.
+// Evaluation on a labelled folder: every image scored alone (batch 1, timed from its preprocessed tensor to its
+// anomaly map), then image AUROC, F1-max and the confusion at the model's threshold; with an MVTec AD ground_truth/
+// folder also pooled pixel AUROC and AUPRO@0.3. Optionally the HTML report.
 import { cpus } from 'node:os';
 import path from 'node:path';
 import type { EvalImageResult, EvalOptions, EvalResult, SkippedFile } from '../api';
-import { openTestSet, type TestImage } from '../data/dataset';
+import { openLabelledSet, type TestImage } from '../data/dataset';
+import { existsSync } from 'node:fs';
 import { BadImageError } from '../features/extract';
 import { loadMask, preprocess, type Preprocessed } from '../image/preprocess';
 import { pixelMetrics } from '../metrics/pro';
@@ -26,15 +28,37 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/**
+ * With ground_truth/ the folder must be a complete MVTec AD split (every defective image masked) and pixel metrics are
+ * computed; without it (a line's usual labelled folder: good/ plus one folder per defect kind) they are skipped.
+ */
+export function openEvalSet(dir: string): { test: ReturnType<typeof openLabelledSet>; pixelSkipped: string | null } {
+  const masked = existsSync(path.join(dir, 'ground_truth'));
+  const test = openLabelledSet(dir, { masks: masked ? 'required' : 'optional' });
+  return { test, pixelSkipped: masked ? null : `no ground_truth/ folder in ${path.resolve(dir)}: pixel AUROC and AUPRO need a defect mask per defective image` };
+}
+
+/** Verdicts at a threshold: NG when score ≥ threshold; defective images (label 1) are the positives. */
+export function confusionAt(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold: number): NonNullable<EvalResult['confusion']> {
+  const c = { threshold, tp: 0, fp: 0, tn: 0, fn: 0 };
+  for (let i = 0; i < labels.length; i++) {
+    const ng = scores[i] >= threshold;
+    if (labels[i] === 1) c[ng ? 'tp' : 'fn']++;
+    else c[ng ? 'fp' : 'tn']++;
+  }
+  return c;
+}
+
 export async function evaluate(o: EvalOptions, internals: EvalInternals = {}): Promise<EvalResult> {
-  const test = openTestSet(o.data);
+  const { test, pixelSkipped } = openEvalSet(o.data);
+  if (pixelSkipped) internals.onNote?.(`pixel metrics skipped: ${pixelSkipped}`);
   const model = await loadModel(o.model, { device: o.device, threads: o.threads, backends: internals.backends, onNote: internals.onNote, modelFile: internals.modelFile });
   try {
     const size = model.params.imageSize;
     const plane = size * size;
     const n = test.images.length;
     const maps = new Float32Array(n * plane);
-    const masks = new Uint8Array(n * plane);
+    const masks = new Uint8Array(pixelSkipped ? 0 : n * plane);
     const results: EvalImageResult[] = [];
     const stages = { extract: [] as number[], search: [] as number[], map: [] as number[] };
     const skipped: SkippedFile[] = [];
@@ -85,7 +109,9 @@ export async function evaluate(o: EvalOptions, internals: EvalInternals = {}): P
     const scores = Float32Array.from(results.map((r) => r.score));
     if (!labels.includes(0) || !labels.includes(1)) throw new Error('after skipping unreadable images, the test set lacks good or defective images; metrics need both.');
     const pm = new ProgressTracker('metrics', 1, o.onProgress);
-    const pixel = pixelMetrics(maps.subarray(0, stored * plane), masks.subarray(0, stored * plane), size, size, 0.3);
+    const pixel = pixelSkipped
+      ? { pixelAuroc: null, aupro: null, proCurve: { fpr: [], pro: [] } }
+      : pixelMetrics(maps.subarray(0, stored * plane), masks.subarray(0, stored * plane), size, size, 0.3);
     pm.set(1);
     const f1 = f1Max(scores, labels);
     const imageAuroc = auroc(scores, labels);
@@ -108,6 +134,8 @@ export async function evaluate(o: EvalOptions, internals: EvalInternals = {}): P
       skipped,
       stage_ms: { extract: median(stages.extract), search: median(stages.search), map: median(stages.map) },
       per_defect: perDefect,
+      confusion: confusionAt(scores, labels, thr),
+      ...(pixelSkipped ? { pixel_skipped: pixelSkipped } : {}),
     };
     if (o.report) {
       const order = new Map(results.map((r, i) => [r.path, i]));

@@ -210,10 +210,10 @@ describe('refusals', () => {
     await expect(loadModel(dir, { backends })).rejects.toThrow(/tiny\.onnx has sha256 .* but tiny expects 0{64}/);
   });
 
-  it('refuses a folder that is not a model, and a dataset that is not MVTec', async () => {
+  it('refuses a folder that is not a model, and a test folder without class folders', async () => {
     await expect(loadModel(tempDir(), { backends })).rejects.toThrow(/not a PatchLine model folder/);
     const dir = await fitted();
-    await expect(evaluate({ model: dir, data: path.join(data, 'train', 'good') }, { backends })).rejects.toThrow(/not an MVTec AD category folder/);
+    await expect(evaluate({ model: dir, data: path.join(data, 'train', 'good') }, { backends })).rejects.toThrow(/has no labelled images: it needs a good\/ folder/);
   });
 });
 
@@ -234,6 +234,28 @@ describe('evaluate', () => {
     expect(html).toContain('<polyline');
     expect(html).not.toMatch(/src="(https?:|file:)/);
     expect(existsSync(report)).toBe(true);
+    const c = r.confusion!;
+    expect(c.tp + c.fn).toBe(r.images.filter((i) => i.label === 1).length);
+    expect(c.fp + c.tn).toBe(r.images.filter((i) => i.label === 0).length);
+    expect(c.tp + c.fp).toBe(r.images.filter((i) => i.score >= c.threshold).length);
+    expect(r.pixel_skipped).toBeUndefined();
+  });
+
+  it('evaluates a labelled folder without masks at image level and says why pixel metrics were skipped', async () => {
+    const dir = await fitted();
+    const withMasks = await evaluate({ model: dir, data }, { backends });
+    // A line's labelled folder: good/ and one folder per defect kind, no ground_truth/.
+    const plain = tempDir();
+    cpSync(path.join(data, 'test'), plain, { recursive: true });
+    const report = path.join(tempDir(), 'r.html');
+    const r = await evaluate({ model: dir, data: plain, report }, { backends });
+    expect(readFileSync(report, 'utf8')).toMatch(/Pixel metrics skipped: no ground_truth\/ folder/);
+    expect(r.pixel_auroc).toBeNull();
+    expect(r.aupro).toBeNull();
+    expect(r.pixel_skipped).toMatch(/no ground_truth\/ folder in .*pixel AUROC and AUPRO need a defect mask/);
+    expect(r.image_auroc).toBe(withMasks.image_auroc);
+    expect(r.f1_max).toBe(withMasks.f1_max);
+    expect(r.confusion).toEqual(withMasks.confusion);
   });
 });
 

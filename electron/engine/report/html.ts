@@ -119,10 +119,12 @@ figure{margin:0}figcaption{font-weight:600;margin-bottom:4px}.grid{display:grid;
 <table><tr><th>image AUROC</th><th>pixel AUROC</th><th>AUPRO@0.3</th><th>F1-max</th><th>F1 threshold</th><th>calibrated threshold</th><th>ms / image</th><th>images</th><th>skipped</th></tr>
 <tr><td>${fmt(res.image_auroc)}</td><td>${fmt(res.pixel_auroc)}</td><td>${fmt(res.aupro)}</td><td>${fmt(res.f1_max)}</td><td>${fmt(res.f1_threshold)}</td><td>${fmt(thr)}</td><td>${fmt(res.ms_per_image, 1)}</td><td>${res.images.length}</td><td>${res.skipped.length}</td></tr></table>
 ${perDefect ? `<table><tr><th>defect</th><th>images</th><th>image AUROC vs good</th></tr>${perDefect}</table>` : ''}
+${res.pixel_skipped ? `<p>Pixel metrics skipped: ${esc(res.pixel_skipped)}.</p>` : ''}
+${res.confusion ? `<p>At the calibrated threshold: ${res.confusion.tp} defective parts caught, ${res.confusion.fn} escaped, ${res.confusion.fp} false rejects, ${res.confusion.tn} good parts passed.</p>` : ''}
 ${res.skipped.length ? `<p>Skipped (unreadable): ${res.skipped.map((s) => `${esc(s.path)} (${esc(s.reason)})`).join('; ')}</p>` : ''}
 <div class="row">
 ${curveSvg(`Image ROC (AUROC ${fmt(res.image_auroc)})`, r.roc.x, r.roc.y, 1, 'false positive rate', 'true positive rate', true)}
-${curveSvg(`PRO to FPR 0.3 (AUPRO ${fmt(res.aupro)})`, r.pro.fpr, r.pro.pro, 0.3, 'pixel false positive rate', 'per-region overlap', false)}
+${res.pixel_skipped ? '' : curveSvg(`PRO to FPR 0.3 (AUPRO ${fmt(res.aupro)})`, r.pro.fpr, r.pro.pro, 0.3, 'pixel false positive rate', 'per-region overlap', false)}
 ${histogramSvg(good, bad, [
   { value: thr, label: 'calibrated threshold', color: '#2c3e50' },
   { value: res.f1_threshold, label: 'F1-max threshold', color: '#8e44ad' },
