@@ -40,7 +40,7 @@ describe.skipIf(!have)('magnetic tile subset, MobileNetV2-int8, default settings
     expect(r.images).toHaveLength(40 + 5 * 12);
     for (const k of ['image_auroc', 'pixel_auroc', 'aupro', 'f1_max', 'ms_per_image']) expect(typeof r[k]).toBe('number');
     // Floors a few points under what this subset measures (100 train, 100 test images, default σ 10: image AUROC
-    // 0.836, pixel AUROC 0.883, AUPRO 0.678), so a regression fails. The full set: README, "Measured results".
+    // 0.836, pixel AUROC 0.883, AUPRO 0.678), so a regression fails. The full set: docs/engine-results-v1.md.
     expect(r.image_auroc).toBeGreaterThan(0.8);
     expect(r.pixel_auroc).toBeGreaterThan(0.82);
     expect(r.aupro).toBeGreaterThan(0.62);

@@ -6,7 +6,7 @@
 // image, else IVF over 8-bit codes with exact re-ranking (a 128-d PCA first at high D, where the list scan is memory
 // bound). That keeps recall@1 ≥ 0.95 against exact search at every measured size while minimising ms per image; the
 // probes are then raised for the anomaly map (IVF_NPROBE). On magnetic tile (59.7k × 128) it keeps the accuracy of
-// exact search (README, "Measured results").
+// exact search (docs/native-benchmarks.md).
 //
 // chooseCompressedIndex: a day-scale bank under a memory budget (bytes the index may take, on disk and in the page
 // cache once mapped). Every choice is an IVF index whose inverted lists Faiss maps from the file (FaissIndex.read

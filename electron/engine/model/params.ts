@@ -30,7 +30,7 @@ export interface ModelParams {
 
 /**
  * Default greedy chunk: ~64k patches (82 images of 784). The greedy pass is quadratic in the patches it sees; chunks
- * make the fit linear in the training set (README, "Measured results": same accuracy on magnetic tile).
+ * make the fit linear in the training set (docs/engine-results-v1.md: same accuracy on magnetic tile).
  */
 export const CORESET_CHUNK_ROWS = 65536;
 export const CORESET_PROJECTION = 128;
@@ -38,7 +38,7 @@ export const CORESET_PROJECTION = 128;
 export const EXACT_TOP = 8;
 /**
  * Anomaly-map blur. The reference uses 4; on magnetic tile 10 gives pixel AUROC 0.841 against 0.829 and AUPRO 0.689
- * against 0.683 (8: 0.837 / 0.688) with the same image AUROC (README, "Measured results").
+ * against 0.683 (8: 0.837 / 0.688) with the same image AUROC (docs/engine-results-v1.md).
  */
 export const DEFAULT_SIGMA = 10;
 

@@ -18,7 +18,7 @@ if (!have) console.log(`SKIP streaming magnetic tile test: ${existsSync(dataset)
 // A regression guard, not the product bar. On this 100-image subset the streaming bank (7,424 vectors, r predicted for
 // the budget, images folded in a seeded random order) measured image AUROC 0.823 against 0.836 offline, pixel AUROC
 // 0.884 against 0.883 (AMD EPYC). Issue 5's bar, at most 0.5 point lost on the full dataset, is measured by
-// bench/stream-real.ts (README, "Day-scale bank").
+// bench/stream-real.ts (docs/day-scale.md).
 const TOLERANCE = 0.025;
 
 describe.skipIf(!have)('streaming fit on a magnetic tile subset', () => {
