@@ -26,11 +26,12 @@ describe('the IPC contract', () => {
       'models.update',
       'review.addToBank',
       'settings.set',
+      'station.httpToken',
       'thresholds.evaluate',
       'thresholds.save',
     ]);
     // Operators inspect and review.
-    for (const n of ['inspect.file', 'review.label', 'review.list', 'hotfolder.start', 'settings.get', 'station.status'] as const) {
+    for (const n of ['inspect.file', 'review.label', 'review.list', 'hotfolder.start', 'settings.get', 'settings.setAlerts', 'station.status'] as const) {
       expect(methodDef(n).access).toBe('operator');
     }
   });

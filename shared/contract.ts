@@ -21,7 +21,7 @@ import {
   sourceSchema,
   thresholdDataSchema,
 } from './domain';
-import { stationSettingsPatchSchema, stationSettingsSchema, stationStatusSchema } from './settings';
+import { alertSettingsPatchSchema, stationSettingsPatchSchema, stationSettingsSchema, stationStatusSchema } from './settings';
 
 export const CONTRACT_VERSION = 1;
 
@@ -159,6 +159,10 @@ export const contract = {
   'settings.get': request(none, stationSettingsSchema),
   /** Any sections, each with any of its fields; applied at once (outputs started or stopped) and kept. */
   'settings.set': request(stationSettingsPatchSchema, stationSettingsSchema, { access: 'engineer' }),
+  /** The operator's own switch: the audible NG alert (the rest of the settings need the engineer PIN). */
+  'settings.setAlerts': request(alertSettingsPatchSchema, stationSettingsSchema, { audited: true }),
+  /** The token an MES sends to the HTTP results API (Authorization: Bearer TOKEN). */
+  'station.httpToken': request(none, z.object({ token: z.string() }), { access: 'engineer' }),
   /** The line outputs, sorting and disk guard as they run now, each error named. */
   'station.status': request(none, stationStatusSchema),
 

@@ -23,6 +23,13 @@ export const modbusSettingsSchema = z.object({
   port: port.default(502),
 });
 
+export const httpSettingsSchema = z.object({
+  enabled: z.boolean().default(false),
+  port: port.default(8765),
+  /** 127.0.0.1 serves this PC only; 0.0.0.0 (or the plant network's address) lets an MES reach it. */
+  host: z.string().min(1).max(255).default('127.0.0.1'),
+});
+
 export const sortSettingsSchema = z.object({
   enabled: z.boolean().default(false),
   okDir: z.string().max(4096).default(''),
@@ -51,6 +58,7 @@ export const stationSettingsSchema = z.object({
   mqtt: mqttSettingsSchema.default(mqttSettingsSchema.parse({})),
   opcua: opcuaSettingsSchema.default(opcuaSettingsSchema.parse({})),
   modbus: modbusSettingsSchema.default(modbusSettingsSchema.parse({})),
+  http: httpSettingsSchema.default(httpSettingsSchema.parse({})),
   sort: sortSettingsSchema.default(sortSettingsSchema.parse({})),
   retention: retentionSettingsSchema.default(retentionSettingsSchema.parse({})),
   alerts: alertSettingsSchema.default(alertSettingsSchema.parse({})),
@@ -59,20 +67,35 @@ export type StationSettings = z.infer<typeof stationSettingsSchema>;
 export type MqttSettings = z.infer<typeof mqttSettingsSchema>;
 export type OpcuaSettings = z.infer<typeof opcuaSettingsSchema>;
 export type ModbusSettings = z.infer<typeof modbusSettingsSchema>;
+export type HttpSettings = z.infer<typeof httpSettingsSchema>;
 export type SortSettings = z.infer<typeof sortSettingsSchema>;
 export type RetentionSettings = z.infer<typeof retentionSettingsSchema>;
 
 export const DEFAULT_STATION_SETTINGS: StationSettings = stationSettingsSchema.parse({});
 
+/**
+ * A section's patch: each field optional and without its default. `.partial()` alone keeps the defaults, so a patch
+ * of one field would come out of parsing with every other field reset to its default.
+ */
+function patchOf<S extends z.ZodRawShape>(section: z.ZodObject<S>) {
+  const shape = Object.fromEntries(
+    Object.entries(section.shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : (v as z.ZodType)).optional()]),
+  );
+  return z.object(shape).strict() as unknown as z.ZodType<Partial<z.output<z.ZodObject<S>>>>;
+}
+
+export const alertSettingsPatchSchema = patchOf(alertSettingsSchema);
+
 /** What `settings.set` takes: any sections, each with any of its fields; the rest stays as it is. */
 export const stationSettingsPatchSchema = z
   .object({
-    mqtt: mqttSettingsSchema.partial().strict(),
-    opcua: opcuaSettingsSchema.partial().strict(),
-    modbus: modbusSettingsSchema.partial().strict(),
-    sort: sortSettingsSchema.partial().strict(),
-    retention: retentionSettingsSchema.partial().strict(),
-    alerts: alertSettingsSchema.partial().strict(),
+    mqtt: patchOf(mqttSettingsSchema),
+    opcua: patchOf(opcuaSettingsSchema),
+    modbus: patchOf(modbusSettingsSchema),
+    http: patchOf(httpSettingsSchema),
+    sort: patchOf(sortSettingsSchema),
+    retention: patchOf(retentionSettingsSchema),
+    alerts: alertSettingsPatchSchema,
   })
   .partial()
   .strict();
@@ -104,6 +127,8 @@ export const stationStatusSchema = z.object({
   }),
   opcua: outputStatusSchema,
   modbus: outputStatusSchema,
+  /** The HTTP results API (endpoint: its URL). */
+  http: outputStatusSchema,
   sorting: z.object({
     enabled: z.boolean(),
     /** Why sorting is stopped (an OK/NG folder that cannot be written); verdicts are still recorded meanwhile. */

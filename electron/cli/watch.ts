@@ -3,11 +3,10 @@
 // PC or a service manager. Stops cleanly on SIGINT/SIGTERM (parts in hand are finished, MQTT is given a moment to
 // deliver); after a crash or kill -9 a restart scores no part twice and loses none (services/journal.ts).
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stationSettingsSchema, type StationSettings } from '../../shared/settings';
 import { createWorkstation } from '../services/app';
-import { startResultsServer, type ResultsServer } from '../host/results-api';
+import { tokenFile } from '../services/outputs/http';
 import { appRoot, defaultDataDir } from '../host/paths';
 import { num, oneOf, parseArgs, required, str, UsageError } from './args';
 import { device, type Context } from './commands';
@@ -29,7 +28,7 @@ then finishes the parts in hand and stops. Safe to kill: a restart resumes witho
   --topic T              MQTT topic (default patchline/results; T/status says online/offline)
   --opcua PORT           serve OPC UA on PORT (e.g. 4840): last verdict, score, part id, counters, model version
   --modbus PORT          serve Modbus TCP on PORT (e.g. 502 or 1502): coils OK/NG/busy, registers part counts
-  --http PORT            serve GET /api/results and /api/results.csv on PORT (token: printed, and in DATA/http-token)
+  --http PORT            serve GET /api/results and /api/results.csv on PORT (token: DATA/http-token)
   --http-host ADDR       address the HTTP API listens on (default 127.0.0.1; 0.0.0.0 for the plant network)
   --data-dir D           where records, the journal and settings live (default: the app's data folder)
   --device cpu|cuda|auto the extractor's device (recorded in every sidecar and in the status)
@@ -93,10 +92,13 @@ export function watchSettings(argv: string[]): { settings: StationSettings; mode
   const mqtt = str(p, 'mqtt');
   const opcua = port(p, 'opcua');
   const modbus = port(p, 'modbus');
+  const http = port(p, 'http');
+  if (str(p, 'http-host') && !http) throw new UsageError('--http-host goes with --http PORT');
   const settings = stationSettingsSchema.parse({
     mqtt: mqtt ? { enabled: true, url: mqtt, topic: str(p, 'topic') ?? 'patchline/results' } : {},
     opcua: opcua ? { enabled: true, port: opcua } : {},
     modbus: modbus ? { enabled: true, port: modbus } : {},
+    http: http ? { enabled: true, port: http, host: str(p, 'http-host') ?? '127.0.0.1' } : {},
     sort: sort ? { enabled: true, okDir: sort[0], ngDir: sort[1], errorDir: errorDir ? path.resolve(errorDir) : '', sidecar: sidecar !== 'none' } : {},
     retention: {
       keepDays: num(p, 'keep-days', { int: true, min: 0, max: 3650 }),
@@ -105,19 +107,6 @@ export function watchSettings(argv: string[]): { settings: StationSettings; mode
     },
   });
   return { settings, model, input, recursive: p.options.recursive === true, opts: p };
-}
-
-/** The HTTP API's token: PATCHLINE_HTTP_TOKEN, else one kept in the data folder (stable across restarts, for the MES). */
-async function httpToken(dataDir: string): Promise<string> {
-  if (process.env.PATCHLINE_HTTP_TOKEN) return process.env.PATCHLINE_HTTP_TOKEN;
-  const file = path.join(dataDir, 'http-token');
-  const saved = await readFile(file, 'utf8').catch(() => '');
-  if (saved.trim()) return saved.trim();
-  const { randomBytes } = await import('node:crypto');
-  const token = randomBytes(24).toString('base64url');
-  await writeFile(file, `${token}\n`, { mode: 0o600 });
-  await chmod(file, 0o600).catch(() => undefined);
-  return token;
 }
 
 /** MiB of this process: resident, JS heap in use, and outside the heap (buffers, native). */
@@ -145,7 +134,6 @@ export async function cmdWatch(argv: string[], ctx: Context): Promise<void> {
     hotFolderSettleMs: num(p, 'settle-ms', { int: true, min: 0 }),
     log,
   });
-  let http: ResultsServer | null = null;
   try {
     const m = await ws.models.adopt(model);
     ctx.out(`patchline watch: model ${m.name} v${m.version} (threshold ${fmt(m.threshold)}), device ${dev ?? 'default'}, data ${ws.dataDir}`);
@@ -155,21 +143,12 @@ export async function cmdWatch(argv: string[], ctx: Context): Promise<void> {
         ctx.out(`${r.verdict.padEnd(2)}  ${e.file}  score ${fmt(r.score)} / ${fmt(r.threshold)}  ${r.latencyMs.toFixed(1)} ms`);
       } else if (e.kind === 'error') log(`${e.file}: ${e.message}`);
     });
-    const httpPort = port(p, 'http');
-    if (httpPort) {
-      try {
-        http = await startResultsServer({ records: ws.records, port: httpPort, host: str(p, 'http-host'), token: await httpToken(ws.dataDir), log });
-        ctx.out(`results API: ${http.url} (Authorization: Bearer <token in ${path.join(ws.dataDir, 'http-token')}>)`);
-      } catch (e) {
-        // Like the other outputs: a port that cannot be opened is named, and the station goes on.
-        log((e as Error).message);
-      }
-    }
     await ws.hotFolder.start(input, true, recursive);
     const st = ws.station.status();
-    for (const [name, o] of [['MQTT', st.mqtt], ['OPC UA', st.opcua], ['Modbus TCP', st.modbus]] as const) {
+    for (const [name, o] of [['MQTT', st.mqtt], ['OPC UA', st.opcua], ['Modbus TCP', st.modbus], ['results API', st.http]] as const) {
       if (o.state !== 'off') ctx.out(`${name}: ${o.state}${o.endpoint ? ` ${o.endpoint}` : ''}${o.error ? ` — ${o.error}` : ''}`);
     }
+    if (st.http.state === 'running') ctx.out(`results API token: Authorization: Bearer <${process.env.PATCHLINE_HTTP_TOKEN ? 'PATCHLINE_HTTP_TOKEN' : `the token in ${tokenFile(ws.dataDir)}`}>`);
     ctx.out(`watching ${input}${recursive ? ' (recursive)' : ''}${settings.sort.enabled ? `, sorting into ${settings.sort.okDir} | ${settings.sort.ngDir}` : ''}; Ctrl-C to stop`);
     const every = num(p, 'status-every', { min: 0.1 });
     const heartbeat = every
@@ -186,6 +165,7 @@ export async function cmdWatch(argv: string[], ctx: Context): Promise<void> {
               mqtt: { state: so.mqtt.state, queued: so.mqtt.queued },
               opcua: so.opcua.state,
               modbus: so.modbus.state,
+              http: so.http.state,
               disk: { low: so.disk.low, freeBytes: so.disk.freeBytes },
               folder: ws.hotFolder.stats,
               memory: memory(),
@@ -207,7 +187,6 @@ export async function cmdWatch(argv: string[], ctx: Context): Promise<void> {
       log(`MQTT: ${ws.station.mqtt.status().queued} result(s) not yet acknowledged stay queued; they are sent at the next start.`);
     }
   } finally {
-    await http?.close();
     await ws.close();
   }
   const s = ws.hotFolder.status();

@@ -12,7 +12,7 @@ import type { ServerMessage } from '../../shared/protocol';
 import type { ContractServer } from '../services/server';
 import { SECURITY_HEADERS } from './security';
 import { readStatic } from './static-files';
-import { bearerToken, sameSecret, serveResults } from './results-api';
+import { bearerToken, sameSecret, serveResults } from '../services/outputs/http';
 import type { RecordStore } from '../services/records';
 
 export const COOKIE = 'patchline_token';

@@ -117,6 +117,8 @@ export function createHandlers(s: Services): Handlers {
 
     'settings.get': () => s.settings.get(),
     'settings.set': (patch) => s.settings.set(mergeStationSettings(s.settings.get(), patch)),
+    'settings.setAlerts': (alerts) => s.settings.set(mergeStationSettings(s.settings.get(), { alerts })),
+    'station.httpToken': async () => ({ token: await s.station.http.token() }),
     'station.status': () => s.station.status(),
   };
 }

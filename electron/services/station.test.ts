@@ -77,6 +77,36 @@ describe('station settings over the contract', () => {
     expect(ws.audit.list(10).find((a) => a.action === 'settings.set' && a.ok)).toMatchObject({ role: 'engineer' });
   });
 
+  it('changes one field and keeps the others; serves the HTTP results API behind the station token', async () => {
+    const before = await operator.call('settings.get', {});
+    const next = await engineer.call('settings.set', { retention: { maxGB: 5 } });
+    expect(next.retention).toEqual({ ...before.retention, maxGB: 5 });
+    expect(next.modbus).toEqual(before.modbus);
+
+    const port = await freePort();
+    await engineer.call('settings.set', { http: { enabled: true, port } });
+    const st = await operator.call('station.status', {});
+    expect(st.http).toMatchObject({ state: 'running', endpoint: `http://127.0.0.1:${port}/api/results`, error: null });
+    await expect(operator.call('station.httpToken', {})).rejects.toMatchObject({ code: 'PIN_REQUIRED' });
+    const { token } = await engineer.call('station.httpToken', {});
+    expect((await fetch(st.http.endpoint!)).status).toBe(401);
+    const res = await fetch(st.http.endpoint!, { headers: { Authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { items: { verdict: string }[] };
+    expect(body.items.length).toBeGreaterThanOrEqual(1);
+    await engineer.call('settings.set', { http: { enabled: false } });
+    expect((await operator.call('station.status', {})).http.state).toBe('off');
+    await expect(fetch(st.http.endpoint!)).rejects.toThrow();
+  });
+
+  it('lets the operator switch the NG alert sound, and nothing else, without the PIN', async () => {
+    const before = await operator.call('settings.get', {});
+    const next = await operator.call('settings.setAlerts', { soundOnNG: !before.alerts.soundOnNG });
+    expect(next).toEqual({ ...before, alerts: { soundOnNG: !before.alerts.soundOnNG } });
+    await expect(operator.call('settings.setAlerts', { soundOnNG: true, mqtt: {} } as never)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await operator.call('settings.setAlerts', { soundOnNG: before.alerts.soundOnNG });
+  });
+
   it('keeps the settings in the database and starts the outputs again with the workstation', async () => {
     const before = await operator.call('settings.get', {});
     await ws.close();

@@ -1,5 +1,5 @@
 // The line station: the station settings (shared/settings.ts) applied live to the line outputs (MQTT, OPC UA,
-// Modbus), the hot folder's sorting and the retention of part images, and the station's status in one place. The app
+// Modbus, the HTTP results API), the hot folder's sorting and the retention of part images, and the station's status in one place. The app
 // keeps its settings in the workstation database; `patchline watch` runs with the settings its flags say.
 import path from 'node:path';
 import { DEFAULT_STATION_SETTINGS, stationSettingsSchema, type StationSettings, type StationStatus } from '../../shared/settings';
@@ -13,6 +13,7 @@ import { LineState } from './outputs/payload';
 import { MqttOutput, type MqttOutputOptions } from './outputs/mqtt';
 import { OpcuaOutput } from './outputs/opcua';
 import { ModbusOutput } from './outputs/modbus';
+import { HttpOutput } from './outputs/http';
 
 const KEY = 'station';
 
@@ -58,6 +59,7 @@ export class LineStation {
   readonly mqtt: MqttOutput;
   readonly opcua: OpcuaOutput;
   readonly modbus: ModbusOutput;
+  readonly http: HttpOutput;
   private settings: StationSettings = DEFAULT_STATION_SETTINGS;
   private applying: Promise<void> = Promise.resolve();
   private readonly offResult: () => void;
@@ -74,6 +76,7 @@ export class LineStation {
     this.mqtt = new MqttOutput(d.db, d.records, { log: d.log, ...d.mqtt });
     this.opcua = new OpcuaOutput(this.line, { pkiDir: path.join(d.dataDir, 'opcua-pki'), appVersion: d.appVersion, log: d.log });
     this.modbus = new ModbusOutput(this.line, { host: d.modbusHost, log: d.log });
+    this.http = new HttpOutput(d.records, d.dataDir, d.log);
   }
 
   current(): StationSettings {
@@ -100,6 +103,7 @@ export class LineStation {
     }
     if (!same(prev.opcua, next.opcua)) await (next.opcua.enabled ? this.opcua.start(next.opcua) : this.opcua.stop());
     if (!same(prev.modbus, next.modbus)) await (next.modbus.enabled ? this.modbus.start(next.modbus) : this.modbus.stop());
+    if (!same(prev.http, next.http)) await (next.http.enabled ? this.http.start(next.http) : this.http.stop());
     if (!same(prev.sort, next.sort)) this.d.hotFolder.configureSort(next.sort);
     if (!same(prev.retention, next.retention)) this.d.retention.configure(next.retention);
   }
@@ -109,6 +113,7 @@ export class LineStation {
       mqtt: this.mqtt.status(),
       opcua: this.opcua.status(),
       modbus: this.modbus.status(),
+      http: this.http.status(),
       sorting: this.d.hotFolder.sortStatus(),
       disk: this.d.retention.status(),
       device: this.d.device,
@@ -120,6 +125,6 @@ export class LineStation {
     await this.applying;
     this.offResult();
     this.mqtt.stop({ forget: false });
-    await Promise.all([this.opcua.stop(), this.modbus.stop()]);
+    await Promise.all([this.opcua.stop(), this.modbus.stop(), this.http.stop()]);
   }
 }

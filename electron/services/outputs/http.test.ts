@@ -1,11 +1,12 @@
-// The results API as `patchline watch --http` serves it: token required, JSON with a cursor for pollers, CSV with a
+// The results API as the station serves it (Settings → HTTP in the app, `patchline watch --http`): token required, JSON with a cursor for pollers, CSV with a
 // UTF-8 BOM (Chinese part names survive Excel on zh-CN Windows), committed records only, clear errors on bad queries.
 import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { openDatabase, type DB } from '../services/db';
-import { RecordStore, type NewInspection } from '../services/records';
-import { tempDir } from '../services/testing/fixtures';
-import { startResultsServer, type ResultsServer } from './results-api';
+import { openDatabase, type DB } from '../db';
+import { RecordStore, type NewInspection } from '../records';
+import { tempDir } from '../testing/fixtures';
+import { readFile } from 'node:fs/promises';
+import { HttpOutput, startResultsServer, tokenFile, type ResultsServer } from './http';
 
 let db: DB | null = null;
 let server: ResultsServer | null = null;
@@ -42,7 +43,7 @@ async function setup() {
   const records = new RecordStore(db, dir);
   for (let i = 1; i <= 5; i++) await records.save(part(i, i === 3 ? '检测 零件 3.png' : `part ${i}.png`));
   server = await startResultsServer({ records, port: 0, token: 'secret-token-123' });
-  return { records };
+  return { records, dir };
 }
 
 const auth = { Authorization: 'Bearer secret-token-123' };
@@ -54,7 +55,7 @@ interface Page {
 }
 const page = async (url: string): Promise<Page> => (await (await fetch(url, { headers: auth })).json()) as Page;
 
-describe('results API (watch --http)', () => {
+describe('results API', () => {
   it('needs the token', async () => {
     await setup();
     expect((await fetch(server!.url)).status).toBe(401);
@@ -101,5 +102,34 @@ describe('results API (watch --http)', () => {
   it('names a port it cannot open', async () => {
     const { records } = await setup();
     await expect(startResultsServer({ records, port: server!.port })).rejects.toThrow(`HTTP port ${server!.port} cannot be opened: it is in use`);
+  });
+});
+
+describe('HTTP output (the station setting http.enabled)', () => {
+  it('starts on its settings with the token kept in the data folder, moves port, stops', async () => {
+    const { records, dir } = await setup();
+    const out = new HttpOutput(records, dir);
+    expect(out.status()).toEqual({ state: 'off', endpoint: null, error: null });
+    await out.start({ enabled: true, port: 0, host: '127.0.0.1' });
+    const st = out.status();
+    expect(st.state).toBe('running');
+    const token = (await readFile(tokenFile(dir), 'utf8')).trim();
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    expect(await out.token()).toBe(token);
+    expect((await fetch(st.endpoint!)).status).toBe(401);
+    const res = await fetch(st.endpoint!, { headers: { Authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Page).items).toHaveLength(5);
+    await out.stop();
+    expect(out.status().state).toBe('off');
+    await expect(fetch(st.endpoint!)).rejects.toThrow();
+  });
+
+  it('reports a port in use as an error and does not throw', async () => {
+    const { records, dir } = await setup();
+    const out = new HttpOutput(records, dir);
+    await out.start({ enabled: true, port: server!.port, host: '127.0.0.1' });
+    expect(out.status()).toMatchObject({ state: 'error', endpoint: null, error: expect.stringContaining(`HTTP port ${server!.port} cannot be opened`) });
+    await out.stop();
   });
 });
