@@ -1,7 +1,7 @@
 // The workstation end to end: the headless host (same services and contract as the Electron app) in Debian's Chromium,
 // with a fake camera playing real images. One operator's/engineer's day in order: first start and PIN, training (with
 // long-task measurement), live camera, hot folder (with a corrupt file), dropped files, thresholds (refused without the
-// PIN, then saved and audited), review (label found in SQLite), dashboard. Screenshots of every screen go to
+// PIN, then saved and audited), review (label found in SQLite), dashboard, settings (the HTTP results API switched on). Screenshots of every screen go to
 // e2e/artifacts/.
 import { describe, expect, it } from 'vitest';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
@@ -24,6 +24,7 @@ import {
 import { writeY4m } from './support/y4m';
 import { copyInto, datasetImages, goodFolder, labelledFolder } from '../electron/services/testing/fixtures';
 import { DB_FILE } from '../electron/services/app';
+import { freePort } from '../electron/services/testing/mosquitto';
 
 const PIN = '2468';
 /** This suite shares a 2-core machine with a CPU-bound engine: answers can take seconds. */
@@ -273,6 +274,34 @@ describe('PatchLine workstation in Chromium (headless host)', () => {
     await expect.poll(() => page.getByTestId('card-bank').textContent(), SLOW).toContain('vectors');
     expect(await page.getByTestId('card-rss').textContent()).toMatch(/MB|GB/);
     await shot('10-dashboard');
+  });
+
+  it('switches the HTTP results API on from Settings with the PIN, and an MES reads the results with its token', async () => {
+    if ((await page.getByTestId('role').textContent()) === 'Engineer') await page.getByTestId('lock').click();
+    await page.getByTestId('nav-settings').click();
+    await expect.poll(() => page.getByTestId('settings-http-state').textContent(), SLOW).toBe('off');
+    const port = await freePort();
+    await page.getByTestId('settings-http-port').fill(String(port));
+    await page.getByTestId('settings-http-apply').click();
+    await page.getByTestId('pin-dialog').waitFor();
+    await enterPin(PIN);
+    const saved = () => (JSON.parse((db().prepare("SELECT value FROM settings WHERE key = 'station'").get() as { value: string }).value) as { http: { enabled: boolean; port: number } }).http;
+    await expect.poll(() => saved().port, SLOW).toBe(port);
+    expect(saved().enabled).toBe(false);
+    await page.getByTestId('settings-http-enabled').check();
+    await expect.poll(() => page.getByTestId('settings-http-state').textContent(), SLOW).toBe('running');
+    const endpoint = (await page.getByTestId('settings-http-endpoint').textContent())!;
+    expect(endpoint).toBe(`http://127.0.0.1:${port}/api/results`);
+    await page.getByTestId('settings-http-reveal').click();
+    const token = (await page.getByTestId('settings-http-token').textContent())!;
+    expect((await fetch(endpoint)).status).toBe(401);
+    const res = await fetch(`${endpoint}?limit=5`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+    await shot('13-settings-http-on');
+    await page.getByTestId('settings-http-enabled').uncheck();
+    await expect.poll(() => page.getByTestId('settings-http-state').textContent(), SLOW).toBe('off');
+    await expect(fetch(endpoint)).rejects.toThrow();
   });
 
   it('ran without CSP violations or page errors', async () => {

@@ -153,6 +153,9 @@ describe('PatchLine workstation in Chinese (zh-CN)', () => {
     await page.getByTestId('chart-latency').locator('svg').first().waitFor();
     await expect.poll(() => text('card-bank'), SLOW).toContain('个向量');
     await shot('09-dashboard');
+    await page.getByTestId('nav-settings').click();
+    await expect.poll(() => text('settings-mqtt-state'), SLOW).toBe('关闭');
+    await shot('11-settings');
   });
 
   it('switches to English from the top bar, keeps it across a reload, and back', async () => {

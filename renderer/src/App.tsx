@@ -11,6 +11,7 @@ import { DashboardScreen } from './screens/DashboardScreen';
 import { ModelsScreen } from './screens/ModelsScreen';
 import { ThresholdsScreen } from './screens/ThresholdsScreen';
 import { ReviewScreen } from './screens/ReviewScreen';
+import { SettingsScreen } from './screens/SettingsScreen';
 import { isImageFileName } from '../../shared/images';
 
 export function App() {
@@ -49,6 +50,7 @@ export function App() {
             {screen === 'models' && <ModelsScreen />}
             {screen === 'thresholds' && <ThresholdsScreen />}
             {screen === 'review' && <ReviewScreen />}
+            {screen === 'settings' && <SettingsScreen />}
           </ErrorBoundary>
         </main>
         <PinDialog />

@@ -6,7 +6,7 @@ import { useLanguage, useT } from '../i18n/hooks';
 import { Segmented } from './form';
 import type { Screen } from '../state/slices/ui';
 
-const SCREENS: Screen[] = ['inspect', 'dashboard', 'models', 'thresholds', 'review'];
+const SCREENS: Screen[] = ['inspect', 'dashboard', 'models', 'thresholds', 'review', 'settings'];
 
 export function TopBar() {
   const t = useT();

@@ -22,6 +22,7 @@ import { ScreenError } from '../components/ErrorBoundary';
 import type { Screen } from '../state/slices/ui';
 import type { LiveSource } from '../state/slices/inspect';
 import type { InspectionRecord, ModelDetail } from '../../../shared/domain';
+import { DEFAULT_STATION_SETTINGS, mergeStationSettings } from '../../../shared/settings';
 
 type Tree = { [k: string]: string | Tree };
 
@@ -119,6 +120,17 @@ function filledStore(): AppStore {
       { id: 2, tone: 'error', text: msg('errors.NO_MODEL', { message: 'No model is loaded.' }) },
     ],
     pinDialog: { mode: 'setup', error: msg('pin.badFormat'), busy: false, reason: msg('pin.firstStart') },
+    stationSettings: mergeStationSettings(DEFAULT_STATION_SETTINGS, { mqtt: { enabled: true }, sort: { enabled: true, okDir: 'D:\\检测\\良品', ngDir: 'D:\\检测\\不良' } }),
+    stationStatus: {
+      mqtt: { state: 'error', endpoint: 'mqtt://127.0.0.1:1883', error: 'MQTT broker mqtt://127.0.0.1:1883: connect ECONNREFUSED', queued: 3, published: 10 },
+      opcua: { state: 'off', endpoint: null, error: null },
+      modbus: { state: 'running', endpoint: '0.0.0.0:502', error: null },
+      http: { state: 'starting', endpoint: null, error: null },
+      sorting: { enabled: true, halted: null, pending: 0 },
+      disk: { freeBytes: 50 * 2 ** 30, low: false, imagesBytes: 2 ** 30, warning: null },
+      device: null,
+    },
+    httpToken: 'abc',
   });
   return store;
 }
@@ -143,7 +155,7 @@ function render(node: ReactNode, lng: Language, store = filledStore(), camera = 
  * Identifiers shown as code (class "mono": the audit log's contract method names) are data, not words.
  */
 function visibleText(html: string): string[] {
-  html = html.replace(/<td class="mono">[^<]*<\/td>/g, '');
+  html = html.replace(/<(td|dd|code) class="mono[^"]*"[^>]*>[^<]*<\/\1>/g, '');
   const attrs = [...html.matchAll(/\s(?:title|placeholder|alt|aria-label)="([^"]*)"/g)].map((m) => m[1]);
   const text = html
     .replace(/<style[\s\S]*?<\/style>/g, ' ')
@@ -153,16 +165,16 @@ function visibleText(html: string): string[] {
 }
 
 /**
- * Latin words a Chinese screen may show: the verdicts and acronyms the line uses as they are, units, the product's name,
+ * Latin words a Chinese screen may show: the verdicts, acronyms and protocol names the line uses as they are, units, the product's name,
  * and the data of the fixtures (backbone id, index type, the test model's id, file extensions, a drive letter).
  */
-const ALLOWED = new Set(['OK', 'NG', 'PIN', 'PatchLine', 'AUROC', 'ROC', 'CSV', 'MVTec', 'AD', 'RSS', 'JS', 'MB', 'kB', 'GB', 'fps', 'test', 'good', 'train', 'mobilenetv2', 'int8', 'Flat', 'm1', 'p50', 'p95', 'p99', 'q0', 'English', 'v1', 'v2', 'png', 'D']);
+const ALLOWED = new Set(['OK', 'NG', 'PIN', 'PatchLine', 'AUROC', 'ROC', 'CSV', 'MVTec', 'AD', 'RSS', 'JS', 'MB', 'kB', 'GB', 'fps', 'test', 'good', 'train', 'mobilenetv2', 'int8', 'Flat', 'm1', 'p50', 'p95', 'p99', 'q0', 'English', 'v1', 'v2', 'png', 'D', 'MQTT', 'QoS', 'JSON', 'OPC', 'UA', 'Modbus', 'TCP', 'PLC', 'HTTP', 'MES']);
 
 function latinWords(lines: string[]): string[] {
   return [...new Set(lines.flatMap((l) => l.match(/[A-Za-z][A-Za-z0-9]*/g) ?? []))].filter((w) => !ALLOWED.has(w) && !/^q\d/.test(w));
 }
 
-const SCREENS: Screen[] = ['inspect', 'dashboard', 'models', 'thresholds', 'review'];
+const SCREENS: Screen[] = ['inspect', 'dashboard', 'models', 'thresholds', 'review', 'settings'];
 const SOURCES: LiveSource[] = ['camera', 'hotfolder', 'drop'];
 
 describe('every screen in zh-CN', () => {

@@ -1,45 +1,14 @@
-// The audible NG alert. Whether it sounds is the station setting alerts.soundOnNG (shared/settings.ts); until the
-// contract's settings.get/settings.set reach this branch the choice is kept in localStorage behind useSoundOnNG, so
-// wiring it to the contract changes that one hook and nothing else.
-import { useCallback, useSyncExternalStore } from 'react';
-import { DEFAULT_STATION_SETTINGS } from '../../../shared/settings';
-
-const KEY = 'patchline.alerts.soundOnNG';
-const listeners = new Set<() => void>();
-
-function read(): boolean {
-  try {
-    const v = localStorage.getItem(KEY);
-    return v === null ? DEFAULT_STATION_SETTINGS.alerts.soundOnNG : v === 'true';
-  } catch {
-    return DEFAULT_STATION_SETTINGS.alerts.soundOnNG;
-  }
-}
-
-export function setSoundOnNG(on: boolean): void {
-  try {
-    localStorage.setItem(KEY, String(on));
-  } catch {
-    // storage denied: the choice lasts for this session
-  }
-  listeners.forEach((l) => l());
-}
-
-export function soundOnNG(): boolean {
-  return typeof localStorage === 'undefined' ? DEFAULT_STATION_SETTINGS.alerts.soundOnNG : read();
-}
+// The audible NG alert. Whether it sounds is the station setting alerts.soundOnNG (shared/settings.ts), kept by main
+// with the other settings: the operator's switch in the top bar and the engineer's Settings screen change the same one.
+import { useCallback } from 'react';
+import { useApp } from './app-context';
+import { soundOnNG } from '../state/selectors';
 
 /** alerts.soundOnNG and its setter. */
 export function useSoundOnNG(): [boolean, (on: boolean) => void] {
-  const on = useSyncExternalStore(
-    (l) => {
-      listeners.add(l);
-      return () => listeners.delete(l);
-    },
-    soundOnNG,
-    () => DEFAULT_STATION_SETTINGS.alerts.soundOnNG,
-  );
-  return [on, useCallback((v: boolean) => setSoundOnNG(v), [])];
+  const on = useApp((s) => soundOnNG(s.stationSettings));
+  const set = useApp((s) => s.setSoundOnNG);
+  return [on, useCallback((v: boolean) => void set(v), [set])];
 }
 
 /**

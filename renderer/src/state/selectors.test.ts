@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dashboardSeries, exportPeriod, liveRate, progressFraction, reviewQuery, thresholdView, verdictView, defaultReviewFilter } from './selectors';
+import { dashboardSeries, exportPeriod, sectionDraft, sectionPatch, soundOnNG, liveRate, progressFraction, reviewQuery, thresholdView, verdictView, defaultReviewFilter } from './selectors';
 import { FrameGate, frameIntervalMs } from './frame-gate';
 import { formatFor, localDateToMs } from '../lib/format';
 import type { MetricsSample, ThresholdData } from '../../../shared/domain';
@@ -121,5 +121,26 @@ describe('formatting', () => {
     expect(zh.time(t)).toBe('13:04:05');
     // One formatter per locale, made once (its Intl objects cost ICU set-up).
     expect(formatFor('zh-CN')).toBe(zh);
+  });
+});
+
+describe('settings form', () => {
+  const mqtt = { enabled: true, url: 'mqtt://a:1883', topic: 't' };
+  const retention = { keepDays: 30, maxGB: 20, minFreeGB: 2 };
+
+  it('sends only the fields that changed, numbers as numbers', () => {
+    expect(sectionPatch(mqtt, { ...sectionDraft(mqtt), topic: ' line3 ' })).toEqual({ patch: { topic: 'line3' }, invalid: [] });
+    expect(sectionPatch(retention, { ...sectionDraft(retention), maxGB: '7.5' })).toEqual({ patch: { maxGB: 7.5 }, invalid: [] });
+    expect(sectionPatch(mqtt, { ...sectionDraft(mqtt), enabled: false }).patch).toEqual({ enabled: false });
+    expect(sectionPatch(retention, sectionDraft(retention))).toEqual({ patch: {}, invalid: [] });
+  });
+
+  it('names a number field that does not read as a number', () => {
+    expect(sectionPatch(retention, { ...sectionDraft(retention), keepDays: 'ten', minFreeGB: '' }).invalid).toEqual(['keepDays', 'minFreeGB']);
+  });
+
+  it('beeps by default until the settings are loaded', () => {
+    expect(soundOnNG(null)).toBe(true);
+    expect(soundOnNG({ alerts: { soundOnNG: false } })).toBe(false);
   });
 });

@@ -8,6 +8,7 @@ const scored = (good: number[], defect: number[]) => {
 };
 import type { InspectionResult, MetricsSample, Progress, RecordFilter, ThresholdData } from '../../../shared/domain';
 import { localDateToMs } from '../lib/format';
+import { DEFAULT_STATION_SETTINGS, type StationSettings } from '../../../shared/settings';
 
 export interface VerdictView {
   text: 'OK' | 'NG' | '—';
@@ -145,4 +146,38 @@ export function liveRate(recentAt: readonly number[], now: number, windowMs = 50
   if (inWindow.length < 2) return null;
   const span = Math.max(1, now - Math.min(...inWindow));
   return (inWindow.length / span) * 1000;
+}
+
+/** Whether an NG part beeps: the station setting, its default until the settings have loaded. */
+export function soundOnNG(settings: Pick<StationSettings, 'alerts'> | null): boolean {
+  return settings?.alerts.soundOnNG ?? DEFAULT_STATION_SETTINGS.alerts.soundOnNG;
+}
+
+export type SectionDraft = Record<string, string | boolean>;
+
+/** A settings section as the form edits it: numbers as the text in their field. */
+export function sectionDraft(section: Record<string, string | number | boolean>): SectionDraft {
+  return Object.fromEntries(Object.entries(section).map(([k, v]) => [k, typeof v === 'number' ? String(v) : v]));
+}
+
+/**
+ * The form's section back as a patch of the fields that changed: a field whose setting is a number must read as one
+ * (main checks the ranges and names the field); `invalid` lists the fields that do not.
+ */
+export function sectionPatch(current: Record<string, string | number | boolean>, draft: SectionDraft): { patch: Record<string, string | number | boolean>; invalid: string[] } {
+  const patch: Record<string, string | number | boolean> = {};
+  const invalid: string[] = [];
+  for (const [k, was] of Object.entries(current)) {
+    const v = draft[k];
+    if (v === undefined) continue;
+    if (typeof was === 'number') {
+      const text = String(v).trim();
+      const n = text === '' ? NaN : Number(text);
+      if (!Number.isFinite(n)) invalid.push(k);
+      else if (n !== was) patch[k] = n;
+    } else if (typeof was === 'boolean') {
+      if (v !== was) patch[k] = v === true;
+    } else if (String(v).trim() !== was) patch[k] = String(v).trim();
+  }
+  return { patch, invalid };
 }

@@ -7,6 +7,8 @@ import { engineerStatus, fakeClient } from './testing';
 import { AppError } from '../../../shared/errors';
 import type { CallOptions } from '../../../shared/client';
 import type { InspectionResult, MetricsSample } from '../../../shared/domain';
+import { DEFAULT_STATION_SETTINGS, mergeStationSettings } from '../../../shared/settings';
+import { soundOnNG } from './selectors';
 
 function result(id: number, verdict: 'OK' | 'NG' = 'OK'): InspectionResult {
   return {
@@ -229,5 +231,62 @@ describe('thresholds slice', () => {
     expect(saved).toEqual({ modelId: 'm', threshold: 2.5 });
     expect(store.getState().thresholdData?.threshold).toBe(2.5);
     expect(store.getState().draftThreshold).toBeNull();
+  });
+});
+
+describe('station slice', () => {
+  const saved = mergeStationSettings(DEFAULT_STATION_SETTINGS, { mqtt: { enabled: true, url: 'mqtt://10.0.0.5:1883' } });
+
+  it('sends an engineer one section patch and keeps what main answers; asks for the PIN first when locked', async () => {
+    const { client, calls } = fakeClient({
+      'settings.set': (patch: never) => mergeStationSettings(saved, patch),
+      'station.status': () => null,
+    });
+    const store = createAppStore({ client });
+    store.setState({ stationSettings: saved, auth: { ...engineerStatus, role: 'operator', engineerUntil: null } });
+    expect(await store.getState().saveStationSettings({ mqtt: { topic: 'line3' } })).toBe(false);
+    expect(store.getState().pinDialog?.mode).toBe('unlock');
+    expect(calls.filter((c) => c.method === 'settings.set')).toHaveLength(0);
+
+    store.setState({ auth: engineerStatus, pinDialog: null });
+    expect(await store.getState().saveStationSettings({ mqtt: { topic: 'line3' } })).toBe(true);
+    expect(calls.find((c) => c.method === 'settings.set')?.input).toEqual({ mqtt: { topic: 'line3' } });
+    expect(store.getState().stationSettings?.mqtt).toEqual({ enabled: true, url: 'mqtt://10.0.0.5:1883', topic: 'line3' });
+    expect(text(store.getState().toasts.at(-1)!.text)).toBe('Settings applied.');
+  });
+
+  it('names main’s refusal and keeps the settings as they were', async () => {
+    const { client } = fakeClient({
+      'settings.set': () => {
+        throw new AppError('BAD_REQUEST', 'http.port: Too big: expected number to be <=65535');
+      },
+      'station.status': () => null,
+    });
+    const store = createAppStore({ client });
+    store.setState({ stationSettings: saved, auth: engineerStatus });
+    expect(await store.getState().saveStationSettings({ http: { port: 70000 } })).toBe(false);
+    expect(store.getState().stationSettings).toBe(saved);
+    expect(text(store.getState().toasts.at(-1)!.text)).toContain('http.port');
+  });
+
+  it('switches the NG sound for the operator, and undoes the switch when main refuses', async () => {
+    let fail = false;
+    const { client, calls } = fakeClient({
+      'settings.setAlerts': (a: never) => {
+        if (fail) throw new AppError('INTERNAL', 'disk full');
+        return mergeStationSettings(saved, { alerts: a });
+      },
+    });
+    const store = createAppStore({ client });
+    store.setState({ stationSettings: saved });
+    expect(soundOnNG(store.getState().stationSettings)).toBe(true);
+    await store.getState().setSoundOnNG(false);
+    expect(calls.at(-1)).toEqual({ method: 'settings.setAlerts', input: { soundOnNG: false } });
+    expect(soundOnNG(store.getState().stationSettings)).toBe(false);
+    fail = true;
+    const before = store.getState().stationSettings;
+    await store.getState().setSoundOnNG(true);
+    expect(store.getState().stationSettings).toBe(before);
+    expect(soundOnNG(store.getState().stationSettings)).toBe(false);
   });
 });

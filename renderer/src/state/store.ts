@@ -9,6 +9,7 @@ import { createInspectSlice } from './slices/inspect';
 import { createDashboardSlice } from './slices/dashboard';
 import { createThresholdsSlice } from './slices/thresholds';
 import { createReviewSlice } from './slices/review';
+import { createStationSlice } from './slices/station';
 
 export type AppStore = StoreApi<AppState>;
 
@@ -21,6 +22,7 @@ export function createAppStore(deps: Deps): AppStore {
     ...createDashboardSlice(deps)(...a),
     ...createThresholdsSlice(deps)(...a),
     ...createReviewSlice(deps)(...a),
+    ...createStationSlice(deps)(...a),
   }));
 }
 
@@ -40,5 +42,7 @@ export function startLiveFeeds(store: AppStore, deps: Deps): () => void {
     client.subscribe('auth.changes', {}, (a) => store.getState().setAuth(a)),
   ];
   void s.loadMetricsHistory().catch(() => undefined);
+  // The NG alert follows the station setting alerts.soundOnNG from the first part on.
+  void s.loadStationSettings().catch(() => undefined);
   return () => offs.forEach((off) => off());
 }

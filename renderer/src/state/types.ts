@@ -7,8 +7,9 @@ import type { InspectSlice } from './slices/inspect';
 import type { DashboardSlice } from './slices/dashboard';
 import type { ThresholdsSlice } from './slices/thresholds';
 import type { ReviewSlice } from './slices/review';
+import type { StationSlice } from './slices/station';
 
-export type AppState = UiSlice & SessionSlice & ModelsSlice & InspectSlice & DashboardSlice & ThresholdsSlice & ReviewSlice;
+export type AppState = UiSlice & SessionSlice & ModelsSlice & InspectSlice & DashboardSlice & ThresholdsSlice & ReviewSlice & StationSlice;
 
 export interface Deps {
   client: Client;

@@ -1,7 +1,7 @@
 import type { SliceCreator } from '../types';
 import type { Msg } from '../../i18n/message';
 
-export type Screen = 'inspect' | 'dashboard' | 'models' | 'thresholds' | 'review';
+export type Screen = 'inspect' | 'dashboard' | 'models' | 'thresholds' | 'review' | 'settings';
 
 export interface Toast {
   id: number;
