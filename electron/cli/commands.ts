@@ -2,7 +2,7 @@
 // progress (stderr), and optionally writes JSON.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { CoresetMethod, Device, FitOptions, Prediction } from '../engine/api';
+import { DEVICES, type CoresetMethod, type Device, type FitOptions, type Prediction } from '../engine/api';
 import {
   builtinCardIds,
   candidatePaths,
@@ -30,7 +30,6 @@ export interface Context {
   bar: ProgressBar;
 }
 
-const DEVICES = ['cpu', 'cuda', 'webgpu', 'dml', 'coreml', 'auto'] as const;
 const common: Record<string, OptionSpec> = {
   help: { type: 'boolean', alias: 'h' },
   device: { type: 'string' },

@@ -17,7 +17,8 @@ export interface LongRunning {
   onProgress?: (p: Progress) => void;
 }
 
-export type Device = 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml' | 'auto';
+export const DEVICES = ['cpu', 'cuda', 'webgpu', 'dml', 'coreml', 'auto'] as const;
+export type Device = (typeof DEVICES)[number];
 
 export type CoresetMethod = 'approx-greedy' | 'random' | 'none';
 
@@ -317,7 +318,8 @@ export interface Engine {
   evaluate(o: EvalOptions): Promise<EvalResult>;
   /** Image scores of a labelled folder (no masks needed), e.g. to choose a threshold. */
   scoreFolder(o: ScoreFolderOptions): Promise<ScoreFolderResult>;
-  loadModel(dir: string): Promise<Model>;
+  /** A fitted model, its extractor on `device` (default cpu; 'auto' tries the accelerators present, then the CPU). */
+  loadModel(dir: string, o?: { device?: Device; threads?: number }): Promise<Model>;
   /** A model folder's manifest, checked, without loading its backbone. */
   readManifest(dir: string): Promise<ModelManifest>;
   /** A folder of new good images into a model as a new version (crash-safe; earlier versions kept for rollback). */

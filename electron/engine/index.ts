@@ -15,7 +15,7 @@ export const engine = {
   fit: (o) => fit(o),
   evaluate: (o) => evaluate(o),
   scoreFolder: (o) => scoreLabelledFolder((dir) => loadModel(dir, { device: o.device, threads: o.threads }), o),
-  loadModel: (dir) => loadModel(dir),
+  loadModel: (dir, o) => loadModel(dir, { device: o?.device, threads: o?.threads }),
   readManifest: async (dir) => readManifest(dir),
   updateModel: (o) => updateModel(o),
   rollbackModel: (o) => rollbackModel(o),

@@ -19,7 +19,7 @@ import { DEFAULT_STATION_SETTINGS, type StationSettings } from '../../shared/set
 import { ThresholdService } from './thresholds';
 import { EngineWorker, defaultEngineModule } from './worker/engine-client';
 import { ContractServer } from './server';
-import type { Device } from '../engine/api';
+import { DEVICES, type Device } from '../engine/api';
 import { createHandlers, createTopics, type Services } from './handlers';
 
 export interface WorkstationOptions {
@@ -33,7 +33,7 @@ export interface WorkstationOptions {
   /** Seconds an idle training/evaluation process stays up (default 60). */
   jobsIdleSeconds?: number;
   log?: (message: string) => void;
-  /** The extractor's device as asked for (recorded in sidecars and the station status). */
+  /** The live extractor's device (default PATCHLINE_DEVICE, else cpu); recorded in sidecars and the station status. */
   device?: Device;
   /** Station settings for this run only (`patchline watch`); without them the app's, from the database. */
   settings?: StationSettings;
@@ -55,8 +55,17 @@ export interface Workstation extends Services {
 
 export const DB_FILE = 'patchline.db';
 
+/** PATCHLINE_DEVICE: the live extractor's device for the app and the headless host (`watch` takes --device). */
+export function deviceFromEnv(env: NodeJS.ProcessEnv = process.env): Device | undefined {
+  const v = env.PATCHLINE_DEVICE?.trim();
+  if (!v) return undefined;
+  if (!(DEVICES as readonly string[]).includes(v)) throw new Error(`PATCHLINE_DEVICE must be one of ${DEVICES.join(', ')}, got "${v}"`);
+  return v as Device;
+}
+
 export async function createWorkstation(opts: WorkstationOptions): Promise<Workstation> {
   const dataDir = path.resolve(opts.dataDir);
+  const device = opts.device ?? deviceFromEnv();
   mkdirSync(path.join(dataDir, 'models'), { recursive: true });
   const log = opts.log ?? ((m: string) => console.error(`[patchline] ${m}`));
   const db = openDatabase(path.join(dataDir, DB_FILE));
@@ -77,7 +86,7 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
   const journal = new PartJournal(db);
   const retention = new Retention(db, dataDir, DEFAULT_STATION_SETTINGS.retention, journal, { probe: opts.freeSpaceProbe, log });
   const records = new RecordStore(db, dataDir, { imagesAllowed: () => retention.imagesAllowed(), onImagesDropped: (why) => retention.imagesDropped(why) });
-  const models = new ModelRegistry(db, path.join(dataDir, 'models'), inference, jobs, metrics);
+  const models = new ModelRegistry(db, path.join(dataDir, 'models'), inference, jobs, metrics, device);
   const inspection = new InspectionService(inference, models, records, metrics, { maxInFlight: opts.maxInFlight });
   const hotFolder = new HotFolder(
     async (bytes, name, partKey) => {
@@ -89,7 +98,7 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
       settleMs: opts.hotFolderSettleMs,
       journal,
       recordOf: (key) => records.byPartKey(key),
-      context: () => ({ modelVersion: models.active()?.version ?? null, device: opts.device ?? null }),
+      context: () => ({ modelVersion: models.active()?.version ?? null, device: device ?? null }),
     },
   );
   const thresholds = new ThresholdService(db, models, records, jobs);
@@ -103,7 +112,7 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
     hotFolder,
     retention,
     appVersion,
-    device: opts.device ?? null,
+    device: device ?? null,
     modbusHost: opts.outputHost,
     mqtt: opts.mqtt,
     log,

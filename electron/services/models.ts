@@ -6,7 +6,7 @@ import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../shared/errors';
 import type { ModelDetail, ModelSummary, Progress } from '../../shared/domain';
-import type { ModelManifest, ModelVersion } from '../engine/api';
+import type { Device, ModelManifest, ModelVersion } from '../engine/api';
 import type { DB } from './db';
 import type { EngineWorker } from './worker/engine-client';
 import type { Metrics } from './metrics';
@@ -56,6 +56,8 @@ export class ModelRegistry {
     private readonly inference: EngineWorker,
     private readonly jobs: EngineWorker,
     private readonly metrics: Metrics,
+    /** The live extractor's device (the workstation's and `watch`'s setting); undefined: the engine's default, cpu. */
+    private readonly device?: Device,
   ) {}
 
   private row(id: string): Row {
@@ -178,7 +180,7 @@ export class ModelRegistry {
   async load(id: string): Promise<ModelSummary> {
     const r = this.row(id);
     const previous = this.loaded?.id;
-    const { manifest } = await this.inference.load(id, r.dir);
+    const { manifest } = await this.inference.load(id, r.dir, this.device);
     this.loaded = { id, generation: this.inference.generation };
     if (previous && previous !== id) await this.inference.unload(previous).catch(() => undefined);
     this.db.transaction(() => {

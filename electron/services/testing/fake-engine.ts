@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { auroc, f1Max } from '../../../shared/roc';
 import type {
   AnomalyMap,
+  Device,
   Engine,
   EvalOptions,
   EvalResult,
@@ -261,7 +262,9 @@ class FakeModel extends SourceModel implements Model {
   async close(): Promise<void> {}
 }
 
-async function loadModel(dir: string): Promise<FakeModel> {
+async function loadModel(dir: string, o: { device?: Device } = {}): Promise<FakeModel> {
+  // As the real extractor: a device this machine lacks is refused by name; auto falls back to the CPU.
+  if (o.device && o.device !== 'cpu' && o.device !== 'auto') throw new Error(`The ${o.device} execution provider is not available on this machine (fake engine).`);
   let manifest: ModelManifest;
   let bank: Bank;
   try {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { AppError } from '../../../shared/errors';
 import type { Progress } from '../../../shared/domain';
-import type { LongRunning } from '../../engine/api';
+import type { Device, LongRunning } from '../../engine/api';
 import { NOT_LOADED, type FromWorker, type HostReplies, type RemoteEngine, type RemoteModel, type ToWorker, type WorkerError, type WorkerInit, type WorkerRequest } from './protocol';
 
 const here = fileURLToPath(import.meta.url);
@@ -238,8 +238,8 @@ export class EngineWorker {
   }
 
   /** Loads a model and holds it under `key` (replacing what the key held). */
-  load(key: string, dir: string): Promise<HostReplies['load']> {
-    return this.request({ to: 'load', key, dir }) as Promise<HostReplies['load']>;
+  load(key: string, dir: string, device?: Device): Promise<HostReplies['load']> {
+    return this.request({ to: 'load', key, dir, ...(device ? { device } : {}) }) as Promise<HostReplies['load']>;
   }
 
   unload(key: string): Promise<HostReplies['unload']> {

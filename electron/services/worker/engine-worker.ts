@@ -87,7 +87,7 @@ async function dispatch(req: WorkerRequest, args: unknown[]): Promise<unknown> {
       }
     }
     case 'load': {
-      const m = await engine.loadModel(req.dir);
+      const m = await engine.loadModel(req.dir, { device: req.device });
       await models.get(req.key)?.close();
       models.set(req.key, m);
       return { manifest: m.manifest } satisfies HostReplies['load'];

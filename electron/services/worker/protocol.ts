@@ -6,7 +6,7 @@
 // What cannot travel stays behind: the LongRunning callbacks (signal, onProgress) are taken off the argument that
 // carries them and replaced in the worker by its own (cancel and progress messages). A Model cannot travel either:
 // loadModel becomes `load` (the model stays in the worker under a key) and Model.close becomes `unload`.
-import type { Engine, LongRunning, Model, ModelManifest, Progress } from '../../engine/api';
+import type { Device, Engine, LongRunning, Model, ModelManifest, Progress } from '../../engine/api';
 
 type AsyncFn = (...args: never[]) => Promise<unknown>;
 /** The names of T's methods that answer asynchronously: what a worker can serve. */
@@ -25,7 +25,8 @@ export type WireArgs<A extends readonly unknown[]> = { [I in keyof A]: Wire<A[I]
 export type EngineRequest = { [K in EngineMethod]: { to: 'engine'; method: K; args: WireArgs<ArgsOf<Engine[K]>> } }[EngineMethod];
 /** A call on the model held under `key`; with `dir`, a model not held is loaded for this call and closed after it. */
 export type ModelRequest = { [K in ModelMethod]: { to: 'model'; key: string; dir?: string; method: K; args: WireArgs<ArgsOf<Model[K]>> } }[ModelMethod];
-export type HostRequest = { to: 'load'; key: string; dir: string } | { to: 'unload'; key: string };
+/** `load` holds a model for live inspection; `device` is the extractor's (the workstation's and `watch`'s setting). */
+export type HostRequest = { to: 'load'; key: string; dir: string; device?: Device } | { to: 'unload'; key: string };
 export type WorkerRequest = EngineRequest | ModelRequest | HostRequest;
 
 /** The replies: the methods' own results; `load` answers with the model's manifest. */
