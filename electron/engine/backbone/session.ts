@@ -26,8 +26,10 @@ export function autoOrder(platform: NodeJS.Platform = process.platform): Provide
 
 export interface ExtractorOptions {
   device?: Device;
-  /** Intra-op threads for the CPU provider; 0 lets onnxruntime choose. */
+  /** Intra-op threads for the CPU provider; 0 lets onnxruntime choose (one per physical core). */
   threads?: number;
+  /** onnxruntime's graph optimisation (default 'all': every fusion, and the int8 kernels need the QDQ ones). */
+  graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Network input side when it differs from the card's (e.g. 320). */
   inputSize?: number;
   /** Messages such as "cuda unavailable, using cpu" for `auto`. */
@@ -66,7 +68,7 @@ export class Extractor {
           executionProviders: [provider],
           intraOpNumThreads: opts.threads ?? 0,
           interOpNumThreads: 1,
-          graphOptimizationLevel: 'all',
+          graphOptimizationLevel: opts.graphOptimization ?? 'all',
           // Probing providers that are absent logs loudly at lower levels; the failure is reported below instead.
           logSeverityLevel: 4,
         });
