@@ -44,7 +44,7 @@ describe('fit', () => {
     expect(m.schemaVersion).toBe(1);
     expect(m.backbone.id).toBe('tiny');
     expect(m.backbone.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(m.params).toMatchObject({ taps: ['layer2', 'layer3'], imageSize: 64, resize: 73, resizeMode: 'stretch', k: 1, reweight: false, sigma: 10, provider: 'cpu' });
+    expect(m.params).toMatchObject({ taps: ['layer2', 'layer3'], imageSize: 64, resize: 64, resizeMode: 'letterbox', k: 1, reweight: false, sigma: 4, provider: 'cpu' });
     // 6 images × 8×8 patches; 25 % coreset.
     expect(m.training).toMatchObject({ images: 6, patches: 384, skipped: 0 });
     expect(m.bank).toMatchObject({ vectors: 96, dimension: 10, indexFactory: 'Flat' });
