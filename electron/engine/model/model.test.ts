@@ -55,6 +55,36 @@ describe('fit', () => {
     expect([...progress]).toEqual(expect.arrayContaining(['extract', 'coreset', 'index', 'calibrate']));
   });
 
+  it('records each parameter with its source: published default, principle, backbone card or user option', async () => {
+    const r = await fit({ data, out: path.join(tempDir(), 'm'), ...base(), sigma: 2 }, { backends });
+    const src = r.manifest.params.sources as Record<string, { value: unknown; source: string }>;
+    expect(src.sigma).toEqual({ value: 2, source: 'user option' });
+    expect(src.resizeMode).toMatchObject({ value: 'letterbox', source: 'principle' });
+    expect(src.k).toMatchObject({ value: 1, source: 'published default' });
+    expect(src.imageSize).toMatchObject({ value: 64, source: 'backbone card' });
+    expect(src.coreset).toMatchObject({ value: { method: 'approx-greedy', ratio: 0.25 }, source: 'user option' });
+    expect(src.tiling).toMatchObject({ value: null, source: 'engine default' });
+    const d = await fit({ data, out: path.join(tempDir(), 'm'), backbone: card }, { backends });
+    expect((d.manifest.params.sources as typeof src).sigma).toMatchObject({ value: 4, source: 'published default' });
+  });
+
+  it('keeps loading a model fitted with the old defaults (σ 10, stretch and crop, no sources, no tiling)', async () => {
+    const dir = await fitted({ resizeMode: 'stretch', resize: 73, sigma: 10 });
+    editManifest(dir, (m) => {
+      delete m.params.sources;
+      delete m.params.tiling;
+    });
+    const model = await loadModel(dir, { backends });
+    try {
+      expect(model.params).toMatchObject({ sigma: 10, resizeMode: 'stretch', resize: 73, tiling: null });
+      const p = await model.predictFile(path.join(data, 'test', 'good', '000.png'));
+      // The stretch-and-crop geometry: the map covers the centre 64/73 of the 96 px image.
+      expect(p.crop?.left).toBeCloseTo((5 * 96) / 73, 5);
+    } finally {
+      await model.close();
+    }
+  });
+
   it('calibrates on validation/good when the dataset has it', async () => {
     const d = path.join(tempDir(), 'withval');
     cpSync(data, d, { recursive: true });
@@ -239,6 +269,20 @@ describe('evaluate', () => {
     expect(c.fp + c.tn).toBe(r.images.filter((i) => i.label === 0).length);
     expect(c.tp + c.fp).toBe(r.images.filter((i) => i.score >= c.threshold).length);
     expect(r.pixel_skipped).toBeUndefined();
+    expect(r.cut_out).toMatchObject({ defect_pixels: 0, images: 0 });
+    expect(r.cut_out!.of_defect_pixels).toBeGreaterThan(0);
+    expect(html).toMatch(/no ground-truth defect pixel cut out of view/);
+  });
+
+  it('counts the defect pixels a centre crop cuts out of view', async () => {
+    // Crop the centre 64 of a 96 px shorter-side resize: a third of the part's width and height is never seen.
+    const dir = await fitted({ resizeMode: 'shorter-side', resize: 96 });
+    const r = await evaluate({ model: dir, data }, { backends });
+    const lb = await evaluate({ model: await fitted(), data }, { backends });
+    expect(r.cut_out!.of_defect_pixels).toBe(lb.cut_out!.of_defect_pixels);
+    expect(r.cut_out!.defect_pixels).toBeGreaterThan(0);
+    expect(r.cut_out!.images).toBeGreaterThan(0);
+    expect(lb.cut_out!.defect_pixels).toBe(0);
   });
 
   it('evaluates a labelled folder without masks at image level and says why pixel metrics were skipped', async () => {
