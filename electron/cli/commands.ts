@@ -193,6 +193,7 @@ export async function cmdEval(argv: string[], ctx: Context): Promise<void> {
   ctx.out(`image AUROC ${fmt(r.image_auroc)}   pixel AUROC ${fmt(r.pixel_auroc)}   AUPRO@0.3 ${fmt(r.aupro)}   F1-max ${fmt(r.f1_max)} (at ${fmt(r.f1_threshold, 4)})`);
   if (r.pixel_skipped) ctx.out(`pixel metrics skipped: ${r.pixel_skipped}`);
   if (r.cut_out) ctx.out(`preprocessing: ${cutOutSentence(r.cut_out)}`);
+  if (r.whole_image) ctx.out(`on the whole image (the map extended past the crop): pixel AUROC ${fmt(r.whole_image.pixel_auroc)}   AUPRO@0.3 ${fmt(r.whole_image.aupro)}`);
   const c = r.confusion;
   if (c) ctx.out(`at the model's threshold ${fmt(c.threshold, 4)}: ${c.tp} NG caught, ${c.fn} escaped, ${c.fp} false rejects, ${c.tn} OK passed`);
   const st = r.stage_ms;

@@ -294,6 +294,11 @@ export interface EvalResult {
    * (a centre crop), summed over the test set, and the images that lost any: defects no model could find.
    */
   cut_out?: { defect_pixels: number; of_defect_pixels: number; images: number };
+  /**
+   * A cropping model's pixel metrics over the whole image (its map extended past the crop, as predict and the station
+   * show it), beside pixel_auroc / aupro on the crop. Letterbox and tiled models are scored on the whole image anyway.
+   */
+  whole_image?: { pixel_auroc: number | null; aupro: number | null };
   report?: string;
 }
 

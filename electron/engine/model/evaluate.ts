@@ -72,6 +72,11 @@ export async function evaluate(o: EvalOptions, internals: EvalInternals = {}): P
     const n = test.images.length;
     const maps = new Float32Array(n * plane);
     const masks = new Uint8Array(pixelSkipped ? 0 : n * plane);
+    // A cropping model is also scored on the whole image, its map extended past the crop as predict and the station
+    // show it: what the crop costs, beside the figures on the crop.
+    const alsoWhole = !whole && !pixelSkipped;
+    const wholeMaps = new Float32Array(alsoWhole ? n * size * size : 0);
+    const wholeMasks = new Uint8Array(alsoWhole ? n * size * size : 0);
     const results: EvalImageResult[] = [];
     const stages = { extract: [] as number[], search: [] as number[], map: [] as number[] };
     const skipped: SkippedFile[] = [];
@@ -93,14 +98,16 @@ export async function evaluate(o: EvalOptions, internals: EvalInternals = {}): P
           const pre = tiled ? null : await preprocess(img.path, model.spec);
           const full = img.mask ? await readMask(img.mask) : null;
           let mask: Uint8Array | null = null;
+          let wholeMask: Uint8Array | null = null;
           if (full) {
+            if (alsoWhole) wholeMask = resampleMaskNearest(full.data, geometryFor(full.width, full.height, { size, resize: size, resizeMode: 'stretch' }));
             mask = resampleMaskNearest(full.data, whole ? geometryFor(full.width, full.height, { size: side, resize: side, resizeMode: 'stretch' }) : geometryFor(full.width, full.height, model.spec));
             const lost = cutOut(full, pre, tiled, model);
             cut.defect_pixels += lost;
             cut.of_defect_pixels += full.data.reduce((a, v) => a + v, 0);
             if (lost > 0) cut.images++;
           }
-          return { img, pre, tiled, mask };
+          return { img, pre, tiled, mask, wholeMask };
         } catch (err) {
           const reason = (err as Error).message.split('\n')[0];
           if (o.strict) throw new BadImageError(img.path, reason);
@@ -123,6 +130,10 @@ export async function evaluate(o: EvalOptions, internals: EvalInternals = {}): P
         const frame = whole ? { width: side, height: side, data: mapOntoImage(s.map, region, side, side) } : s.map;
         maps.set(frame.data, stored * plane);
         if (d.mask) masks.set(d.mask, stored * plane);
+        if (d.wholeMask) {
+          wholeMaps.set(mapOntoImage(s.map, region, size, size), stored * size * size);
+          wholeMasks.set(d.wholeMask, stored * size * size);
+        }
         stored++;
         results.push({ path: d.img.path, defect: d.img.defect, label: d.img.label, score: s.patch.score, msPerImage: s.timings.totalMs });
         if (o.report) {
@@ -141,6 +152,7 @@ export async function evaluate(o: EvalOptions, internals: EvalInternals = {}): P
     const pixel = pixelSkipped
       ? { pixelAuroc: null, aupro: null, proCurve: { fpr: [], pro: [] } }
       : pixelMetrics(maps.subarray(0, stored * plane), masks.subarray(0, stored * plane), side, side, 0.3);
+    const wholePixel = alsoWhole ? pixelMetrics(wholeMaps.subarray(0, stored * size * size), wholeMasks.subarray(0, stored * size * size), size, size, 0.3) : null;
     pm.set(1);
     const f1 = f1Max(scores, labels);
     const imageAuroc = auroc(scores, labels);
@@ -165,6 +177,7 @@ export async function evaluate(o: EvalOptions, internals: EvalInternals = {}): P
       per_defect: perDefect,
       confusion: confusionAt(scores, labels, thr),
       ...(pixelSkipped ? { pixel_skipped: pixelSkipped } : { cut_out: cut }),
+      ...(wholePixel ? { whole_image: { pixel_auroc: wholePixel.pixelAuroc, aupro: wholePixel.aupro } } : {}),
     };
     if (o.report) {
       const order = new Map(results.map((r, i) => [r.path, i]));

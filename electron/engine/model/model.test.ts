@@ -283,6 +283,9 @@ describe('evaluate', () => {
     expect(r.cut_out!.defect_pixels).toBeGreaterThan(0);
     expect(r.cut_out!.images).toBeGreaterThan(0);
     expect(lb.cut_out!.defect_pixels).toBe(0);
+    // The cropping model is also scored on the whole image; letterbox is scored there already.
+    expect(r.whole_image!.pixel_auroc).toBeGreaterThan(0);
+    expect(lb.whole_image).toBeUndefined();
   });
 
   it('evaluates a labelled folder without masks at image level and says why pixel metrics were skipped', async () => {

@@ -122,6 +122,7 @@ ${perDefect ? `<table><tr><th>defect</th><th>images</th><th>image AUROC vs good<
 ${res.pixel_skipped ? `<p>Pixel metrics skipped: ${esc(res.pixel_skipped)}.</p>` : ''}
 ${res.confusion ? `<p>At the calibrated threshold: ${res.confusion.tp} defective parts caught, ${res.confusion.fn} escaped, ${res.confusion.fp} false rejects, ${res.confusion.tn} good parts passed.</p>` : ''}
 ${res.cut_out ? `<p>Preprocessing (${esc(String(p.resizeMode))}${p.tiling ? ', tiled' : ''}): ${cutOutSentence(res.cut_out)}.</p>` : ''}
+${res.whole_image ? `<p>On the whole image (the map extended past the crop): pixel AUROC ${fmt(res.whole_image.pixel_auroc)}, AUPRO@0.3 ${fmt(res.whole_image.aupro)}.</p>` : ''}
 ${res.skipped.length ? `<p>Skipped (unreadable): ${res.skipped.map((s) => `${esc(s.path)} (${esc(s.reason)})`).join('; ')}</p>` : ''}
 <div class="row">
 ${curveSvg(`Image ROC (AUROC ${fmt(res.image_auroc)})`, r.roc.x, r.roc.y, 1, 'false positive rate', 'true positive rate', true)}
