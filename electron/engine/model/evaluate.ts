@@ -130,10 +130,8 @@ export async function evaluate(o: EvalOptions, internals: EvalInternals = {}): P
         const frame = whole ? { width: side, height: side, data: mapOntoImage(s.map, region, side, side) } : s.map;
         maps.set(frame.data, stored * plane);
         if (d.mask) masks.set(d.mask, stored * plane);
-        if (d.wholeMask) {
-          wholeMaps.set(mapOntoImage(s.map, region, size, size), stored * size * size);
-          wholeMasks.set(d.wholeMask, stored * size * size);
-        }
+        if (alsoWhole) wholeMaps.set(mapOntoImage(s.map, region, size, size), stored * size * size);
+        if (d.wholeMask) wholeMasks.set(d.wholeMask, stored * size * size);
         stored++;
         results.push({ path: d.img.path, defect: d.img.defect, label: d.img.label, score: s.patch.score, msPerImage: s.timings.totalMs });
         if (o.report) {

@@ -286,6 +286,11 @@ describe('evaluate', () => {
     // The cropping model is also scored on the whole image; letterbox is scored there already.
     expect(r.whole_image!.pixel_auroc).toBeGreaterThan(0);
     expect(lb.whole_image).toBeUndefined();
+    // Stretching the whole image into the input (no crop): the whole-image frame is the input frame, same figures.
+    const st = await evaluate({ model: await fitted({ resizeMode: 'stretch', resize: 64 }), data }, { backends });
+    expect(st.cut_out!.defect_pixels).toBe(0);
+    expect(st.whole_image!.pixel_auroc).toBeCloseTo(st.pixel_auroc!, 6);
+    expect(st.whole_image!.aupro).toBeCloseTo(st.aupro!, 6);
   });
 
   it('evaluates a labelled folder without masks at image level and says why pixel metrics were skipped', async () => {
