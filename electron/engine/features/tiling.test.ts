@@ -157,6 +157,9 @@ describe('a tiled model on a high-resolution part', () => {
     try {
       expect((await model.predictFile(good[0])).crop).toEqual({ left: 0, top: 0, width: side, height: side, imageWidth: side, imageHeight: side });
       await expect(model.predictFile(small)).rejects.toThrow(/does not fit the 20×20 image/);
+      // Confirmed-good parts go in per tile and count as the images they are.
+      const v = await model.addGood([good[0], good[1]]);
+      expect(v).toMatchObject({ addedImages: 2, addedVectors: Math.round(2 * 4 * 32 * 32 * 0.1) });
     } finally {
       await model.close();
     }

@@ -205,12 +205,17 @@ export class PatchLineModel extends SourceModel implements Model {
     const p = this.params;
     const dim = this.manifest.bank.dimension;
     const chunks: Float32Array[] = [];
+    let read = 0;
     const progress = new ProgressTracker('update', images.length, opts.onProgress);
     const skipped = await featureSource(this).each(
       images,
-      (_file, embedding) => {
+      (_file, embedding, part) => {
+        // One chunk per network input: per tile for a tiled model.
         chunks.push(embedding.data);
-        progress.tick();
+        if (part.tile === part.tiles - 1) {
+          read++;
+          progress.tick();
+        }
       },
       { signal: opts.signal },
     );
@@ -235,7 +240,7 @@ export class PatchLineModel extends SourceModel implements Model {
       version,
       createdAt: new Date().toISOString(),
       kind: 'add-good',
-      addedImages: chunks.length,
+      addedImages: read,
       addedVectors: pick.length,
       bankVectors: b.vectors + pick.length,
       radius,
