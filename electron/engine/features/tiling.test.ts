@@ -5,7 +5,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fit } from '../model/fit';
 import { loadModel } from '../model/model';
 import { rng } from '../random';
-import { exactBackends } from '../testing/exact-backends';
 import { tempDir, tinyBackbone } from '../testing/fixtures';
 import { geometryFor } from '../image/preprocess';
 import { parseTiling, stitchMaps, stitchedSize, tilesFor } from './tiling';
@@ -114,8 +113,8 @@ describe('a tiled model on a high-resolution part', () => {
 
   async function scores(extra: Record<string, unknown>): Promise<{ good: number[]; bad: number[]; map: { width: number; height: number } }> {
     const out = path.join(tempDir(), 'model');
-    await fit({ data: train, out, backbone: card, coreset: { method: 'approx-greedy', ratio: 0.1 }, seed: 1, ...extra }, { backends: exactBackends });
-    const model = await loadModel(out, { backends: exactBackends });
+    await fit({ data: train, out, backbone: card, coreset: { method: 'approx-greedy', ratio: 0.1 }, seed: 1, ...extra });
+    const model = await loadModel(out);
     try {
       const g = [];
       const b = [];
@@ -147,13 +146,13 @@ describe('a tiled model on a high-resolution part', () => {
 
   it('records the tiling in the model and refuses images it does not fit', async () => {
     const out = path.join(tempDir(), 'model');
-    const r = await fit({ data: train, out, backbone: card, coreset: { method: 'random', ratio: 0.1 }, tile: parseTiling('2x2') }, { backends: exactBackends });
+    const r = await fit({ data: train, out, backbone: card, coreset: { method: 'random', ratio: 0.1 }, tile: parseTiling('2x2') });
     expect(r.manifest.params.tiling).toEqual({ kind: 'grid', cols: 2, rows: 2, overlap: 0 });
     expect(r.manifest.training).toMatchObject({ images: 6, patches: 6 * 4 * 32 * 32 });
     expect((r.manifest.params.sources as Record<string, { source: string }>).tiling.source).toBe('user option');
     const small = path.join(tempDir(), 'small.png');
     await sharp(texture(20, 1), { raw: { width: 20, height: 20, channels: 3 } }).png().toFile(small);
-    const model = await loadModel(out, { backends: exactBackends });
+    const model = await loadModel(out);
     try {
       expect((await model.predictFile(good[0])).crop).toEqual({ left: 0, top: 0, width: side, height: side, imageWidth: side, imageHeight: side });
       await expect(model.predictFile(small)).rejects.toThrow(/does not fit the 20×20 image/);
@@ -164,6 +163,6 @@ describe('a tiled model on a high-resolution part', () => {
       await model.close();
     }
     const big = path.join(tempDir(), 'model-big');
-    await expect(fit({ data: train, out: big, backbone: card, tile: parseTiling('2048'), strict: true }, { backends: exactBackends })).rejects.toThrow(/tile size 2048×2048 px does not fit the 1024×1024 image/);
+    await expect(fit({ data: train, out: big, backbone: card, tile: parseTiling('2048'), strict: true })).rejects.toThrow(/tile size 2048×2048 px does not fit the 1024×1024 image/);
   }, 300_000);
 });
