@@ -131,6 +131,8 @@ describe('patchline end to end (tiny backbone, native index and coreset)', () =>
     expect(info.out).toMatch(/threshold {2}3\.5000[\s\S]*v2 add-good[\s\S]*v3 threshold/);
     expect(info.out).toMatch(/input {6}64 px, letterbox \(whole image, aspect kept/);
     expect(info.out).toMatch(/sigma {16}4 +published default/);
+    expect(info.out).toMatch(/reweight {13}false +published default/);
+    expect(info.out).toMatch(/resize {15}64 +principle — letterbox does not crop/);
     expect(info.out).toMatch(/resizeMode {11}"letterbox" +principle/);
     expect(info.out).toMatch(/coreset {14}\{.*"ratio":0\.25.*\} +user option/);
     expect(ev.out).toMatch(/preprocessing: no ground-truth defect pixel cut out of view/);

@@ -99,7 +99,8 @@ export function fitOptionsFrom(p: Parsed, ctx: Context): FitOptions {
     efSearch: num(p, 'ef-search', { int: true, min: 1 }),
     nprobe: num(p, 'nprobe', { int: true, min: 1 }),
     k: num(p, 'k', { int: true, min: 1 }),
-    reweight: p.options.reweight === true,
+    // Absent unless given, so the model records it as the published default rather than a user option.
+    reweight: p.options.reweight === true ? true : undefined,
     reweightNeighbors: num(p, 'reweight-neighbors', { int: true, min: 2 }),
     imageSize: num(p, 'image-size', { int: true, min: 32 }),
     resize: num(p, 'resize', { int: true, min: 32 }),

@@ -68,7 +68,7 @@ export const DEFAULT_RESIZE_MODE: ResizeMode = 'letterbox';
 /** Why each default is what it is (see ParamSource); what `patchline info` prints beside the value. */
 const DEFAULT_SOURCES: Record<string, { source: ParamSource; note?: string }> = {
   imageSize: { source: 'backbone card', note: "the card's input side" },
-  resize: { source: 'published default', note: 'resize 256 for a 224 input (letterbox: equal to the input, no crop)' },
+  resize: { source: 'published default', note: 'resize 256 for a 224 input, then centre crop' },
   resizeMode: { source: 'principle', note: 'letterbox: the whole part in view, aspect kept (PatchCore keeps the aspect; its centre crop would cut the border)' },
   interpolation: { source: 'published default', note: 'bilinear' },
   taps: { source: 'backbone card' },
@@ -95,7 +95,8 @@ export function paramSources(o: FitOptions, p: Omit<ModelParams, 'sources'>): Re
   for (const [key, d] of Object.entries(DEFAULT_SOURCES)) {
     const given = (o as unknown as Record<string, unknown>)[OPTION_OF[key] ?? key] !== undefined;
     const value = (p as unknown as Record<string, unknown>)[key];
-    out[key] = given ? { value, source: 'user option' } : { value, source: d.source, ...(d.note ? { note: d.note } : {}) };
+    const def = key === 'resize' && p.resizeMode === 'letterbox' ? { source: 'principle' as const, note: 'letterbox does not crop: equal to the input' } : d;
+    out[key] = given ? { value, source: 'user option' } : { value, source: def.source, ...(def.note ? { note: def.note } : {}) };
   }
   return out;
 }
