@@ -129,6 +129,36 @@ describe('patchline end to end (tiny backbone, native index and coreset)', () =>
     expect((await run(['threshold', '--model', model, '3.5'])).out).toMatch(/→ 3\.5 \(v3\)/);
     const info = await run(['info', model]);
     expect(info.out).toMatch(/threshold {2}3\.5000[\s\S]*v2 add-good[\s\S]*v3 threshold/);
+    expect(info.out).toMatch(/input {6}64 px, letterbox \(whole image, aspect kept/);
+    expect(info.out).toMatch(/sigma {16}4 +published default/);
+    expect(info.out).toMatch(/reweight {13}false +published default/);
+    expect(info.out).toMatch(/resize {15}64 +principle — letterbox does not crop/);
+    expect(info.out).toMatch(/resizeMode {11}"letterbox" +principle/);
+    expect(info.out).toMatch(/coreset {14}\{.*"ratio":0\.25.*\} +user option/);
+    expect(ev.out).toMatch(/preprocessing: no ground-truth defect pixel cut out of view/);
+  });
+
+  it('takes --resize-mode and --tile, and refuses a bad tiling or letterbox with a crop', async () => {
+    const { smallDataset, tinyBackbone } = await import('../engine/testing/fixtures');
+    const card = tinyBackbone();
+    const data = await smallDataset();
+    const work = tempDir();
+    const fit = await run(['fit', '--data', data, '--out', path.join(work, 'm'), '--backbone', card, '--tile', '2x1', '--overlap', '8', '--resize-mode', 'stretch']);
+    expect(fit.err).toBe('');
+    // 6 images × 2 tiles × 8 × 8 patches.
+    expect(fit.out).toMatch(/6 images \(0 skipped\), 768 patches/);
+    const info = await run(['info', path.join(work, 'm')]);
+    expect(info.out).toMatch(/stretch resize to 73 then centre crop; 2x1 tiles, overlap 8 px, maps stitched/);
+    const ev = await run(['eval', '--model', path.join(work, 'm'), '--data', data]);
+    expect(ev.code).toBe(0);
+    expect(ev.out).toMatch(/image AUROC [0-9.]+ +pixel AUROC [0-9.]+/);
+    expect((await run(['fit', '--data', data, '--out', path.join(work, 'x'), '--tile', 'two'])).err).toMatch(/--tile must look like 2x2/);
+    expect((await run(['fit', '--data', data, '--out', path.join(work, 'x'), '--tile', '2x2', '--tile-size', '64'])).err).toMatch(/not both/);
+    expect((await run(['fit', '--data', data, '--out', path.join(work, 'x'), '--overlap', '8'])).err).toMatch(/--overlap needs --tile or --tile-size/);
+    expect((await run(['fit', '--data', data, '--out', path.join(work, 'x'), '--backbone', card, '--resize', '80'])).err).toMatch(/--resize 80 does not apply to letterbox/);
+    const big = await run(['fit', '--data', data, '--out', path.join(work, 'x'), '--backbone', card, '--tile-size', '200', '--strict']);
+    expect(big.code).not.toBe(0);
+    expect(big.err).toMatch(/tile size 200×200 px does not fit the 96×96 image/);
   });
 });
 

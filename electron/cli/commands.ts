@@ -2,7 +2,7 @@
 // progress (stderr), and optionally writes JSON.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DEVICES, type CoresetMethod, type Device, type FitOptions, type Prediction } from '../engine/api';
+import { DEVICES, type CoresetMethod, type Device, type FitOptions, type Prediction, type TilingSpec } from '../engine/api';
 import {
   builtinCardIds,
   candidatePaths,
@@ -12,9 +12,7 @@ import {
   fit,
   loadCard,
   loadModel,
-  mapToOriginal,
   overlay,
-  preprocess,
   readManifest,
   writeEvalJson,
 } from '../engine/index';
@@ -23,6 +21,9 @@ import { fitStream } from '../engine/stream/fit-stream';
 import { num, oneOf, parseArgs, required, str, UsageError, type OptionSpec, type Parsed } from './args';
 import { ProgressBar } from './progress-bar';
 import { formatMetric as fmt } from '../../shared/roc';
+import { mapOntoImage } from '../../shared/heatmap';
+import { describeTiling, parseTiling } from '../engine/features/tiling';
+import { cutOutSentence } from '../engine/report/html';
 
 export interface Context {
   signal: AbortSignal;
@@ -60,6 +61,24 @@ function coresetOption(p: Parsed): FitOptions['coreset'] {
   return { ...(spec ? parseCoreset(spec) : { method: 'approx-greedy' as const, ratio: 0.1 }), chunkRows, projectionDim };
 }
 
+/** --tile COLSxROWS or --tile-size N, each with an optional --overlap N (pixels of the original image). */
+export function tilingOption(p: Parsed): TilingSpec | undefined {
+  const grid = str(p, 'tile');
+  const size = num(p, 'tile-size', { int: true, min: 16 });
+  const overlap = num(p, 'overlap', { int: true, min: 0 });
+  if (grid !== undefined && size !== undefined) throw new UsageError('give --tile COLSxROWS or --tile-size N, not both');
+  if (grid === undefined && size === undefined) {
+    if (overlap !== undefined) throw new UsageError('--overlap needs --tile or --tile-size');
+    return undefined;
+  }
+  if (grid !== undefined && !/^\d+x\d+$/i.test(grid)) throw new UsageError(`--tile must look like 2x2 (columns x rows), got "${grid}"`);
+  try {
+    return parseTiling(grid ?? String(size), overlap ?? 0);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 /** A --json FILE result, written atomically (pretty, newline-terminated). */
 export async function writeJson(file: string, value: unknown): Promise<void> {
   await writeFileAtomic(path.resolve(file), JSON.stringify(value, null, 2) + '\n');
@@ -79,11 +98,13 @@ export function fitOptionsFrom(p: Parsed, ctx: Context): FitOptions {
     efSearch: num(p, 'ef-search', { int: true, min: 1 }),
     nprobe: num(p, 'nprobe', { int: true, min: 1 }),
     k: num(p, 'k', { int: true, min: 1 }),
-    reweight: p.options.reweight === true,
+    // Absent unless given, so the model records it as the published default rather than a user option.
+    reweight: p.options.reweight === true ? true : undefined,
     reweightNeighbors: num(p, 'reweight-neighbors', { int: true, min: 2 }),
     imageSize: num(p, 'image-size', { int: true, min: 32 }),
     resize: num(p, 'resize', { int: true, min: 32 }),
-    resizeMode: oneOf(p, 'resize-mode', ['stretch', 'shorter-side'] as const),
+    resizeMode: oneOf(p, 'resize-mode', ['letterbox', 'stretch', 'shorter-side'] as const),
+    tile: tilingOption(p),
     sigma,
     gridStride: num(p, 'grid-stride', { int: true, min: 1 }),
     imageScore: oneOf(p, 'image-score', ['patch-max', 'map-max'] as const),
@@ -119,6 +140,9 @@ export const FIT_OPTIONS: Record<string, OptionSpec> = {
   'image-size': { type: 'string' },
   resize: { type: 'string' },
   'resize-mode': { type: 'string' },
+  tile: { type: 'string' },
+  'tile-size': { type: 'string' },
+  overlap: { type: 'string' },
   sigma: { type: 'string' },
   'grid-stride': { type: 'string' },
   'image-score': { type: 'string' },
@@ -136,6 +160,7 @@ export async function cmdFit(argv: string[], ctx: Context): Promise<void> {
   const p = parseArgs(argv, FIT_OPTIONS);
   if (p.positionals.length) throw new UsageError(`fit takes no positional arguments (got ${p.positionals.join(' ')})`);
   const o = fitOptionsFrom(p, ctx);
+  if (o.tile && p.options.stream === true) throw new UsageError('--tile / --tile-size do not combine with --stream yet: fit a tiled model without --stream');
   const internals = { onNote: (m: string) => ctx.bar.note(m) };
   const r = p.options.stream === true ? await fitStream({ ...o, stream: { radius: num(p, 'stream-radius', { min: Number.MIN_VALUE }) } }, internals) : await fit(o, internals);
   const m = r.manifest;
@@ -167,6 +192,8 @@ export async function cmdEval(argv: string[], ctx: Context): Promise<void> {
   );
   ctx.out(`image AUROC ${fmt(r.image_auroc)}   pixel AUROC ${fmt(r.pixel_auroc)}   AUPRO@0.3 ${fmt(r.aupro)}   F1-max ${fmt(r.f1_max)} (at ${fmt(r.f1_threshold, 4)})`);
   if (r.pixel_skipped) ctx.out(`pixel metrics skipped: ${r.pixel_skipped}`);
+  if (r.cut_out) ctx.out(`preprocessing: ${cutOutSentence(r.cut_out)}`);
+  if (r.whole_image) ctx.out(`on the whole image (the map extended past the crop): pixel AUROC ${fmt(r.whole_image.pixel_auroc)}   AUPRO@0.3 ${fmt(r.whole_image.aupro)}`);
   const c = r.confusion;
   if (c) ctx.out(`at the model's threshold ${fmt(c.threshold, 4)}: ${c.tp} NG caught, ${c.fn} escaped, ${c.fp} false rejects, ${c.tn} OK passed`);
   const st = r.stage_ms;
@@ -195,14 +222,14 @@ export async function cmdPredict(argv: string[], ctx: Context): Promise<void> {
     for (const file of images) {
       ctx.signal.throwIfAborted();
       try {
-        const t0 = performance.now();
-        const pre = await preprocess(file, model.spec);
-        const pr = await model.predictPreprocessed(pre, performance.now() - t0);
+        const pr = await model.predictFile(file);
         const verdict = pr.score > thr ? 'NG' : 'OK';
         let heatmap: string | undefined;
         if (outDir) {
           const orig = await decodeRgb(file);
-          const map = mapToOriginal(pr.map, pre.geometry);
+          // The map covers pr.crop of the image (the crop, the letterbox with its padding, or the whole tiled image).
+          const region = pr.crop ?? { left: 0, top: 0, width: orig.width, height: orig.height, imageWidth: orig.width, imageHeight: orig.height };
+          const map = { width: orig.width, height: orig.height, data: mapOntoImage(pr.map, region, orig.width, orig.height) };
           const rgb = overlay(orig.data, map, { lo: thr * 0.5, hi: thr * 1.5 });
           heatmap = path.join(outDir, `${path.basename(file, path.extname(file))}_heatmap.png`);
           await writeFileAtomic(heatmap, await encodeRgb(rgb, orig.width, orig.height, 'png'));
@@ -236,12 +263,22 @@ export async function cmdInfo(argv: string[], ctx: Context): Promise<void> {
   ctx.out(`${m.name}  (id ${m.id}, schema v${m.schemaVersion}, created ${m.createdAt})`);
   ctx.out(`backbone   ${m.backbone.id}  sha256 ${m.backbone.sha256}`);
   ctx.out(`taps       ${String(prm.taps)}`);
-  ctx.out(`input      ${prm.imageSize} px, ${prm.resizeMode} resize to ${prm.resize} then centre crop`);
+  ctx.out(
+    `input      ${prm.imageSize} px, ${prm.resizeMode === 'letterbox' ? 'letterbox (whole image, aspect kept, padded with the mean)' : `${prm.resizeMode} resize to ${prm.resize} then centre crop`}` +
+      (prm.tiling ? `; ${describeTiling(prm.tiling as TilingSpec)}, maps stitched (max in overlaps)` : ''),
+  );
   ctx.out(`bank       ${m.bank.vectors.toLocaleString('en-US')} × ${m.bank.dimension} (coreset ${JSON.stringify(prm.coreset)})`);
   ctx.out(`index      ${m.bank.indexFactory} ${JSON.stringify(m.bank.indexParams ?? {})}, ${(m.bank.indexBytes / 2 ** 20).toFixed(1)} MiB — ${m.bank.indexReason ?? ''}`);
   ctx.out(`scoring    k=${prm.k}${prm.reweight ? `, Eq. 7 reweighting (${prm.reweightNeighbors} neighbours)` : ''}, map blur σ=${prm.sigma}`);
   ctx.out(`threshold  ${fmt(m.calibration.threshold, 4)} from ${m.calibration.images} ${m.calibration.source} images; quantiles ${Object.entries(m.calibration.quantiles).sort((a, b) => Number(a[0]) - Number(b[0])).map(([q, v]) => `${q}:${fmt(v, 3)}`).join(' ')}`);
   ctx.out(`training   ${m.training.images} images, ${m.training.patches.toLocaleString('en-US')} patches, ${m.training.skipped} skipped, from ${m.training.source}`);
+  const sources = prm.sources as Record<string, { value: unknown; source: string; note?: string }> | undefined;
+  if (sources) {
+    ctx.out('defaults   (value, where it came from)');
+    for (const [k, v] of Object.entries(sources)) ctx.out(`  ${k.padEnd(20)} ${JSON.stringify(v.value).padEnd(24)} ${v.source}${v.note ? ` — ${v.note}` : ''}`);
+  } else {
+    ctx.out('defaults   not recorded (fitted before PatchLine recorded where each parameter came from)');
+  }
   ctx.out('history');
   for (const h of m.history) ctx.out(`  v${h.version} ${h.kind.padEnd(9)} ${h.createdAt}  +${h.addedImages} images, +${h.addedVectors} vectors → ${h.bankVectors}${h.note ? `  (${h.note})` : ''}`);
 }

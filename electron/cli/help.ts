@@ -49,9 +49,15 @@ Learns a memory bank of good-part patches and writes a model folder (manifest.js
                         image score is exact (default 8; 0 = off)
   --k N                 nearest neighbours per patch (default 1)
   --reweight            PatchCore Eq. 7 image-score reweighting      --reweight-neighbors N (default 9)
-  --image-size N        network input side (default 224)    --resize N   pre-crop resize (default 256 for 224)
-  --resize-mode MODE    stretch (square, ignore aspect: default) | shorter-side (keep aspect)
-  --sigma S             anomaly-map blur (default 10; the reference's is 4)
+  --image-size N        network input side (default 224)
+  --resize-mode MODE    letterbox (default: the whole image, aspect kept, padded to the square input with the
+                        backbone's mean; nothing is cut off) | stretch (square, ignore aspect, then centre crop) |
+                        shorter-side (keep aspect, then centre crop: a non-square part loses its ends)
+  --resize N            pre-crop resize for stretch / shorter-side (default 256 for 224, the reference's)
+  --tile COLSxROWS      high-resolution parts: cut each image into tiles (e.g. 2x2), each tile one network input;
+                        the tile maps are stitched into one map (max where tiles overlap), the score is the max
+  --tile-size N         square tiles of N px instead (as many as cover the image)   --overlap N  px (default 0)
+  --sigma S             anomaly-map blur (default 4, PatchCore's)
   --grid-stride N       patch grid stride (default: the finest tap's); finer taps are averaged down to it,
                         e.g. --taps 339_quantized,365_quantized,426_quantized --grid-stride 8
   --image-score MODE    patch-max (default: the largest patch score) | map-max (the largest value of the blurred map)
@@ -72,7 +78,8 @@ export const EVAL_HELP = `patchline eval --model MODEL --data DIR [options]
 Scores every image of a labelled folder, one at a time, and reports image AUROC, F1-max, the verdicts at the model's
 threshold (defects caught and escaped, false rejects) and the median ms per image. With an MVTec AD ground_truth/
 folder (ground_truth/<defect>/<name>_mask.png for every image of test/<defect>) it adds pixel AUROC and AUPRO (to
-FPR 0.3); without one it says that pixel metrics were skipped and why.
+FPR 0.3) and how many ground-truth defect pixels the preprocessing cut out of view (a crop can cut a defect off;
+letterbox and tiles never do); without one it says that pixel metrics were skipped and why.
 
   --model MODEL         a model folder from \`patchline fit\`
   --data DIR            an MVTec AD category folder, or a folder with good/ (or ok/) and one folder per defect kind,
@@ -103,7 +110,8 @@ Example: patchline predict --model models/tile part1.jpg part2.jpg --out heatmap
 
 export const INFO_HELP = `patchline info MODEL [--json]
 
-Prints a model's backbone, parameters, memory bank, index, calibration, training summary and version history.
+Prints a model's backbone, parameters, memory bank, index, calibration, training summary, version history, and for
+each parameter its value and where it came from (published default, principle, backbone card, user option, auto).
 `;
 
 export const ADD_GOOD_HELP = `patchline add-good --model MODEL IMAGE...

@@ -50,8 +50,11 @@ export interface FitOptions extends LongRunning {
   /** Network input side (default: the card's, e.g. 224) and the pre-crop resize (default: 256/224 of it). */
   imageSize?: number;
   resize?: number;
-  /** 'stretch' resizes to a square ignoring aspect (the reference); 'shorter-side' keeps aspect. */
-  resizeMode?: 'stretch' | 'shorter-side';
+  /**
+   * 'letterbox' (default) fits the whole image into the square input with its aspect kept, padding the rest with the
+   * card's mean; 'stretch' resizes to a square ignoring aspect, 'shorter-side' keeps aspect; both then centre-crop.
+   */
+  resizeMode?: 'letterbox' | 'stretch' | 'shorter-side';
   /** Resampling kernel of the pre-crop resize (default 'linear', as the reference's bilinear). */
   interpolation?: 'linear' | 'cubic' | 'lanczos3';
   /** Adaptive average pooling of the concatenated channels; default: the card's embedDimension (none for MobileNetV2). */
@@ -62,7 +65,7 @@ export interface FitOptions extends LongRunning {
   threads?: number;
   /** Fraction of train held out for calibration when there is no validation/good (default 0.1). */
   calibrationFraction?: number;
-  /** Gaussian blur of the anomaly map (default 10; the reference uses 4). */
+  /** Gaussian blur of the anomaly map (default 4, PatchCore's). */
   sigma?: number;
   /** Patch grid stride (default: the finest tap's); finer taps are averaged down to it. */
   gridStride?: number;
@@ -77,7 +80,12 @@ export interface FitOptions extends LongRunning {
   reweightNeighbors?: number;
   /** Replace an existing model folder at `out`. */
   overwrite?: boolean;
+  /** High-resolution parts: each tile is one network input, tile maps stitched into one map; recorded in the model. */
+  tile?: TilingSpec;
 }
+
+/** `cols × rows` tiles over the whole image, or square tiles of `size` px; neighbours overlap by `overlap` px. */
+export type TilingSpec = { kind: 'grid'; cols: number; rows: number; overlap: number } | { kind: 'size'; size: number; overlap: number };
 
 export interface FitResult {
   dir: string;
@@ -197,7 +205,10 @@ export interface Prediction {
   verdict: 'OK' | 'NG';
   /** Map at the model's input resolution (e.g. 224 × 224). */
   map: AnomalyMap;
-  /** The part of the original image the map covers (the centre crop), in original pixels. */
+  /**
+   * The part of the original image the map covers, in original pixels: the centre crop, or (letterbox) a region larger
+   * than the image (negative left/top: the padding), or (tiled) the whole image.
+   */
   crop?: { left: number; top: number; width: number; height: number; imageWidth: number; imageHeight: number };
   timings: { preprocessMs: number; extractMs: number; searchMs: number; mapMs: number; totalMs: number };
 }
@@ -279,6 +290,16 @@ export interface EvalResult {
   pixel_skipped?: string;
   /** Verdicts at the model's threshold (a score at or above it is NG; defective images are the positives). */
   confusion?: { threshold: number; tp: number; fp: number; tn: number; fn: number };
+  /**
+   * Ground-truth defect pixels (at the masks' own resolution) that the preprocessing cut out of the network's view
+   * (a centre crop), summed over the test set, and the images that lost any: defects no model could find.
+   */
+  cut_out?: { defect_pixels: number; of_defect_pixels: number; images: number };
+  /**
+   * A cropping model's pixel metrics over the whole image (its map extended past the crop, as predict and the station
+   * show it), beside pixel_auroc / aupro on the crop. Letterbox and tiled models are scored on the whole image anyway.
+   */
+  whole_image?: { pixel_auroc: number | null; aupro: number | null };
   report?: string;
 }
 

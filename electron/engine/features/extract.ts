@@ -5,6 +5,7 @@ import type { Extractor } from '../backbone/session';
 import { preprocess, type Preprocessed, type PreprocessSpec } from '../image/preprocess';
 import { mapLimit, throwIfAborted } from '../progress';
 import { embedImage, type PatchEmbedding } from './embed';
+import { preprocessTiles, type Tiling } from './tiling';
 
 export interface ExtractOptions {
   spec: PreprocessSpec;
@@ -16,6 +17,8 @@ export interface ExtractOptions {
   signal?: AbortSignal;
   /** Decoders in flight (sharp runs them on libuv's pool). */
   decoders?: number;
+  /** Each file is cut into these tiles, each tile one network input (onImage is called once per tile, in order). */
+  tiling?: Tiling | null;
 }
 
 export interface ExtractedImage {
@@ -24,6 +27,9 @@ export interface ExtractedImage {
   index: number;
   embedding: PatchEmbedding;
   pre: Preprocessed;
+  /** With tiling: this tile's position in its file's tiles, and their count (0 of 1 without). */
+  tile: number;
+  tiles: number;
 }
 
 export class BadImageError extends Error {
@@ -35,7 +41,7 @@ export class BadImageError extends Error {
   }
 }
 
-type Decoded = { pre: Preprocessed; file: string; index: number }[];
+type Decoded = { pre: Preprocessed; file: string; index: number; tile: number; tiles: number }[];
 
 function decodeBatch(files: string[], offset: number, o: ExtractOptions, skipped: SkippedFile[]): Promise<Decoded> {
   const p = decodeBatchNow(files, offset, o, skipped);
@@ -46,9 +52,10 @@ function decodeBatch(files: string[], offset: number, o: ExtractOptions, skipped
 }
 
 async function decodeBatchNow(files: string[], offset: number, o: ExtractOptions, skipped: SkippedFile[]): Promise<Decoded> {
-  const res = await mapLimit(files, o.decoders ?? 4, async (file) => {
+  const res = await mapLimit(files, o.decoders ?? 4, async (file): Promise<Preprocessed[] | null> => {
     try {
-      return await preprocess(file, o.spec);
+      if (o.tiling) return (await preprocessTiles(file, o.spec, o.tiling)).tiles.map((t) => t.pre);
+      return [await preprocess(file, o.spec)];
     } catch (err) {
       const reason = (err as Error).message.split('\n')[0];
       if (o.strict) throw new BadImageError(file, reason);
@@ -56,7 +63,7 @@ async function decodeBatchNow(files: string[], offset: number, o: ExtractOptions
       return null;
     }
   });
-  return res.map((pre, i) => ({ pre, file: files[i], index: offset + i })).filter((r): r is Decoded[number] => r.pre !== null);
+  return res.flatMap((pres, i) => (pres ? pres.map((pre, tile) => ({ pre, file: files[i], index: offset + i, tile, tiles: pres.length })) : []));
 }
 
 /** Calls `onImage` for every readable file, in order; unreadable files are added to `skipped` (or thrown if strict). */
@@ -80,7 +87,8 @@ export async function extractFiles(
     batch.forEach((b, i) => input.set(b.pre.tensor, i * plane));
     const taps = await o.extractor.run(input, batch.length, size);
     for (let i = 0; i < batch.length; i++) {
-      await onImage({ file: batch[i].file, index: batch[i].index, embedding: embedImage(taps, i, o.embedDimension, o.gridStride ?? undefined), pre: batch[i].pre });
+      const b = batch[i];
+      await onImage({ file: b.file, index: b.index, embedding: embedImage(taps, i, o.embedDimension, o.gridStride ?? undefined), pre: b.pre, tile: b.tile, tiles: b.tiles });
     }
   }
   return skipped;

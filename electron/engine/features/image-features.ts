@@ -30,8 +30,11 @@ export interface EachOptions {
 }
 
 export interface FeatureSource {
-  /** Calls onImage(file, embedding) for every readable file, in order; returns the unreadable ones. */
-  each(files: string[], onImage: (file: string, embedding: PatchEmbedding) => void | Promise<void>, o?: EachOptions): Promise<SkippedFile[]>;
+  /**
+   * Calls onImage(file, embedding, part) for every readable file, in order; returns the unreadable ones. A tiled model
+   * calls it once per tile (part.tile of part.tiles, in order); otherwise part is { tile: 0, tiles: 1 }.
+   */
+  each(files: string[], onImage: (file: string, embedding: PatchEmbedding, part: { tile: number; tiles: number }) => void | Promise<void>, o?: EachOptions): Promise<SkippedFile[]>;
 }
 
 export interface ImageFeatures extends FeaturePlan, FeatureSource {
@@ -60,8 +63,8 @@ export function featureSource(f: { params: ModelParams; spec: PreprocessSpec; ex
       const skipped = eo.skipped ?? [];
       await extractFiles(
         files,
-        { spec, extractor, embedDimension: params.embedDimension, gridStride: params.gridStride, batchSize: params.batchSize, strict: eo.strict, signal: eo.signal },
-        ({ file, embedding }) => onImage(file, embedding),
+        { spec, extractor, embedDimension: params.embedDimension, gridStride: params.gridStride, batchSize: params.batchSize, strict: eo.strict, signal: eo.signal, tiling: params.tiling },
+        ({ file, embedding, tile, tiles }) => onImage(file, embedding, { tile, tiles }),
         skipped,
       );
       return skipped;

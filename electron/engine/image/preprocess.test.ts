@@ -4,7 +4,9 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeBmp, encodeBmp24 } from './bmp';
-import { geometryFor, loadMask, preprocess, resampleMaskNearest, type PreprocessSpec } from './preprocess';
+import { mapToOriginal } from '../score/anomaly-map';
+import { mapOntoImage } from '../../../shared/heatmap';
+import { cutOutPixels, geometryFor, inputRegion, loadMask, preprocess, resampleMaskNearest, viewRect, type FullMask, type PreprocessSpec } from './preprocess';
 
 const spec: PreprocessSpec = {
   size: 224,
@@ -169,5 +171,96 @@ describe('masks', () => {
     expect(r[6 * 12 + 6]).toBe(1);
     expect(r[11 * 12 + 11]).toBe(1);
     expect(r.reduce((a, b) => a + b, 0)).toBe(36);
+  });
+});
+
+describe('letterbox', () => {
+  const lb: PreprocessSpec = { ...spec, resize: 224, resizeMode: 'letterbox' };
+
+  it('fits the whole image with its aspect kept and centres it in the input', () => {
+    expect(geometryFor(400, 100, lb)).toEqual({ width: 400, height: 100, resizedWidth: 224, resizedHeight: 56, left: 0, top: -84, size: 224 });
+    expect(geometryFor(100, 300, lb)).toMatchObject({ resizedWidth: 75, resizedHeight: 224, left: -74, top: 0 });
+    expect(() => geometryFor(400, 100, { ...lb, resize: 256 })).toThrow(/letterbox .* resize \(256\) must equal the input size \(224\)/);
+  });
+
+  it('places every pixel where the geometry says, pads with 0 (the mean), and maps and masks follow', async () => {
+    // 400×100: a bright 40×20 block at x 300..339, y 60..79 on mid-grey.
+    const w = 400;
+    const h = 100;
+    const px = new Uint8Array(w * h * 3).fill(100);
+    const full: FullMask = { data: new Uint8Array(w * h), width: w, height: h };
+    for (let y = 60; y < 80; y++) {
+      for (let x = 300; x < 340; x++) {
+        px.fill(250, (y * w + x) * 3, (y * w + x) * 3 + 3);
+        full.data[y * w + x] = 1;
+      }
+    }
+    const file = path.join(dir, 'wide.png');
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(file);
+    const p = await preprocess(file, lb);
+    const g = p.geometry;
+    const plane = 224 * 224;
+    // Input pixel (x, y) shows original ((x + left)·w/rw, (y + top)·h/rh): 0.56 px per original pixel here.
+    const at = (ox: number, oy: number) => Math.round(oy * (g.resizedHeight / h) - g.top) * 224 + Math.round(ox * (g.resizedWidth / w) - g.left);
+    expect(p.tensor[at(320, 70)]).toBeCloseTo((250 / 255 - spec.mean[0]) / spec.std[0], 1);
+    expect(p.tensor[at(100, 30)]).toBeCloseTo((100 / 255 - spec.mean[0]) / spec.std[0], 1);
+    // Padding rows (above and below the 56 image rows) are exactly 0 in every channel; their RGB is the mean.
+    for (const c of [0, 1, 2]) {
+      expect(p.tensor[c * plane + 10 * 224 + 100]).toBe(0);
+      expect(p.tensor[c * plane + 220 * 224 + 5]).toBe(0);
+      expect(p.rgb[(10 * 224 + 100) * 3 + c]).toBe(Math.round(spec.mean[c] * 255));
+    }
+    expect(p.tensor[84 * 224 + 100]).not.toBe(0);
+    // The mask lands on the block and nowhere in the padding.
+    const m = resampleMaskNearest(full.data, g);
+    expect(m[at(320, 70)]).toBe(1);
+    expect(m[at(100, 30)]).toBe(0);
+    expect(m.slice(0, 84 * 224).every((v) => v === 0)).toBe(true);
+    const area = m.reduce((a, v) => a + v, 0);
+    expect(area).toBeGreaterThan(0.9 * 40 * 20 * (224 / 400) ** 2);
+    expect(area).toBeLessThan(1.1 * 40 * 20 * (224 / 400) ** 2);
+    // A map that is 1 where the mask is, taken back to the original, is 1 on the block and 0 away from it.
+    const map = { width: 224, height: 224, data: Float32Array.from(m) };
+    const back = mapToOriginal(map, g);
+    expect(back.data[70 * w + 320]).toBeCloseTo(1, 5);
+    expect(back.data[30 * w + 100]).toBe(0);
+    const onto = mapOntoImage(map, inputRegion(g), w, h);
+    expect(onto[70 * w + 320]).toBeCloseTo(1, 5);
+    expect(onto[30 * w + 100]).toBe(0);
+    expect(Array.from(onto)).toEqual(Array.from(back.data));
+    // Nothing of the image is out of view.
+    expect(viewRect(g)).toEqual({ x0: 0, y0: 0, x1: w, y1: h });
+  });
+
+  it('handles an image one pixel short of square (the resize rounds to 223 of 224)', async () => {
+    const file = path.join(dir, 'almost.png');
+    await sharp(Buffer.alloc(295 * 296 * 3, 90), { raw: { width: 295, height: 296, channels: 3 } }).png().toFile(file);
+    const p = await preprocess(file, lb);
+    expect(p.geometry).toMatchObject({ resizedWidth: 223, resizedHeight: 224, left: 0, top: 0 });
+    expect(p.tensor[223]).toBe(0);
+    expect(p.tensor[222]).not.toBe(0);
+  });
+});
+
+describe('defect pixels cut out of view', () => {
+  // A 300×100 part with a defect touching its left end.
+  const w = 300;
+  const h = 100;
+  const mask: FullMask = { data: new Uint8Array(w * h), width: w, height: h };
+  for (let y = 40; y < 50; y++) for (let x = 0; x < 10; x++) mask.data[y * w + x] = 1;
+  const cut = (s: Pick<PreprocessSpec, 'size' | 'resize' | 'resizeMode'>) => cutOutPixels(mask, [viewRect(geometryFor(w, h, s))]);
+
+  it('is 0 for letterbox and for stretching the whole image', () => {
+    expect(cut({ size: 224, resize: 224, resizeMode: 'letterbox' })).toBe(0);
+    expect(cut({ size: 224, resize: 224, resizeMode: 'stretch' })).toBe(0);
+  });
+
+  it('is the whole border defect for shorter-side + centre crop, and part of it for the reference stretch + crop', () => {
+    // shorter-side 256: 768×256, centre 224 columns = original x 136..211: the defect is gone.
+    expect(cut({ size: 224, resize: 256, resizeMode: 'shorter-side' })).toBe(100);
+    // stretch 256 then crop 224: the first 16/256 of the width (18.75 px) is cut off.
+    expect(cut({ size: 224, resize: 256, resizeMode: 'stretch' })).toBe(100);
+    // stretch 232 then crop 224: 4 resized columns = 5.17 original columns cut off on the left: x 0..4.
+    expect(cut({ size: 224, resize: 232, resizeMode: 'stretch' })).toBe(50);
   });
 });

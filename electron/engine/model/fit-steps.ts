@@ -169,9 +169,12 @@ export async function scoreValidation(
   const progress = new ProgressTracker('calibrate', files.length, o.onProgress);
   await fx.each(
     files,
-    async (_file, embedding) => {
-      scores.push(await imageScore(scorer, embedding));
-      progress.tick();
+    async (_file, embedding, part) => {
+      // A tiled image's score is the maximum over its tiles.
+      const s = await imageScore(scorer, embedding);
+      if (part.tile === 0) scores.push(s);
+      else scores[scores.length - 1] = Math.max(scores[scores.length - 1], s);
+      if (part.tile === part.tiles - 1) progress.tick();
     },
     { signal: o.signal, strict: o.strict, skipped: o.skipped },
   );

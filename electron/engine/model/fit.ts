@@ -14,6 +14,7 @@ import {
   buildIndex,
   calibrationScorer,
   commitNewModel,
+  concatRows,
   gatherRows,
   imageScore,
   indexChoice,
@@ -51,18 +52,24 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
   const stage = await stageModelDir(o.out, o.overwrite);
   const opened: KnnIndex[] = [];
   try {
-    // 1. Patches of every training image, in file order.
+    // 1. Patches of every training image, in file order. Each network input is one unit of patchesPerImage rows: the
+    // image, or (tiled) each of its tiles; unitOwner says which kept image a unit came from.
     const files = source.train;
-    let patches = new Float32Array(files.length * patchesPerImage * dim);
+    const tiled = params.tiling !== null;
+    let patches: Float32Array = new Float32Array(tiled ? 0 : files.length * patchesPerImage * dim);
+    const chunks: Float32Array[] = [];
+    const unitOwner: number[] = [];
     const kept: string[] = [];
     const skipped: SkippedFile[] = [];
     const progress = new ProgressTracker('extract', files.length, o.onProgress);
     await fx.each(
       files,
-      (file, embedding) => {
+      (file, embedding, part) => {
         if (embedding.data.length !== patchesPerImage * dim) throw new Error(`${file}: embedding has ${embedding.data.length} values, expected ${patchesPerImage}×${dim}`);
-        patches.set(embedding.data, kept.length * patchesPerImage * dim);
-        kept.push(file);
+        if (part.tile === 0) kept.push(file);
+        if (tiled) chunks.push(embedding.data);
+        else patches.set(embedding.data, (kept.length - 1) * patchesPerImage * dim);
+        unitOwner.push(kept.length - 1);
         progress.set(kept.length + skipped.length);
       },
       { strict: o.strict, signal: o.signal, skipped },
@@ -70,8 +77,11 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
     progress.set(files.length);
     if (skipped.length) note(`skipped ${skipped.length} unreadable training image(s): ${skipped.map((s) => path.basename(s.path)).join(', ')}`);
     if (kept.length < 2) throw new Error(`only ${kept.length} of ${files.length} training images could be read; fit needs at least 2.`);
-    if (kept.length < files.length) patches = patches.slice(0, kept.length * patchesPerImage * dim);
-    const rows = kept.length * patchesPerImage;
+    if (tiled) patches = concatRows(chunks);
+    else if (kept.length < files.length) patches = patches.slice(0, kept.length * patchesPerImage * dim);
+    chunks.length = 0;
+    const units = unitOwner.length;
+    const rows = units * patchesPerImage;
     timer.mark('extract');
     throwIfAborted(o.signal);
 
@@ -79,7 +89,7 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
     const { indices: selected, radius } = await selectCoreset(
       backends,
       patches,
-      { images: kept.length, perImage: patchesPerImage, dim },
+      { images: units, perImage: patchesPerImage, dim },
       { coreset: params.coreset, seed: params.seed },
       { signal: o.signal, onProgress: o.onProgress },
     );
@@ -107,7 +117,7 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
       calSource = 'train-holdout';
       const held = holdoutIndices(kept.length, params.calibrationFraction, params.seed);
       const keepRows: number[] = [];
-      for (let i = 0; i < selected.length; i++) if (!held.has(Math.floor(selected[i] / patchesPerImage))) keepRows.push(i);
+      for (let i = 0; i < selected.length; i++) if (!held.has(unitOwner[Math.floor(selected[i] / patchesPerImage)])) keepRows.push(i);
       const calBank = gatherRows(bank, dim, keepRows);
       // The calibration bank's own index by the same rule (a smaller bank may be exact where the model's is not),
       // with the search parameters the user gave.
@@ -116,15 +126,20 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
       opened.push(calIndex);
       const scorer = await calibrationScorer(backends, dim, calChoice.factory, calIndex, calBank, params, opened);
       const cp = new ProgressTracker('calibrate', held.size, o.onProgress);
-      for (const img of [...held].sort((a, b) => a - b)) {
-        const data = patches.subarray(img * patchesPerImage * dim, (img + 1) * patchesPerImage * dim);
-        calScores.push(await imageScore(scorer, { data, gridH: grid, gridW: grid, dim }));
-        cp.tick();
+      // A held image's score is the maximum over its units (its tiles), as a prediction's is.
+      const best = new Map<number, number>();
+      for (let u = 0; u < units; u++) {
+        if (!held.has(unitOwner[u])) continue;
+        const data = patches.subarray(u * patchesPerImage * dim, (u + 1) * patchesPerImage * dim);
+        const sc = await imageScore(scorer, { data, gridH: grid, gridW: grid, dim });
+        best.set(unitOwner[u], Math.max(best.get(unitOwner[u]) ?? -Infinity, sc));
+        if (!tiled || u + 1 === units || unitOwner[u + 1] !== unitOwner[u]) cp.tick();
       }
+      for (const img of [...held].sort((a, b) => a - b)) calScores.push(best.get(img)!);
     }
     // 5. The artifact.
     const training = { images: kept.length, patches: rows, skipped: skipped.length, source: source.root };
-    const first = { addedImages: kept.length, addedVectors: selected.length, bankVectors: selected.length, radius };
+    const first = { addedImages: kept.length, addedVectors: selected.length, bankVectors: selected.length, radius, ...(tiled ? { note: `${units} tiles of ${kept.length} images` } : {}) };
     return await commitNewModel(stage, { out: o.out, fx, index, bank, choice, calibration: { scores: calScores, source: calSource }, training, first, skipped }, timer, o.signal);
   } catch (err) {
     await stage.abort();

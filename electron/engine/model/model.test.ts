@@ -44,7 +44,7 @@ describe('fit', () => {
     expect(m.schemaVersion).toBe(1);
     expect(m.backbone.id).toBe('tiny');
     expect(m.backbone.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(m.params).toMatchObject({ taps: ['layer2', 'layer3'], imageSize: 64, resize: 73, resizeMode: 'stretch', k: 1, reweight: false, sigma: 10, provider: 'cpu' });
+    expect(m.params).toMatchObject({ taps: ['layer2', 'layer3'], imageSize: 64, resize: 64, resizeMode: 'letterbox', k: 1, reweight: false, sigma: 4, provider: 'cpu' });
     // 6 images × 8×8 patches; 25 % coreset.
     expect(m.training).toMatchObject({ images: 6, patches: 384, skipped: 0 });
     expect(m.bank).toMatchObject({ vectors: 96, dimension: 10, indexFactory: 'Flat' });
@@ -53,6 +53,36 @@ describe('fit', () => {
     expect(m.calibration.threshold).toBeGreaterThan(0);
     expect(m.history).toEqual([expect.objectContaining({ version: 1, kind: 'fit', addedImages: 6, bankVectors: 96 })]);
     expect([...progress]).toEqual(expect.arrayContaining(['extract', 'coreset', 'index', 'calibrate']));
+  });
+
+  it('records each parameter with its source: published default, principle, backbone card or user option', async () => {
+    const r = await fit({ data, out: path.join(tempDir(), 'm'), ...base(), sigma: 2 }, { backends });
+    const src = r.manifest.params.sources as Record<string, { value: unknown; source: string }>;
+    expect(src.sigma).toEqual({ value: 2, source: 'user option' });
+    expect(src.resizeMode).toMatchObject({ value: 'letterbox', source: 'principle' });
+    expect(src.k).toMatchObject({ value: 1, source: 'published default' });
+    expect(src.imageSize).toMatchObject({ value: 64, source: 'backbone card' });
+    expect(src.coreset).toMatchObject({ value: { method: 'approx-greedy', ratio: 0.25 }, source: 'user option' });
+    expect(src.tiling).toMatchObject({ value: null, source: 'engine default' });
+    const d = await fit({ data, out: path.join(tempDir(), 'm'), backbone: card }, { backends });
+    expect((d.manifest.params.sources as typeof src).sigma).toMatchObject({ value: 4, source: 'published default' });
+  });
+
+  it('keeps loading a model fitted with the old defaults (σ 10, stretch and crop, no sources, no tiling)', async () => {
+    const dir = await fitted({ resizeMode: 'stretch', resize: 73, sigma: 10 });
+    editManifest(dir, (m) => {
+      delete m.params.sources;
+      delete m.params.tiling;
+    });
+    const model = await loadModel(dir, { backends });
+    try {
+      expect(model.params).toMatchObject({ sigma: 10, resizeMode: 'stretch', resize: 73, tiling: null });
+      const p = await model.predictFile(path.join(data, 'test', 'good', '000.png'));
+      // The stretch-and-crop geometry: the map covers the centre 64/73 of the 96 px image.
+      expect(p.crop?.left).toBeCloseTo((5 * 96) / 73, 5);
+    } finally {
+      await model.close();
+    }
   });
 
   it('calibrates on validation/good when the dataset has it', async () => {
@@ -239,6 +269,28 @@ describe('evaluate', () => {
     expect(c.fp + c.tn).toBe(r.images.filter((i) => i.label === 0).length);
     expect(c.tp + c.fp).toBe(r.images.filter((i) => i.score >= c.threshold).length);
     expect(r.pixel_skipped).toBeUndefined();
+    expect(r.cut_out).toMatchObject({ defect_pixels: 0, images: 0 });
+    expect(r.cut_out!.of_defect_pixels).toBeGreaterThan(0);
+    expect(html).toMatch(/no ground-truth defect pixel cut out of view/);
+  });
+
+  it('counts the defect pixels a centre crop cuts out of view', async () => {
+    // Crop the centre 64 of a 96 px shorter-side resize: a third of the part's width and height is never seen.
+    const dir = await fitted({ resizeMode: 'shorter-side', resize: 96 });
+    const r = await evaluate({ model: dir, data }, { backends });
+    const lb = await evaluate({ model: await fitted(), data }, { backends });
+    expect(r.cut_out!.of_defect_pixels).toBe(lb.cut_out!.of_defect_pixels);
+    expect(r.cut_out!.defect_pixels).toBeGreaterThan(0);
+    expect(r.cut_out!.images).toBeGreaterThan(0);
+    expect(lb.cut_out!.defect_pixels).toBe(0);
+    // The cropping model is also scored on the whole image; letterbox is scored there already.
+    expect(r.whole_image!.pixel_auroc).toBeGreaterThan(0);
+    expect(lb.whole_image).toBeUndefined();
+    // Stretching the whole image into the input (no crop): the whole-image frame is the input frame, same figures.
+    const st = await evaluate({ model: await fitted({ resizeMode: 'stretch', resize: 64 }), data }, { backends });
+    expect(st.cut_out!.defect_pixels).toBe(0);
+    expect(st.whole_image!.pixel_auroc).toBeCloseTo(st.pixel_auroc!, 6);
+    expect(st.whole_image!.aupro).toBeCloseTo(st.aupro!, 6);
   });
 
   it('evaluates a labelled folder without masks at image level and says why pixel metrics were skipped', async () => {

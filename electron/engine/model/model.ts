@@ -10,7 +10,8 @@ import { exactIndexFor } from '../bank/exact-refine';
 import type { KnnIndex } from '../bank/knn';
 import { embedImage, type PatchEmbedding } from '../features/embed';
 import { featureSource } from '../features/image-features';
-import { preprocess, type Preprocessed, type PreprocessSpec } from '../image/preprocess';
+import { preprocessTiles, stitchedSize, stitchMaps, type TiledImage } from '../features/tiling';
+import { inputRegion, preprocess, type Preprocessed, type PreprocessSpec } from '../image/preprocess';
 import { ProgressTracker } from '../progress';
 import { mapToOriginal, resampleMap } from '../score/anomaly-map';
 import { SourceModel, type ImageSource } from '../score/inspection';
@@ -135,9 +136,38 @@ export class PatchLineModel extends SourceModel implements Model {
     return this.scorer.score(embeddings);
   }
 
-  async predictPreprocessed(pre: Preprocessed, preprocessMs = 0): Promise<Prediction> {
-    const s = await this.scoreTensor(pre.tensor);
-    const g = pre.geometry;
+  /**
+   * A tiled model's scoring of one image: every tile scored alone, the tile maps stitched into one map of the whole
+   * image (features/tiling.ts), the image score the maximum over the tiles; `patch` is the highest-scoring tile's.
+   */
+  async scoreTiled(img: TiledImage): Promise<Scored> {
+    if (img.tiles.length === 0) throw new Error('a tiled image has at least one tile');
+    const timings = { extractMs: 0, searchMs: 0, mapMs: 0, totalMs: 0 };
+    const parts: Parameters<typeof stitchMaps>[0] = [];
+    let best: PatchScores | null = null;
+    for (const { tile, pre } of img.tiles) {
+      const s = await this.scoreTensor(pre.tensor);
+      for (const k of ['extractMs', 'searchMs', 'mapMs', 'totalMs'] as const) timings[k] += s.timings[k];
+      parts.push({ tile, map: s.map, geometry: pre.geometry });
+      if (!best || s.patch.score > best.score) best = s.patch;
+    }
+    const t0 = performance.now();
+    const map = stitchMaps(parts, img, stitchedSize(img.width, img.height, img.tiles[0].tile, this.params.imageSize));
+    const stitchMs = performance.now() - t0;
+    timings.mapMs += stitchMs;
+    timings.totalMs += stitchMs;
+    return { patch: best!, map, timings };
+  }
+
+  private async predictTiled(src: ImageSource): Promise<Prediction> {
+    const t0 = performance.now();
+    const img = await preprocessTiles(src, this.spec, this.params.tiling!);
+    const preprocessMs = performance.now() - t0;
+    const whole = { left: 0, top: 0, width: img.width, height: img.height, imageWidth: img.width, imageHeight: img.height };
+    return this.prediction(await this.scoreTiled(img), whole, preprocessMs);
+  }
+
+  private prediction(s: Scored, crop: NonNullable<Prediction['crop']>, preprocessMs: number): Prediction {
     const thr = this.threshold;
     return {
       score: s.patch.score,
@@ -145,19 +175,18 @@ export class PatchLineModel extends SourceModel implements Model {
       threshold: thr,
       verdict: s.patch.score > thr ? 'NG' : 'OK',
       map: s.map,
-      crop: {
-        left: (g.left * g.width) / g.resizedWidth,
-        top: (g.top * g.height) / g.resizedHeight,
-        width: (g.size * g.width) / g.resizedWidth,
-        height: (g.size * g.height) / g.resizedHeight,
-        imageWidth: g.width,
-        imageHeight: g.height,
-      },
+      crop,
       timings: { preprocessMs, ...s.timings, totalMs: preprocessMs + s.timings.totalMs },
     };
   }
 
+  async predictPreprocessed(pre: Preprocessed, preprocessMs = 0): Promise<Prediction> {
+    if (this.params.tiling) throw new Error(`${this.dir} is a tiled model: predict whole images (predictFile, predictBuffer, predictRaw), not one preprocessed input`);
+    return this.prediction(await this.scoreTensor(pre.tensor), inputRegion(pre.geometry), preprocessMs);
+  }
+
   protected async predictSource(src: ImageSource): Promise<Prediction> {
+    if (this.params.tiling) return this.predictTiled(src);
     const t0 = performance.now();
     const pre = await preprocess(src, this.spec);
     return this.predictPreprocessed(pre, performance.now() - t0);
@@ -176,12 +205,17 @@ export class PatchLineModel extends SourceModel implements Model {
     const p = this.params;
     const dim = this.manifest.bank.dimension;
     const chunks: Float32Array[] = [];
+    let read = 0;
     const progress = new ProgressTracker('update', images.length, opts.onProgress);
     const skipped = await featureSource(this).each(
       images,
-      (_file, embedding) => {
+      (_file, embedding, part) => {
+        // One chunk per network input: per tile for a tiled model.
         chunks.push(embedding.data);
-        progress.tick();
+        if (part.tile === part.tiles - 1) {
+          read++;
+          progress.tick();
+        }
       },
       { signal: opts.signal },
     );
@@ -206,7 +240,7 @@ export class PatchLineModel extends SourceModel implements Model {
       version,
       createdAt: new Date().toISOString(),
       kind: 'add-good',
-      addedImages: chunks.length,
+      addedImages: read,
       addedVectors: pick.length,
       bankVectors: b.vectors + pick.length,
       radius,

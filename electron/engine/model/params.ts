@@ -2,6 +2,22 @@
 import type { CoresetMethod, Device, FitOptions } from '../api';
 import type { BackboneCard } from '../backbone/card';
 import type { Interpolation, PreprocessSpec, ResizeMode } from '../image/preprocess';
+import { checkTiling, type Tiling } from '../features/tiling';
+
+/**
+ * Where a parameter's value came from. 'published default': PatchCore's paper / reference code (patchcore-inspection);
+ * 'principle': chosen from a requirement, not a measurement (e.g. no part of the image may be cut off); 'backbone card':
+ * the card's input size, taps and embedding; 'engine default': an implementation choice with no bearing on accuracy
+ * by design (chunking, batch, seed, …); 'user option': given at fit; 'auto': chosen per model from its own good images.
+ */
+export type ParamSource = 'published default' | 'principle' | 'backbone card' | 'engine default' | 'user option' | 'auto';
+
+export interface ParamRecord {
+  value: unknown;
+  source: ParamSource;
+  /** Why this default (where the source alone does not say). */
+  note?: string;
+}
 
 export interface ModelParams {
   taps: string[];
@@ -26,6 +42,10 @@ export interface ModelParams {
   thresholdQuantile: string;
   device: Device;
   provider: string;
+  /** Tiling of large images (each tile is one network input; maps stitched back); null = the whole image is one input. */
+  tiling: Tiling | null;
+  /** The value and source of each user-facing parameter (absent in models fitted before it was recorded). */
+  sources?: Record<string, ParamRecord>;
 }
 
 /**
@@ -36,11 +56,50 @@ export const CORESET_CHUNK_ROWS = 65536;
 export const CORESET_PROJECTION = 128;
 /** 8 exact queries per round: one round almost always settles the maximum (a few ms on a 60k bank). */
 export const EXACT_TOP = 8;
+/** Anomaly-map blur: PatchCore's published σ = 4 (patchcore-inspection), not a value measured on any data set. */
+export const DEFAULT_SIGMA = 4;
 /**
- * Anomaly-map blur. The reference uses 4; on magnetic tile 10 gives pixel AUROC 0.841 against 0.829 and AUPRO 0.689
- * against 0.683 (8: 0.837 / 0.688) with the same image AUROC (docs/engine-results-v1.md).
+ * Letterbox: the whole image, aspect kept, in the square input. A crop (the reference's resize 256 then centre 224)
+ * cuts off the part's border, and a defect there can never be found; stretching ignores the aspect, so a round defect
+ * on a long part becomes an ellipse the good bank never saw at that shape. docs/defaults.md.
  */
-export const DEFAULT_SIGMA = 10;
+export const DEFAULT_RESIZE_MODE: ResizeMode = 'letterbox';
+
+/** Why each default is what it is (see ParamSource); what `patchline info` prints beside the value. */
+const DEFAULT_SOURCES: Record<string, { source: ParamSource; note?: string }> = {
+  imageSize: { source: 'backbone card', note: "the card's input side" },
+  resize: { source: 'published default', note: 'resize 256 for a 224 input, then centre crop' },
+  resizeMode: { source: 'principle', note: 'letterbox: the whole part in view, aspect kept (PatchCore keeps the aspect; its centre crop would cut the border)' },
+  interpolation: { source: 'published default', note: 'bilinear' },
+  taps: { source: 'backbone card' },
+  embedDimension: { source: 'backbone card' },
+  coreset: { source: 'published default', note: 'approximate greedy coreset, 10 %, 128-d projection, 10 starts; chunking is an engine choice' },
+  k: { source: 'published default', note: '1 nearest neighbour' },
+  reweight: { source: 'published default', note: 'plain max, as patchcore-inspection scores' },
+  reweightNeighbors: { source: 'published default', note: 'b = 9 (anomalib)' },
+  sigma: { source: 'published default', note: 'Gaussian blur σ = 4 of the anomaly map' },
+  gridStride: { source: 'backbone card', note: "the finest tap's stride" },
+  imageScore: { source: 'published default', note: 'largest patch score' },
+  exactTop: { source: 'engine default', note: 'exact image score behind an approximate index' },
+  seed: { source: 'engine default' },
+  batchSize: { source: 'engine default' },
+  calibrationFraction: { source: 'engine default', note: 'held out for the threshold when there is no validation/good' },
+  tiling: { source: 'engine default', note: 'none: the whole image is one network input' },
+};
+
+const OPTION_OF: Record<string, keyof FitOptions> = { gridStride: 'gridStride', tiling: 'tile', reweightNeighbors: 'reweightNeighbors' };
+
+/** The value and source of each parameter in DEFAULT_SOURCES: 'user option' where the fit's options set it. */
+export function paramSources(o: FitOptions, p: Omit<ModelParams, 'sources'>): Record<string, ParamRecord> {
+  const out: Record<string, ParamRecord> = {};
+  for (const [key, d] of Object.entries(DEFAULT_SOURCES)) {
+    const given = (o as unknown as Record<string, unknown>)[OPTION_OF[key] ?? key] !== undefined;
+    const value = (p as unknown as Record<string, unknown>)[key];
+    const def = key === 'resize' && p.resizeMode === 'letterbox' ? { source: 'principle' as const, note: 'letterbox does not crop: equal to the input' } : d;
+    out[key] = given ? { value, source: 'user option' } : { value, source: def.source, ...(def.note ? { note: def.note } : {}) };
+  }
+  return out;
+}
 
 export function resolveParams(o: FitOptions, card: BackboneCard, taps: string[], thresholdQuantile: string): ModelParams {
   const imageSize = o.imageSize ?? card.input.size;
@@ -52,11 +111,16 @@ export function resolveParams(o: FitOptions, card: BackboneCard, taps: string[],
   if (!Number.isInteger(k) || k < 1) throw new Error(`k must be a positive integer, got ${k}`);
   const fraction = o.calibrationFraction ?? 0.1;
   if (!(fraction > 0 && fraction < 1)) throw new Error(`calibration fraction must be in (0, 1), got ${fraction}`);
-  return {
+  const resizeMode = o.resizeMode ?? DEFAULT_RESIZE_MODE;
+  if (resizeMode === 'letterbox' && o.resize !== undefined && o.resize !== imageSize) {
+    throw new Error(`--resize ${o.resize} does not apply to letterbox (the whole image is fitted into the ${imageSize} px input, nothing is cropped); use --resize-mode stretch or shorter-side to resize and crop`);
+  }
+  const tiling = o.tile === undefined ? null : checkTiling(o.tile);
+  const p: Omit<ModelParams, 'sources'> = {
     taps,
     imageSize,
-    resize: o.resize ?? Math.round((imageSize * 256) / 224),
-    resizeMode: o.resizeMode ?? 'stretch',
+    resize: o.resize ?? (resizeMode === 'letterbox' ? imageSize : Math.round((imageSize * 256) / 224)),
+    resizeMode,
     interpolation: o.interpolation ?? 'linear',
     embedDimension: o.embedDimension !== undefined ? o.embedDimension : card.embedDimension,
     coreset: { method: coreset.method, ratio: coreset.ratio, projectionDim: coreset.projectionDim ?? CORESET_PROJECTION, numStarts: 10, chunkRows: coreset.chunkRows ?? CORESET_CHUNK_ROWS },
@@ -73,12 +137,15 @@ export function resolveParams(o: FitOptions, card: BackboneCard, taps: string[],
     thresholdQuantile,
     device: o.device ?? 'cpu',
     provider: 'cpu',
+    tiling,
   };
+  return { ...p, sources: paramSources(o, p) };
 }
 
 /** Fills parameters that models written before they existed lack. */
 export function withDefaults(p: Partial<ModelParams>): ModelParams {
-  const p2 = { gridStride: null, imageScore: 'patch-max', exactTop: 0, ...p } as ModelParams;
+  // Models fitted before these parameters existed ran without them; their recorded sigma and resizeMode stay theirs.
+  const p2 = { gridStride: null, imageScore: 'patch-max', exactTop: 0, tiling: null, ...p } as ModelParams;
   return p2.coreset && p2.coreset.chunkRows === undefined ? { ...p2, coreset: { ...p2.coreset, chunkRows: 0 } } : p2;
 }
 

@@ -153,14 +153,15 @@ export async function updateModel(o: UpdateOptions, internals: UpdateInternals =
         const progress = new ProgressTracker('update', files.length, o.onProgress);
         await featureSource(model).each(
           files,
-          async (_file, embedding) => {
+          async (_file, embedding, part) => {
             const patches = embedding.data;
             const res = await net.add(await projectKeys(patches, dim, pdim, p.seed));
             const rows = new Float32Array(res.added.length * dim);
             res.added.forEach((r, i) => rows.set(patches.subarray(r * dim, (r + 1) * dim), i * dim));
             added.push(rows);
             addedRows += res.added.length;
-            images++;
+            // A tiled model's image arrives as one embedding per tile.
+            if (part.tile === part.tiles - 1) images++;
             progress.set(images + skipped.length);
           },
           { strict: o.strict, signal: o.signal, skipped },

@@ -121,6 +121,8 @@ figure{margin:0}figcaption{font-weight:600;margin-bottom:4px}.grid{display:grid;
 ${perDefect ? `<table><tr><th>defect</th><th>images</th><th>image AUROC vs good</th></tr>${perDefect}</table>` : ''}
 ${res.pixel_skipped ? `<p>Pixel metrics skipped: ${esc(res.pixel_skipped)}.</p>` : ''}
 ${res.confusion ? `<p>At the calibrated threshold: ${res.confusion.tp} defective parts caught, ${res.confusion.fn} escaped, ${res.confusion.fp} false rejects, ${res.confusion.tn} good parts passed.</p>` : ''}
+${res.cut_out ? `<p>Preprocessing (${esc(String(p.resizeMode))}${p.tiling ? ', tiled' : ''}): ${cutOutSentence(res.cut_out)}.</p>` : ''}
+${res.whole_image ? `<p>On the whole image (the map extended past the crop): pixel AUROC ${fmt(res.whole_image.pixel_auroc)}, AUPRO@0.3 ${fmt(res.whole_image.aupro)}.</p>` : ''}
 ${res.skipped.length ? `<p>Skipped (unreadable): ${res.skipped.map((s) => `${esc(s.path)} (${esc(s.reason)})`).join('; ')}</p>` : ''}
 <div class="row">
 ${curveSvg(`Image ROC (AUROC ${fmt(res.image_auroc)})`, r.roc.x, r.roc.y, 1, 'false positive rate', 'true positive rate', true)}
@@ -131,7 +133,7 @@ ${histogramSvg(good, bad, [
 ])}
 </div>
 <h2>Test images</h2>
-<p class="muted">Left: the network input (after resize and crop). Right: the anomaly map over it (blue ${fmt(r.scale.lo)} → red ${fmt(r.scale.hi)}); white outline: ground truth. Red border: misclassified at the calibrated threshold.</p>
+<p class="muted">Left: ${p.tiling || p.resizeMode === 'letterbox' ? 'the whole image (the frame pixel metrics are scored on)' : 'the network input (after resize and crop)'}. Right: the anomaly map over it (blue ${fmt(r.scale.lo)} → red ${fmt(r.scale.hi)}); white outline: ground truth. Red border: misclassified at the calibrated threshold.</p>
 <div class="filters"><button data-f="*">all</button><button data-f="wrong">misclassified</button>${defects.map((d) => `<button data-f="${esc(d)}">${esc(d)}</button>`).join('')}</div>
 <div class="grid">
 ${cards}
@@ -149,4 +151,11 @@ document.querySelectorAll('.filters button').forEach(function (b) {
 </script>
 </body></html>
 `;
+}
+
+/** How many ground-truth defect pixels the preprocessing cut out of view: the defects no model could have found. */
+export function cutOutSentence(c: NonNullable<EvalResult['cut_out']>): string {
+  if (c.defect_pixels === 0) return `no ground-truth defect pixel cut out of view (of ${c.of_defect_pixels.toLocaleString('en-US')})`;
+  const pct = c.of_defect_pixels ? ` (${((100 * c.defect_pixels) / c.of_defect_pixels).toFixed(1)} %)` : '';
+  return `${c.defect_pixels.toLocaleString('en-US')} of ${c.of_defect_pixels.toLocaleString('en-US')} ground-truth defect pixels${pct} cut out of view, in ${c.images} image(s)`;
 }
