@@ -73,6 +73,8 @@ export interface AutoInternals extends FitInternals {
   kinds?: readonly SyntheticDefectKind[];
   /** Overrides the measured time budget in seconds (tests of the early stop). */
   budgetSeconds?: number;
+  /** Overrides the σ candidates, the first being the incumbent (tests where the published σ must lose). */
+  sigmas?: readonly number[];
 }
 
 export function resizeFor(s: Pick<FeatureSetting, 'crop' | 'imageSize'>): number {
@@ -114,8 +116,6 @@ export function gridAxes(o: FitOptions): { base: FeatureSetting; policies: { res
 interface SettingResult {
   rows: AutoCandidate[];
   seconds: { load: number; extractFit: number; coreset: number; index: number; score: number; metrics: number; total: number };
-  /** Patches per image relative to the default setting's (a cost ratio). */
-  patches: number;
 }
 
 interface GridData {
@@ -202,7 +202,7 @@ async function scoreSetting(g: GridData, s: FeatureSetting): Promise<SettingResu
     const metrics = lap();
     const total = (performance.now() - started) / 1000;
     for (const r of out) r.seconds = total;
-    return { rows: out, seconds: { load, extractFit, coreset, index: indexT, score, metrics, total }, patches: ppi };
+    return { rows: out, seconds: { load, extractFit, coreset, index: indexT, score, metrics, total } };
   } finally {
     for (const ix of opened) ix.close();
     await fx.close();
@@ -262,7 +262,7 @@ export async function autoFit(o: FitOptions, internals: AutoInternals = {}): Pro
         return { ...m, auto };
       },
     });
-    return { ...r, auto: auto! };
+    return { ...r, manifest: { ...r.manifest, auto: auto! }, auto: auto! };
   };
   if (n < MIN_AUTO_IMAGES) {
     const fallback = `${n} training images: self-configuration needs at least ${MIN_AUTO_IMAGES} (${MIN_HOLDOUT} held out for synthetic defects, the rest to fit on); fitted with the defaults`;
@@ -271,13 +271,16 @@ export async function autoFit(o: FitOptions, internals: AutoInternals = {}): Pro
   }
 
   const axes = gridAxes(o);
+  if (internals.sigmas) axes.sigmas = [...internals.sigmas];
   const backends = await resolveBackends(internals.backends);
   if (o.threads) backends.setThreads?.(o.threads);
-  const ppiOf = (s: FeatureSetting) => {
+  // Relative cost of a setting: features, coreset and search grow with the patches per image; the vector dimension
+  // adds to the embedding and the search only (the coreset's distances are taken in a fixed projection).
+  const basePlan = planFeatures(optionsFor(o, axes.base, axes.sigmas[0]));
+  const costOf = (s: FeatureSetting) => {
     const p = planFeatures(optionsFor(o, s, axes.sigmas[0]));
-    return p.patchesPerImage * p.dim;
+    return (p.patchesPerImage / basePlan.patchesPerImage) * (0.75 + (0.25 * p.dim) / basePlan.dim);
   };
-  const baseCost = ppiOf(axes.base);
   const planned: FeatureSetting[] = [
     axes.base,
     ...axes.policies.slice(1).map((p) => ({ ...axes.base, ...p })),
@@ -285,7 +288,7 @@ export async function autoFit(o: FitOptions, internals: AutoInternals = {}): Pro
     ...axes.sizes.slice(1).map((imageSize) => ({ ...axes.base, imageSize })),
   ];
   const heldOutCount = Math.min(MAX_HOLDOUT, Math.max(MIN_HOLDOUT, Math.round(n * HOLDOUT_FRACTION)));
-  const cap = gridFitCap(n, heldOutCount * (1 + DEFECTS_PER_IMAGE), planned.map((s) => ppiOf(s) / baseCost));
+  const cap = gridFitCap(n, heldOutCount * (1 + DEFECTS_PER_IMAGE), planned.map(costOf));
   const split = autoSplit(n, seed, cap);
   const fitFiles = split.fit.map((i) => source.train[i]);
   const work = mkdtempSync(path.join(tmpdir(), 'patchline-auto-'));
@@ -336,9 +339,10 @@ export async function autoFit(o: FitOptions, internals: AutoInternals = {}): Pro
         progress.tick();
         continue;
       }
-      const ratio = ppiOf(s) / baseCost;
+      const ratio = costOf(s);
       if (budget !== undefined && i > 0) {
-        const finalCost = (plainEstimate ?? 0) * Math.max(ratio, ppiOf(bestSetting) / baseCost);
+        // The final fit is costed at the dearer of the best so far and this setting (which may win).
+        const finalCost = (plainEstimate ?? 0) * Math.max(ratio, costOf(bestSetting));
         if (elapsed() + firstSeconds * ratio + finalCost > budget) {
           stoppedEarly = `time budget (${budget.toFixed(0)} s: ${BUDGET_FACTOR}× a plain fit, at least ${BUDGET_FLOOR_SECONDS} s) reached after ${elapsed().toFixed(0)} s: not scored ${planned
             .slice(i)
