@@ -54,7 +54,7 @@ export const BUDGET_FLOOR_SECONDS = 30;
 /** The grid's banks are fitted on at least this many images (all there are, below): fewer make too thin a bank. */
 const GRID_FIT_FLOOR = 48;
 /** Share of the budget the grid plans for when sizing its fit subset (the rest: the final fit and slack). */
-const GRID_PLAN = 1.5;
+const GRID_PLAN = 1;
 
 export const AUTO_RULE =
   `score = mean(image AUROC, AUPRO@0.3) on held-out good images and synthetic defects; axes tried one at a time from the published ` +
@@ -288,7 +288,10 @@ export async function autoFit(o: FitOptions, internals: AutoInternals = {}): Pro
     ...axes.sizes.slice(1).map((imageSize) => ({ ...axes.base, imageSize })),
   ];
   const heldOutCount = Math.min(MAX_HOLDOUT, Math.max(MIN_HOLDOUT, Math.round(n * HOLDOUT_FRACTION)));
-  const cap = gridFitCap(n, heldOutCount * (1 + DEFECTS_PER_IMAGE), planned.map(costOf));
+  // Within one coreset chunk: a set of up to two chunks is taken in one greedy pass (chunked-coreset.ts), whose cost per
+  // patch grows with the set, so a larger grid subset would cost more per image than the plain fit it is measured by.
+  const chunk = basePlan.params.coreset.chunkRows;
+  const cap = Math.min(gridFitCap(n, heldOutCount * (1 + DEFECTS_PER_IMAGE), planned.map(costOf)), chunk > 0 ? Math.max(GRID_FIT_FLOOR, Math.floor(chunk / basePlan.patchesPerImage)) : Infinity);
   const split = autoSplit(n, seed, cap);
   const fitFiles = split.fit.map((i) => source.train[i]);
   const work = mkdtempSync(path.join(tmpdir(), 'patchline-auto-'));
@@ -364,6 +367,12 @@ export async function autoFit(o: FitOptions, internals: AutoInternals = {}): Pro
         const scoreRate = r.seconds.score / heldOut.length;
         plainEstimate = r.seconds.load + fitRate * n + r.seconds.index + scoreRate * Math.max(1, Math.round(n * 0.1));
         budget ??= Math.max(BUDGET_FLOOR_SECONDS, BUDGET_FACTOR * plainEstimate);
+        const t = r.seconds;
+        note(
+          `fit --auto: first setting ${t.total.toFixed(1)} s (backbone ${t.load.toFixed(1)}, features of ${fitFiles.length} fit images ${t.extractFit.toFixed(1)}, ` +
+            `coreset ${t.coreset.toFixed(1)}, index ${t.index.toFixed(1)}, ${heldOut.length} held-out images ${t.score.toFixed(1)}, metrics ${t.metrics.toFixed(1)}); ` +
+            `a plain fit of ${n} images estimated at ${plainEstimate.toFixed(1)} s`,
+        );
       }
       progress.tick(1, describe(s));
     }
