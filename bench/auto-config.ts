@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { evaluate, fit, sharedDir } from '../electron/engine/index';
-import { autoFit, describe } from '../electron/engine/model/auto-config';
+import { autoFit, settingLabel } from '../electron/engine/model/auto-config';
 import { describeMachine, machine, parseBenchArgs, table, writeJson, type Row } from './lib/report';
 
 // As bench/engine.ts: the coreset at the priority of everything else on a shared machine.
@@ -45,9 +45,9 @@ async function main(): Promise<void> {
     const a = auto.auto;
     console.log(table(rows));
     console.log(`\nratio fit --auto / plain fit: ${(autoS / plainS).toFixed(2)}× (grid ${a.seconds.grid.toFixed(1)} s, final fit ${a.seconds.final.toFixed(1)} s; budget ${a.seconds.budget?.toFixed(1)} s from a plain fit estimated at ${a.seconds.plainEstimate?.toFixed(1)} s)`);
-    console.log(`choice: ${a.choice ? `${describe(a.choice)}, σ ${a.choice.sigma}` : `defaults (${a.fallback})`}${a.stoppedEarly ? `\nstopped early: ${a.stoppedEarly}` : ''}`);
+    console.log(`choice: ${a.choice ? `${settingLabel(a.choice)}, σ ${a.choice.sigma}` : `defaults (${a.fallback})`}${a.stoppedEarly ? `\nstopped early: ${a.stoppedEarly}` : ''}`);
     console.log(`held out: ${JSON.stringify(a.holdout)}; load average (1 min) at start, after plain, after auto, after evals: ${load.map((l) => l.toFixed(1)).join(', ')}\n`);
-    console.log(table(a.grid.map((c) => ({ setting: describe(c), σ: c.sigma, 'image AUROC': c.imageAuroc, AUPRO: c.aupro, score: c.score, 's (setting)': c.seconds }))));
+    console.log(table(a.grid.map((c) => ({ setting: settingLabel(c), σ: c.sigma, 'image AUROC': c.imageAuroc, AUPRO: c.aupro, score: c.score, 's (setting)': c.seconds }))));
     if (args.json) writeJson(args.json, { machine: machine(), data, threads, load, plainSeconds: plainS, autoSeconds: autoS, rows, auto: a });
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -20,7 +20,7 @@ import {
 } from '../engine/index';
 import { writeFileAtomic } from '../engine/atomic-file';
 import { fitStream } from '../engine/stream/fit-stream';
-import { autoFit, describe as describeSetting } from '../engine/model/auto-config';
+import { autoFit, settingLabel as describeSetting } from '../engine/model/auto-config';
 import { num, oneOf, parseArgs, required, str, UsageError, type OptionSpec, type Parsed } from './args';
 import { ProgressBar } from './progress-bar';
 import { formatMetric as fmt } from '../../shared/roc';
@@ -242,10 +242,11 @@ export function autoLines(a: NonNullable<ModelManifest['auto']>): string[] {
   lines.push(`  rule: ${a.rule}`);
   if (a.holdout) lines.push(`  held out ${a.holdout.good} good images + ${a.holdout.defective} synthetic defects (${a.holdout.kinds.join(', ')}); grid banks fitted on ${a.holdout.fitImages} images, seed ${a.seed}`);
   if (a.grid.length) {
-    lines.push(`  ${'setting'.padEnd(62)} ${'σ'.padStart(4)}  image AUROC   AUPRO   score`);
+    const w = Math.max(...a.grid.map((c) => describeSetting(c).length));
+    lines.push(`  ${'setting'.padEnd(w)} ${'σ'.padStart(4)}  image AUROC   AUPRO   score`);
     for (const c of a.grid) {
       const mark = a.choice && c.sigma === a.choice.sigma && describeSetting(c) === describeSetting(a.choice) ? ' ←' : '';
-      lines.push(`  ${describeSetting(c).padEnd(62)} ${String(c.sigma).padStart(4)}  ${fmt(c.imageAuroc).padStart(11)} ${fmt(c.aupro).padStart(7)} ${fmt(c.score).padStart(7)}${mark}`);
+      lines.push(`  ${describeSetting(c).padEnd(w)} ${String(c.sigma).padStart(4)}  ${fmt(c.imageAuroc).padStart(11)} ${fmt(c.aupro).padStart(7)} ${fmt(c.score).padStart(7)}${mark}`);
     }
   }
   if (a.stoppedEarly) lines.push(`  stopped early: ${a.stoppedEarly}`);

@@ -338,7 +338,7 @@ export async function autoFit(o: FitOptions, internals: AutoInternals = {}): Pro
       const key = geometryKey(s, sizes);
       const twin = seen.get(key);
       if (twin) {
-        if (!sameSetting(twin, s)) note(`fit --auto: ${describe(s)} preprocesses these images exactly as ${describe(twin)}; not scored again`);
+        if (!sameSetting(twin, s)) note(`fit --auto: ${settingLabel(s)} preprocesses these images exactly as ${settingLabel(twin)}; not scored again`);
         progress.tick();
         continue;
       }
@@ -349,7 +349,7 @@ export async function autoFit(o: FitOptions, internals: AutoInternals = {}): Pro
         if (elapsed() + firstSeconds * ratio + finalCost > budget) {
           stoppedEarly = `time budget (${budget.toFixed(0)} s: ${BUDGET_FACTOR}× a plain fit, at least ${BUDGET_FLOOR_SECONDS} s) reached after ${elapsed().toFixed(0)} s: not scored ${planned
             .slice(i)
-            .map((p, j) => describe(axisOf(p, i + j)))
+            .map((p, j) => settingLabel(axisOf(p, i + j)))
             .join('; ')}`;
           note(`fit --auto: ${stoppedEarly}`);
           break;
@@ -374,12 +374,12 @@ export async function autoFit(o: FitOptions, internals: AutoInternals = {}): Pro
             `a plain fit of ${n} images estimated at ${plainEstimate.toFixed(1)} s`,
         );
       }
-      progress.tick(1, describe(s));
+      progress.tick(1, settingLabel(s));
     }
     const chosen = best as AutoCandidate | null;
     if (!chosen) throw new Error('fit --auto scored no setting');
     const choice = { resizeMode: chosen.resizeMode, crop: chosen.crop, resize: chosen.resize, imageSize: chosen.imageSize, taps: chosen.taps, sigma: chosen.sigma };
-    note(`fit --auto: chose ${describe(bestSetting)}, σ ${chosen.sigma} (score ${chosen.score.toFixed(4)}) of ${grid.length} scored`);
+    note(`fit --auto: chose ${settingLabel(bestSetting)}, σ ${chosen.sigma} (score ${chosen.score.toFixed(4)}) of ${grid.length} scored`);
     const record: Omit<AutoConfigRecord, 'seconds'> = {
       rule: AUTO_RULE,
       seed,
@@ -397,6 +397,6 @@ export async function autoFit(o: FitOptions, internals: AutoInternals = {}): Pro
 }
 
 /** A feature setting in words, e.g. "stretch 256 → crop 224 px, taps 365_quantized+426_quantized". */
-export function describe(s: { resizeMode: string; crop: boolean; resize?: number; imageSize: number; taps: string[] }): string {
+export function settingLabel(s: { resizeMode: string; crop: boolean; resize?: number; imageSize: number; taps: string[] }): string {
   return `${s.resizeMode}${s.crop ? ` ${s.resize ?? resizeFor(s)} → crop` : ' (whole image)'} ${s.imageSize} px, taps ${s.taps.join('+')}`;
 }
