@@ -162,6 +162,31 @@ describe('patchline end to end (tiny backbone, native index and coreset)', () =>
   });
 });
 
+describe('patchline fit --auto (tiny backbone, native index and coreset)', () => {
+  it('chooses, prints the grid and the time, and info shows them; too few images fall back with a note', async () => {
+    const { smallDataset, tinyBackbone } = await import('../engine/testing/fixtures');
+    const card = tinyBackbone();
+    const work = tempDir();
+    const data = await smallDataset({ train: 20 });
+    const model = path.join(work, 'auto');
+    const r = await run(['fit', '--auto', '--data', data, '--out', model, '--backbone', card, '--coreset', '0.25']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/auto {7}chose (stretch|shorter-side) .* px, taps layer2\+layer3, σ (4|8)\n/);
+    expect(r.out).toMatch(/held out 4 good images \+ 8 synthetic defects \(paste, texture, scratch, blob\)/);
+    expect(r.out).toMatch(/setting +σ +image AUROC +AUPRO +score\n(.*\n)*.* 4 +[\d.]+ +[\d.]+ +[\d.]+/);
+    expect(r.out).toMatch(/←/);
+    expect(r.out).toMatch(/time: grid [\d.]+ s \+ final fit [\d.]+ s = [\d.]+ s, budget/);
+    const info = await run(['info', model]);
+    expect(info.out).toMatch(/auto {7}chose[\s\S]*rule: score = mean\(image AUROC, AUPRO@0\.3\)[\s\S]*time: grid/);
+    const few = await smallDataset({ train: 6 });
+    const fb = await run(['fit', '--auto', '--data', few, '--out', path.join(work, 'few'), '--backbone', card]);
+    expect(fb.code).toBe(0);
+    expect(fb.out).toMatch(/auto {7}fell back to the defaults: 6 training images: self-configuration needs at least 16/);
+    expect((await run(['fit', '--auto', '--stream', '--data', few, '--out', path.join(work, 'x')])).err).toMatch(/cannot be combined/);
+  });
+});
+
 describe('ProgressBar off a terminal', () => {
   it('writes sparse lines: start, quarters, done with the elapsed time', async () => {
     const { ProgressBar } = await import('./progress-bar');

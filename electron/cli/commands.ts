@@ -2,7 +2,7 @@
 // progress (stderr), and optionally writes JSON.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DEVICES, type CoresetMethod, type Device, type FitOptions, type Prediction, type TilingSpec } from '../engine/api';
+import { DEVICES, type CoresetMethod, type Device, type FitOptions, type ModelManifest, type Prediction, type TilingSpec } from '../engine/api';
 import {
   builtinCardIds,
   candidatePaths,
@@ -18,6 +18,7 @@ import {
 } from '../engine/index';
 import { writeFileAtomic } from '../engine/atomic-file';
 import { fitStream } from '../engine/stream/fit-stream';
+import { autoFit, settingLabel as describeSetting } from '../engine/model/auto-config';
 import { num, oneOf, parseArgs, required, str, UsageError, type OptionSpec, type Parsed } from './args';
 import { ProgressBar } from './progress-bar';
 import { formatMetric as fmt } from '../../shared/roc';
@@ -154,6 +155,7 @@ export const FIT_OPTIONS: Record<string, OptionSpec> = {
   overwrite: { type: 'boolean' },
   stream: { type: 'boolean' },
   'stream-radius': { type: 'string' },
+  auto: { type: 'boolean' },
 };
 
 export async function cmdFit(argv: string[], ctx: Context): Promise<void> {
@@ -162,8 +164,15 @@ export async function cmdFit(argv: string[], ctx: Context): Promise<void> {
   const o = fitOptionsFrom(p, ctx);
   if (o.tile && p.options.stream === true) throw new UsageError('--tile / --tile-size do not combine with --stream yet: fit a tiled model without --stream');
   const internals = { onNote: (m: string) => ctx.bar.note(m) };
-  const r = p.options.stream === true ? await fitStream({ ...o, stream: { radius: num(p, 'stream-radius', { min: Number.MIN_VALUE }) } }, internals) : await fit(o, internals);
+  if (p.options.auto === true && p.options.stream === true) throw new UsageError('--auto and --stream cannot be combined: --auto fits the grid in memory');
+  const r =
+    p.options.stream === true
+      ? await fitStream({ ...o, stream: { radius: num(p, 'stream-radius', { min: Number.MIN_VALUE }) } }, internals)
+      : p.options.auto === true
+        ? await autoFit(o, internals)
+        : await fit(o, internals);
   const m = r.manifest;
+  if (m.auto) for (const line of autoLines(m.auto)) ctx.out(line);
   ctx.out(`Model written to ${r.dir}`);
   ctx.out(`  ${m.training.images} images (${r.skipped.length} skipped), ${m.training.patches.toLocaleString('en-US')} patches → bank ${m.bank.vectors.toLocaleString('en-US')} × ${m.bank.dimension}`);
   ctx.out(`  index ${m.bank.indexFactory} ${JSON.stringify(m.bank.indexParams ?? {})} (${m.bank.indexReason})`);
@@ -251,6 +260,28 @@ export async function cmdPredict(argv: string[], ctx: Context): Promise<void> {
   if (failed) throw new Error(`${failed} of ${images.length} image(s) could not be read`);
 }
 
+/** The self-configuration as `fit --auto` and `info` print it: the choice, the grid's scores, the time. */
+export function autoLines(a: NonNullable<ModelManifest['auto']>): string[] {
+  const lines: string[] = [];
+  if (!a.choice) lines.push(`auto       fell back to the defaults: ${a.fallback ?? 'no setting was scored'}`);
+  else lines.push(`auto       chose ${describeSetting(a.choice)}, σ ${a.choice.sigma}`);
+  lines.push(`  rule: ${a.rule}`);
+  if (a.holdout) lines.push(`  held out ${a.holdout.good} good images + ${a.holdout.defective} synthetic defects (${a.holdout.kinds.join(', ')}); grid banks fitted on ${a.holdout.fitImages} images, seed ${a.seed}`);
+  if (a.grid.length) {
+    const w = Math.max(...a.grid.map((c) => describeSetting(c).length));
+    lines.push(`  ${'setting'.padEnd(w)} ${'σ'.padStart(4)}  image AUROC   AUPRO   score`);
+    for (const c of a.grid) {
+      const mark = a.choice && c.sigma === a.choice.sigma && describeSetting(c) === describeSetting(a.choice) ? ' ←' : '';
+      lines.push(`  ${describeSetting(c).padEnd(w)} ${String(c.sigma).padStart(4)}  ${fmt(c.imageAuroc).padStart(11)} ${fmt(c.aupro).padStart(7)} ${fmt(c.score).padStart(7)}${mark}`);
+    }
+  }
+  if (a.stoppedEarly) lines.push(`  stopped early: ${a.stoppedEarly}`);
+  const s = a.seconds;
+  const limit = s.budget !== undefined ? `, budget ${s.budget.toFixed(1)} s (plain fit estimated ${s.plainEstimate?.toFixed(1)} s)` : '';
+  lines.push(`  time: grid ${s.grid.toFixed(1)} s + final fit ${s.final.toFixed(1)} s = ${s.total.toFixed(1)} s${limit}`);
+  return lines;
+}
+
 export async function cmdInfo(argv: string[], ctx: Context): Promise<void> {
   const p = parseArgs(argv, { help: { type: 'boolean', alias: 'h' }, json: { type: 'boolean' } });
   if (p.positionals.length !== 1) throw new UsageError('info needs exactly one model folder');
@@ -281,6 +312,7 @@ export async function cmdInfo(argv: string[], ctx: Context): Promise<void> {
   }
   ctx.out('history');
   for (const h of m.history) ctx.out(`  v${h.version} ${h.kind.padEnd(9)} ${h.createdAt}  +${h.addedImages} images, +${h.addedVectors} vectors → ${h.bankVectors}${h.note ? `  (${h.note})` : ''}`);
+  if (m.auto) for (const line of autoLines(m.auto)) ctx.out(line);
 }
 
 export async function cmdAddGood(argv: string[], ctx: Context): Promise<void> {

@@ -1,5 +1,7 @@
 // Help texts: what each command does, every option, and an example a new user can paste.
 
+import { MIN_AUTO_IMAGES } from '../engine/model/auto-config';
+
 export const MAIN_HELP = `patchline — find defects on parts without ever being shown one (PatchCore).
 
 Usage: patchline <command> [options]
@@ -42,6 +44,12 @@ Learns a memory bank of good-part patches and writes a model folder (manifest.js
                         predicted to keep at most the --coreset ratio of the patches (re-thinned should it outgrow
                         it), then a compressed, mapped IVF index
   --stream-radius R     the epsilon-net radius by hand (with --stream)
+  --auto                choose the settings from the good images: hold out some, draw synthetic defects on copies
+                        (pasted patches, texture/colour changes, scratches, blobs), score a small grid (σ 4 and 8,
+                        resize/crop policy, the card's coarser optional taps, a larger input) by image AUROC and AUPRO,
+                        then fit on all images with the best; at most ~3× a plain fit (the grid stops early and says
+                        so). Options you give (e.g. --sigma) stay fixed. Below ${MIN_AUTO_IMAGES} images: the defaults, with a note.
+                        The choice and the grid's scores are in the manifest (\`patchline info\`). See docs/auto-config.md
   --index FACTORY       Faiss factory string (default: chosen by bank size, recorded in the manifest), e.g. Flat, HNSW32,
                         IVF512,SQ8,RFlat
   --ef-search N         HNSW search depth (default 64)      --nprobe N    IVF lists searched (default 16; 8 with --stream)

@@ -179,6 +179,42 @@ export interface ModelManifest {
   calibration: Calibration;
   training: { images: number; patches: number; skipped: number; source: string };
   history: ModelVersion[];
+  /** How `fit --auto` chose the settings (absent for a plain fit and for models written before it existed). */
+  auto?: AutoConfigRecord;
+}
+
+/** One scored setting of the self-configuration grid (model/auto-config.ts). */
+export interface AutoCandidate {
+  resizeMode: string;
+  /** Resized larger than the input and centre-cropped (the reference), or resized to the input whole. */
+  crop: boolean;
+  resize: number;
+  imageSize: number;
+  taps: string[];
+  sigma: number;
+  imageAuroc: number | null;
+  aupro: number | null;
+  /** The rule's figure: the mean of image AUROC and AUPRO (AUROC alone where AUPRO is null). */
+  score: number;
+  /** Seconds of the features, bank and scoring this setting needed (shared by the σ values of one feature setting). */
+  seconds: number;
+}
+
+/** The self-configuration of a fit --auto: the rule, the held-out set, every setting scored, the choice and the time. */
+export interface AutoConfigRecord {
+  rule: string;
+  seed: number;
+  /** The settings the model was fitted with; null when it fell back to the plain fit's defaults. */
+  choice: Omit<AutoCandidate, 'imageAuroc' | 'aupro' | 'score' | 'seconds'> | null;
+  /** Why the defaults were used instead of a choice (too few images). */
+  fallback?: string;
+  /** Held-out good images, synthetic defective copies of them, and the good images the grid's banks were fitted on. */
+  holdout?: { good: number; defective: number; fitImages: number; kinds: string[] };
+  grid: AutoCandidate[];
+  /** Set when the grid stopped before its last setting (the time budget), saying what was left out. */
+  stoppedEarly?: string;
+  /** grid and final fit wall-clock; plainEstimate: a plain fit's predicted time (from the first setting); budget: the limit. */
+  seconds: { grid: number; final: number; total: number; plainEstimate?: number; budget?: number };
 }
 
 /** An image already decoded into interleaved 8-bit pixels (1, 3 or 4 channels), e.g. a camera frame. */

@@ -1,7 +1,7 @@
 // Fit: the good images through the backbone into patch vectors, a coreset of them, its index, a calibration on
 // held-out good images, and the model folder written atomically (the steps of fit-steps.ts, all patches in memory).
 import path from 'node:path';
-import type { FitOptions, FitResult, SkippedFile } from '../api';
+import type { FitOptions, FitResult, ModelManifest, SkippedFile } from '../api';
 import { resolveBackends, type EngineBackends } from '../bank/backends';
 import { chooseIndex, type IndexChoice } from '../bank/index-rule';
 import type { KnnIndex } from '../bank/knn';
@@ -27,6 +27,8 @@ export interface FitInternals {
   backends?: Partial<EngineBackends>;
   /** Notes for the user (device fallback, skipped images), separate from progress. */
   onNote?: (msg: string) => void;
+  /** Amends the manifest just before it is committed (fit --auto adds its record: one atomic write). */
+  amendManifest?: (m: ModelManifest) => ModelManifest;
 }
 
 function holdoutIndices(n: number, fraction: number, seed: number): Set<number> {
@@ -49,7 +51,9 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
   const { params, dim, grid, patchesPerImage } = fx;
   timer.mark('load');
 
-  const stage = await stageModelDir(o.out, o.overwrite);
+  const staged = await stageModelDir(o.out, o.overwrite);
+  const amend = internals.amendManifest;
+  const stage = amend ? { ...staged, commit: (m: ModelManifest) => staged.commit(amend(m)) } : staged;
   const opened: KnnIndex[] = [];
   try {
     // 1. Patches of every training image, in file order. Each network input is one unit of patchesPerImage rows: the
