@@ -83,6 +83,8 @@ export const contract = {
         folder,
         coresetRatio: z.number().gt(0).max(1).optional(),
         backbone: z.string().min(1).max(4096).optional(),
+        /** Self-configure from the good images first (fit --auto); the Train default. false: the published defaults. */
+        auto: z.boolean().default(true),
       })
       .strict(),
     modelSummarySchema,

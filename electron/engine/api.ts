@@ -23,6 +23,11 @@ export type Device = (typeof DEVICES)[number];
 export type CoresetMethod = 'approx-greedy' | 'random' | 'none';
 
 export interface FitOptions extends LongRunning {
+  /**
+   * Self-configuration first (`fit --auto`, the workstation's Train): σ, resize policy, taps and input size chosen on
+   * held-out good images with synthetic defects (model/auto-config.ts); the choice is recorded in the manifest.
+   */
+  auto?: boolean;
   /** An MVTec AD category folder (uses train/good, and validation/good when present) or a plain folder of good images. */
   data: string;
   /** The model folder to create; written atomically (a temp folder renamed into place). */

@@ -4,6 +4,7 @@
 import type { Engine } from './api';
 import { evaluate } from './model/evaluate';
 import { fit } from './model/fit';
+import { autoFit } from './model/auto-config';
 import { readManifest } from './model/artifact';
 import { loadModel } from './model/model';
 import { scoreLabelledFolder } from './model/score-folder';
@@ -12,7 +13,7 @@ import { rollbackModel, updateModel } from './model/update';
 export type * from './api';
 
 export const engine = {
-  fit: (o) => fit(o),
+  fit: (o) => (o.auto ? autoFit(o) : fit(o)),
   evaluate: (o) => evaluate(o),
   scoreFolder: (o) => scoreLabelledFolder((dir) => loadModel(dir, { device: o.device, threads: o.threads }), o),
   loadModel: (dir, o) => loadModel(dir, { device: o?.device, threads: o?.threads }),

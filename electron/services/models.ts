@@ -127,7 +127,7 @@ export class ModelRegistry {
   }
 
   async train(
-    input: { name: string; folder: string; coresetRatio?: number; backbone?: string },
+    input: { name: string; folder: string; coresetRatio?: number; backbone?: string; auto?: boolean },
     opts: LongOptions = {},
   ): Promise<ModelSummary> {
     if (this.training) throw new AppError('CONFLICT', 'A model is already training. Wait for it or cancel it first.');
@@ -143,6 +143,7 @@ export class ModelRegistry {
         out: dir,
         ...(input.backbone ? { backbone: input.backbone } : {}),
         ...(input.coresetRatio ? { coreset: { method: 'approx-greedy' as const, ratio: input.coresetRatio } } : {}),
+        ...(input.auto ? { auto: true } : {}),
         signal: opts.signal,
         onProgress: opts.onProgress,
       });

@@ -9,6 +9,7 @@ import { tempDir, tinyBackbone } from '../testing/fixtures';
 import { autoFit, autoSplit, gridAxes, MIN_AUTO_IMAGES, RESIZE_POLICIES, SIGMA_CANDIDATES, type AutoInternals } from './auto-config';
 import { readManifest } from './artifact';
 import { fit } from './fit';
+import { engine } from '../index';
 
 let card: string;
 
@@ -166,6 +167,15 @@ describe('autoFit', () => {
     expect(r.auto.stoppedEarly).toMatch(/time budget .* not scored stretch 73 → crop 64 px/);
     expect(notes.some((n) => n.includes('time budget'))).toBe(true);
     expect(r.auto.choice).toMatchObject({ resizeMode: 'letterbox', crop: false, imageSize: 64 });
+  });
+
+  it('is what the Engine interface runs for fit with auto (the workstation\'s Train default)', async () => {
+    const data = await plates(MIN_AUTO_IMAGES, 8);
+    const r = await engine.fit({ data, out: path.join(tempDir(), 'e'), ...base(), auto: true });
+    expect(r.manifest.auto?.grid.length).toBeGreaterThan(0);
+    expect(readManifest(r.dir).auto).toEqual(r.manifest.auto);
+    const plain = await engine.fit({ data, out: path.join(tempDir(), 'p'), ...base() });
+    expect(plain.manifest.auto).toBeUndefined();
   });
 
   it('refuses an existing --out before running the grid', async () => {

@@ -88,11 +88,12 @@ function TrainForm() {
   const [name, setName] = useState('');
   const [folder, setFolder] = useState('');
   const [ratio, setRatio] = useState('');
+  const [auto, setAuto] = useState(true);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const r = Number(ratio);
-    void train({ name: name.trim(), folder: folder.trim(), ...(ratio && r > 0 && r <= 100 ? { coresetRatio: r / 100 } : {}) });
+    void train({ name: name.trim(), folder: folder.trim(), auto, ...(ratio && r > 0 && r <= 100 ? { coresetRatio: r / 100 } : {}) });
   };
 
   return (
@@ -104,6 +105,10 @@ function TrainForm() {
         <TextField label={t('models.folder')} value={folder} onChange={setFolder} placeholder={t('models.folderPlaceholder')} testId="train-folder" />
         <TextField label={t('models.coreset')} value={ratio} onChange={setRatio} inputMode="decimal" placeholder={t('models.coresetPlaceholder')} testId="train-ratio" />
       </div>
+      <label className="check">
+        <input type="checkbox" checked={auto} onChange={(e) => setAuto(e.target.checked)} data-testid="train-auto" />
+        {t('models.auto')}
+      </label>
       <div className="row">
         <button type="submit" className="primary" disabled={!!training || !name.trim() || !folder.trim()} data-testid="train-start">
           {t('models.train')}

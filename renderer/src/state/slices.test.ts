@@ -290,3 +290,16 @@ describe('station slice', () => {
     expect(soundOnNG(store.getState().stationSettings)).toBe(false);
   });
 });
+
+describe('training options', () => {
+  it('passes the self-configuration switch to models.train (main defaults it to on)', async () => {
+    const model = { id: 'm', name: 'M', bankVectors: 1 };
+    const { client, calls } = fakeClient({ 'models.train': () => model, 'models.list': () => [] });
+    const store = createAppStore({ client });
+    store.setState({ auth: engineerStatus });
+    await store.getState().train({ name: 'M', folder: '/good', auto: false });
+    await store.getState().train({ name: 'M', folder: '/good' });
+    const inputs = calls.filter((c) => c.method === 'models.train').map((c) => c.input);
+    expect(inputs).toEqual([{ name: 'M', folder: '/good', auto: false }, { name: 'M', folder: '/good' }]);
+  });
+});

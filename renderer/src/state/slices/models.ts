@@ -53,6 +53,8 @@ export interface TrainInput {
   name: string;
   folder: string;
   coresetRatio?: number;
+  /** Self-configure from the good images (default on); off: the published defaults, a faster fit. */
+  auto?: boolean;
 }
 
 export interface ModelsSlice {
@@ -141,7 +143,7 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = ({ client, now = Dat
         'training',
         { name: input.name, folder: input.folder },
         { trainResult: null },
-        (opts) => client.call('models.train', { name: input.name, folder: input.folder, ...(input.coresetRatio ? { coresetRatio: input.coresetRatio } : {}) }, opts),
+        (opts) => client.call('models.train', { name: input.name, folder: input.folder, ...(input.auto !== undefined ? { auto: input.auto } : {}), ...(input.coresetRatio ? { coresetRatio: input.coresetRatio } : {}) }, opts),
         async (model) => {
           set({ trainResult: { ok: true, text: msg('models.trained', { name: model.name, vectors: model.bankVectors }) } });
           get().notify('ok', msg('models.ready', { name: model.name }));
