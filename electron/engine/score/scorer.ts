@@ -30,6 +30,19 @@ export interface PatchScores {
   score: number;
   /** The anomaly map, when computing the score needed it. */
   map?: AnomalyMap;
+  /** Where the search time went (bench:engine --profile); for a batch, the search is the whole batch's. */
+  profile?: SearchProfile;
+}
+
+export interface SearchProfile {
+  /** The k-NN search of every patch (with a one-call index: search and refinement together, in native code). */
+  searchMs: number;
+  /** The exact re-search of the top patches from JS (0 with a one-call index: it is inside searchMs). */
+  refineMs: number;
+  rounds: number;
+  refined: number;
+  /** Searched through the index's one-call searchImage. */
+  oneCall: boolean;
 }
 
 /** Patch scores from a search result: sqrt of squared L2, averaged over the k neighbours. */
@@ -71,9 +84,11 @@ export class Scorer {
    * best exact score reaches the largest approximate score not yet re-searched, yields the exact maximum (and its
    * neighbour, for Eq. 7) at the cost of a few exact queries. Refined patches also carry exact values into the map.
    */
-  private async refine(e: PatchEmbedding, scores: Float32Array, labels: number[], k: number): Promise<void> {
+  private async refine(e: PatchEmbedding, scores: Float32Array, labels: number[], k: number): Promise<{ rounds: number; refined: number }> {
     const batch = this.params.exactTop ?? 0;
-    if (!this.exact || batch <= 0) return;
+    let rounds = 0;
+    let refined = 0;
+    if (!this.exact || batch <= 0) return { rounds, refined };
     const patches = scores.length;
     const order = Array.from({ length: patches }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
     let best = -Infinity;
@@ -83,6 +98,8 @@ export class Scorer {
       const q = new Float32Array(ids.length * e.dim);
       ids.forEach((p, i) => q.set(e.data.subarray(p * e.dim, (p + 1) * e.dim), i * e.dim));
       const res = await this.exact.search(q, k);
+      rounds++;
+      refined += ids.length;
       const exact = patchScoresFromDistances(res.distances, ids.length, k);
       ids.forEach((p, i) => {
         scores[p] = exact[i];
@@ -90,6 +107,7 @@ export class Scorer {
         if (exact[i] > best) best = exact[i];
       });
     }
+    return { rounds, refined };
   }
 
   /** Scores several embeddings with one search call (calibration, batch prediction). */
@@ -106,14 +124,18 @@ export class Scorer {
       }
     }
     const k = Math.min(this.params.k, Math.max(1, this.index.ntotal));
+    const t0 = performance.now();
     const res = await this.index.search(queries, k);
+    const searchMs = performance.now() - t0;
     const out: PatchScores[] = [];
     let off = 0;
     for (const e of embeddings) {
       const patches = e.gridH * e.gridW;
       const scores = patchScoresFromDistances(res.distances, patches, k, off);
       const labels = Array.from({ length: patches }, (_, p) => Number(res.labels[(off + p) * k]));
-      await this.refine(e, scores, labels, k);
+      const t1 = performance.now();
+      const { rounds, refined } = await this.refine(e, scores, labels, k);
+      const profile: SearchProfile = { searchMs, refineMs: performance.now() - t1, rounds, refined, oneCall: false };
       let arg = 0;
       for (let p = 1; p < patches; p++) if (scores[p] > scores[arg]) arg = p;
       let score = scores[arg];
@@ -123,7 +145,7 @@ export class Scorer {
         score = map.data.reduce((m, v) => (v > m ? v : m), -Infinity);
       }
       if (this.params.reweight) score = await this.reweight(e, arg, labels[arg], score);
-      out.push({ scores, gridH: e.gridH, gridW: e.gridW, score, map });
+      out.push({ scores, gridH: e.gridH, gridW: e.gridW, score, map, profile });
       off += patches;
     }
     return out;
