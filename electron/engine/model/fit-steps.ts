@@ -8,7 +8,7 @@ import type { Calibration, FitResult, LongRunning, ModelManifest, ModelVersion, 
 import { sha256File } from '../backbone/resolve';
 import type { EngineBackends } from '../bank/backends';
 import { chunkedGreedy } from '../bank/chunked-coreset';
-import { exactIndexFor } from '../bank/exact-refine';
+import { exactIndexFor, oneCallVectors } from '../bank/exact-refine';
 import { givenIndex, needsTraining, type IndexChoice } from '../bank/index-rule';
 import type { KnnIndex } from '../bank/knn';
 import { randomSubset } from '../bank/random-coreset';
@@ -148,9 +148,9 @@ export async function calibrationScorer(
   params: ModelParams,
   opened: KnnIndex[],
 ): Promise<Scorer> {
-  const exact = await exactIndexFor(backends, factory, dim, () => bank, params.exactTop);
+  const exact = await exactIndexFor(backends, factory, dim, () => bank, params.exactTop, index);
   if (exact) opened.push(exact);
-  return new Scorer(index, scoringParams(params), () => bank, exact);
+  return new Scorer(index, scoringParams(params), () => bank, exact, { exactVectors: oneCallVectors(index, () => bank, params.exactTop, bank.byteLength) });
 }
 
 /** One image's score from its patches. */

@@ -6,7 +6,7 @@ import { parseCard, type BackboneCard } from '../backbone/card';
 import { resolveModelFile } from '../backbone/resolve';
 import { Extractor } from '../backbone/session';
 import { resolveBackends, type EngineBackends } from '../bank/backends';
-import { exactIndexFor } from '../bank/exact-refine';
+import { exactIndexFor, oneCallVectors } from '../bank/exact-refine';
 import type { KnnIndex } from '../bank/knn';
 import { embedImage, type PatchEmbedding } from '../features/embed';
 import { featureSource } from '../features/image-features';
@@ -47,7 +47,7 @@ export class PatchLineModel extends SourceModel implements Model {
     readonly extractor: Extractor,
     private index: KnnIndex,
     private readonly backends: EngineBackends,
-    /** Flat copy of the bank behind an approximate index (exact image scores; see Scorer.refine). */
+    /** Flat copy of the bank behind an approximate index that cannot refine in one call (see Scorer.refine). */
     private exact: KnnIndex | undefined,
   ) {
     super();
@@ -94,14 +94,16 @@ export class PatchLineModel extends SourceModel implements Model {
 
   private async openExact(): Promise<void> {
     const b = this.manifest.bank;
-    const exact = b.bankFile ? await exactIndexFor(this.backends, b.indexFactory, b.dimension, () => this.bank(), this.params.exactTop) : undefined;
+    const exact = b.bankFile ? await exactIndexFor(this.backends, b.indexFactory, b.dimension, () => this.bank(), this.params.exactTop, this.index) : undefined;
     this.exact?.close();
     this.exact = exact;
     this.scorer = this.makeScorer();
   }
 
   private makeScorer(): Scorer {
-    return new Scorer(this.index, scoringParams(this.params), () => this.bank(), this.exact);
+    const b = this.manifest.bank;
+    const exactVectors = b.bankFile ? oneCallVectors(this.index, () => this.bank(), this.params.exactTop, b.vectors * b.dimension * 4) : undefined;
+    return new Scorer(this.index, scoringParams(this.params), () => this.bank(), this.exact, { exactVectors });
   }
 
   private bank(): Float32Array {
