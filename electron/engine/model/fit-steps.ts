@@ -12,6 +12,7 @@ import { exactIndexFor, oneCallVectors } from '../bank/exact-refine';
 import { givenIndex, needsTraining, type IndexChoice } from '../bank/index-rule';
 import type { KnnIndex } from '../bank/knn';
 import { randomSubset } from '../bank/random-coreset';
+import { machineKey, spreadRows, tuneSearch, TUNING_QUERIES, type SearchTuning } from '../bank/search-tuning';
 import type { FeatureSource, ImageFeatures } from '../features/image-features';
 import type { PatchEmbedding } from '../features/embed';
 import { ProgressTracker, throwIfAborted } from '../progress';
@@ -133,6 +134,28 @@ export async function appendIndex(backends: EngineBackends, dir: string, from: s
   }
 }
 
+/**
+ * The search parameters of a fit's bank by measured recall of the map (bank/search-tuning.ts), unless the user gave
+ * them. The held-out queries are training patches the coreset did not keep: patches of good parts, from every image
+ * and position, that the bank has not stored (a bank vector as its own query would always be found). The index is
+ * left with the chosen parameters and `choice.params` updated to them.
+ */
+export async function tuneBankSearch(
+  backends: EngineBackends,
+  index: KnnIndex,
+  choice: IndexChoice,
+  fit: { patches: Float32Array; dim: number; bank: Float32Array; selected: ArrayLike<number>; given: boolean },
+): Promise<SearchTuning | undefined> {
+  if (fit.given) return undefined;
+  const inBank = new Uint8Array(fit.patches.length / fit.dim);
+  for (let i = 0; i < fit.selected.length; i++) inBank[fit.selected[i]] = 1;
+  const queries = spreadRows(fit.patches, fit.dim, TUNING_QUERIES, (r) => inBank[r] === 1);
+  if (queries.length === 0) return undefined;
+  const tuning = await tuneSearch({ index, factory: choice.factory, dim: fit.dim, bank: fit.bank, queries, source: 'training patches not kept in the bank', backend: backends.index });
+  if (tuning) choice.params = { ...choice.params, ...tuning.machines[machineKey()].params };
+  return tuning;
+}
+
 // 4. Calibrate --------------------------------------------------------------------------------------------------
 
 /**
@@ -188,6 +211,8 @@ export interface NewModel {
   /** Image scores of held-out good images, and where those came from. */
   calibration: { scores: number[]; source: Calibration['source'] };
   training: ModelManifest['training'];
+  /** How the search parameters were chosen, when they were measured (tuneBankSearch). */
+  searchTuning?: SearchTuning;
   /** The first version's own facts (its images, vectors, radius, note). */
   first: Omit<ModelVersion, 'version' | 'createdAt' | 'kind'>;
   skipped: SkippedFile[];
@@ -203,7 +228,8 @@ export async function commitNewModel(stage: StagedModel, m: NewModel, timer: Ret
   timer.mark('calibrate');
   throwIfAborted(signal);
   const vectors = m.bank.length / m.fx.dim;
-  const bankInfo = await writeBankFiles(stage.dir, m.index, m.bank, { vectors, dimension: m.fx.dim, ...m.choice });
+  const written = await writeBankFiles(stage.dir, m.index, m.bank, { vectors, dimension: m.fx.dim, ...m.choice });
+  const bankInfo = m.searchTuning ? { ...written, searchTuning: m.searchTuning } : written;
   const createdAt = new Date().toISOString();
   const manifest: ModelManifest = {
     schemaVersion: SCHEMA_VERSION,

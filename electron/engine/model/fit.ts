@@ -20,6 +20,7 @@ import {
   phaseTimer,
   scoreValidation,
   selectCoreset,
+  tuneBankSearch,
 } from './fit-steps';
 
 export interface FitInternals {
@@ -93,6 +94,9 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
     opened.push(index);
     timer.mark('index');
     throwIfAborted(o.signal);
+    const searchTuning = await tuneBankSearch(backends, index, choice, { patches, dim, bank, selected, given: Boolean(o.nprobe || o.efSearch) });
+    timer.mark('tune');
+    throwIfAborted(o.signal);
 
     // 4. Calibration on good images the bank has not seen.
     const calScores: number[] = [];
@@ -125,7 +129,7 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
     // 5. The artifact.
     const training = { images: kept.length, patches: rows, skipped: skipped.length, source: source.root };
     const first = { addedImages: kept.length, addedVectors: selected.length, bankVectors: selected.length, radius };
-    return await commitNewModel(stage, { out: o.out, fx, index, bank, choice, calibration: { scores: calScores, source: calSource }, training, first, skipped }, timer, o.signal);
+    return await commitNewModel(stage, { out: o.out, fx, index, bank, choice, calibration: { scores: calScores, source: calSource }, training, searchTuning, first, skipped }, timer, o.signal);
   } catch (err) {
     await stage.abort();
     throw err;

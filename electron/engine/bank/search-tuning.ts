@@ -1,0 +1,143 @@
+// Search parameters per bank, by measured recall instead of a fixed nprobe. A PatchCore map is one nearest-neighbour
+// distance per patch, so the map is right where the index finds each patch's nearest bank vector: recall@1 against
+// exact search is the map's own accuracy. The fit measures it on held-out patches for a small grid of settings
+// (nprobe × kFactor for IVF, efSearch for HNSW) and keeps, per kFactor, the cheapest setting that reaches the target:
+// recall does not depend on the machine, speed does. Which of those few is fastest is then timed on the machine that
+// runs the model (at fit, and once on the first load on another CPU or SIMD level) and recorded per machine.
+import { cpus } from 'node:os';
+import { simdKernels } from '../../../native/index';
+import type { SearchTuning } from '../api';
+import type { IndexBackend, IndexParams, KnnIndex } from './knn';
+
+export type { SearchTuning };
+
+/** Recall@1 of the anomaly map against exact search that a setting must reach. */
+export const TARGET_RECALL = 0.99;
+/** Held-out patches the recall is measured on: about five images' worth; ± 0.0016 at recall 0.99. */
+export const TUNING_QUERIES = 4096;
+/** Queries per timing run: one image of 28 × 28 patches. */
+const TIMING_QUERIES = 784;
+const TIMING_RUNS = 5;
+
+const NPROBES = [1, 2, 4, 8, 16, 32, 64, 128];
+const K_FACTORS = [1, 2, 4, 8];
+const EF_SEARCHES = [16, 32, 64, 128, 256, 512];
+
+export type MachineChoice = SearchTuning['machines'][string];
+
+/** The key a machine's choice is recorded under: the CPU model and the SIMD level the native kernels run. */
+export function machineKey(): string {
+  return `${cpus()[0]?.model.trim() ?? 'unknown CPU'} / ${simdKernels().active}`;
+}
+
+/** Inverted lists of an IVF factory string (0 without one). */
+function nlistOf(factory: string): number {
+  return Number(/IVF(\d+)/i.exec(factory)?.[1] ?? 0);
+}
+
+/** The settings worth measuring for a factory, as families ordered from cheapest to dearest; [] when nothing to tune. */
+export function candidateFamilies(factory: string): IndexParams[][] {
+  if (/HNSW/i.test(factory)) return [EF_SEARCHES.map((efSearch) => ({ efSearch }))];
+  const nlist = nlistOf(factory);
+  if (nlist <= 0) return [];
+  const nprobes = NPROBES.filter((n) => n < nlist).concat(nlist <= NPROBES[NPROBES.length - 1] ? [nlist] : []);
+  const refine = /RFlat|Refine/i.test(factory);
+  return (refine ? K_FACTORS : [undefined]).map((kFactor) => nprobes.map((nprobe) => (kFactor === undefined ? { nprobe } : { nprobe, kFactor })));
+}
+
+/** Hits: the approximate neighbour is at the exact nearest distance (a tie counts: the map value is the same). */
+function recallOf(approx: Float32Array, exact: Float32Array): number {
+  let hits = 0;
+  for (let i = 0; i < exact.length; i++) if (approx[i] <= exact[i] * (1 + 1e-5) + 1e-6) hits++;
+  return hits / exact.length;
+}
+
+export interface TuneInput {
+  index: KnnIndex;
+  factory: string;
+  dim: number;
+  /** The bank, for the exact reference search. */
+  bank: Float32Array;
+  /** Held-out patch vectors (rows × dim): patches of good parts that are not in the bank. */
+  queries: Float32Array;
+  source: string;
+  /** Creates the exact (Flat) reference index. */
+  backend: IndexBackend;
+  target?: number;
+}
+
+/**
+ * Measures recall@1 of each family's settings, cheapest first, up to the first that reaches the target (the dearer
+ * ones would pass too, and cost more), then times the passing settings on this machine. Undefined when the factory
+ * has nothing to tune. The index is left with the chosen parameters.
+ */
+export async function tuneSearch(t: TuneInput): Promise<SearchTuning | undefined> {
+  const families = candidateFamilies(t.factory);
+  if (families.length === 0) return undefined;
+  const target = t.target ?? TARGET_RECALL;
+  const flat = await t.backend.create(t.dim, 'Flat');
+  let exact: Float32Array;
+  try {
+    await flat.add(t.bank);
+    exact = (await flat.search(t.queries, 1)).distances;
+  } finally {
+    flat.close();
+  }
+  const measured: SearchTuning['measured'] = [];
+  for (const family of families) {
+    for (const params of family) {
+      t.index.setParams(params);
+      const recall = recallOf((await t.index.search(t.queries, 1)).distances, exact);
+      const passing = recall >= target;
+      measured.push({ params, recall, passing });
+      if (passing) break;
+    }
+  }
+  // No setting reached the target: the dearest one measured (closest to exact search) is the best there is.
+  if (!measured.some((m) => m.passing)) measured[measured.length - 1].passing = true;
+  const tuning: SearchTuning = { target, queries: t.queries.length / t.dim, source: t.source, measured, machines: {} };
+  const choice = await chooseForMachine(t.index, tuning, t.queries.subarray(0, Math.min(t.queries.length, TIMING_QUERIES * t.dim)));
+  tuning.machines[machineKey()] = choice;
+  return tuning;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+/**
+ * Times the passing settings on this machine (median of a few 784-query searches, runs interleaved so a change of
+ * load hits every setting alike) and returns the fastest. The index is left with it.
+ */
+export async function chooseForMachine(index: KnnIndex, tuning: SearchTuning, queries: Float32Array): Promise<MachineChoice> {
+  const passing = tuning.measured.filter((m) => m.passing);
+  const ms = passing.map(() => [] as number[]);
+  for (let run = 0; run <= TIMING_RUNS; run++) {
+    for (let i = 0; i < passing.length; i++) {
+      index.setParams(passing[i].params);
+      const t0 = performance.now();
+      await index.search(queries, 1);
+      // The first run warms caches and thread pools; it is not counted.
+      if (run > 0) ms[i].push(performance.now() - t0);
+    }
+  }
+  let best = 0;
+  for (let i = 1; i < passing.length; i++) if (median(ms[i]) < median(ms[best])) best = i;
+  index.setParams(passing[best].params);
+  return { params: { ...passing[best].params }, ms: median(ms[best]), measuredAt: new Date().toISOString() };
+}
+
+/** Rows of `rows` × dim spread evenly over it: `count` of them (all when fewer). */
+export function spreadRows(data: Float32Array, dim: number, count: number, skip?: (row: number) => boolean): Float32Array {
+  const rows = data.length / dim;
+  const pool: number[] = [];
+  for (let r = 0; r < rows; r++) if (!skip?.(r)) pool.push(r);
+  const n = Math.min(count, pool.length);
+  const out = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    const r = pool[Math.floor((i * pool.length) / n)];
+    out.set(data.subarray(r * dim, (r + 1) * dim), i * dim);
+  }
+  return out;
+}
