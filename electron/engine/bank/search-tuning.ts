@@ -53,28 +53,35 @@ function recallOf(approx: Float32Array, exact: Float32Array): number {
 }
 
 export interface TuneInput {
+  /** The index recall is measured on: the model's, or one of the same factory over a bank without the queries. */
   index: KnnIndex;
   factory: string;
   dim: number;
-  /** The bank, for the exact reference search. */
+  /** The bank of `index`, for the exact reference search. */
   bank: Float32Array;
-  /** Held-out patch vectors (rows × dim): patches of good parts that are not in the bank. */
+  /** Held-out patch vectors (rows × dim): patches of good parts that are not in `bank`. */
   queries: Float32Array;
   source: string;
   /** Creates the exact (Flat) reference index. */
   backend: IndexBackend;
-  target?: number;
+  /** The index the choice is for, timed on this machine and left with the chosen parameters (default: `index`). */
+  target?: KnnIndex;
+  recall?: number;
 }
 
 /**
  * Measures recall@1 of each family's settings, cheapest first, up to the first that reaches the target (the dearer
  * ones would pass too, and cost more), then times the passing settings on this machine. Undefined when the factory
- * has nothing to tune. The index is left with the chosen parameters.
+ * has nothing to tune. The target index is left with the chosen parameters.
+ *
+ * Recall never falls as nprobe or kFactor grows (more lists probed; a superset of candidates re-ranked), so a family
+ * after the first starts just below the previous family's passing nprobe and walks down while it still passes: two
+ * searches per family instead of the whole ladder.
  */
 export async function tuneSearch(t: TuneInput): Promise<SearchTuning | undefined> {
   const families = candidateFamilies(t.factory);
   if (families.length === 0) return undefined;
-  const target = t.target ?? TARGET_RECALL;
+  const goal = t.recall ?? TARGET_RECALL;
   const flat = await t.backend.create(t.dim, 'Flat');
   let exact: Float32Array;
   try {
@@ -84,20 +91,37 @@ export async function tuneSearch(t: TuneInput): Promise<SearchTuning | undefined
     flat.close();
   }
   const measured: SearchTuning['measured'] = [];
+  const measure = async (params: IndexParams) => {
+    t.index.setParams(params);
+    const recall = recallOf((await t.index.search(t.queries, 1)).distances, exact);
+    const m = { params, recall, passing: false };
+    measured.push(m);
+    return m;
+  };
+  let previousPass = -1;
   for (const family of families) {
-    for (const params of family) {
-      t.index.setParams(params);
-      const recall = recallOf((await t.index.search(t.queries, 1)).distances, exact);
-      const passing = recall >= target;
-      measured.push({ params, recall, passing });
-      if (passing) break;
+    let pass = -1;
+    if (previousPass < 0) {
+      for (let i = 0; i < family.length && pass < 0; i++) if ((await measure(family[i])).recall >= goal) pass = i;
+    } else {
+      // At least as good as the previous family at the same nprobe: the passing one is at previousPass or below.
+      pass = previousPass;
+      await measure(family[pass]);
+      while (pass > 0 && (await measure(family[pass - 1])).recall >= goal) pass--;
+    }
+    if (pass >= 0) {
+      const params = family[pass];
+      const m = measured.find((x) => x.params === params);
+      if (m && m.recall >= goal) m.passing = true;
+      previousPass = pass;
     }
   }
   // No setting reached the target: the dearest one measured (closest to exact search) is the best there is.
   if (!measured.some((m) => m.passing)) measured[measured.length - 1].passing = true;
-  const tuning: SearchTuning = { target, queries: t.queries.length / t.dim, source: t.source, measured, machines: {} };
-  const choice = await chooseForMachine(t.index, tuning, t.queries.subarray(0, Math.min(t.queries.length, TIMING_QUERIES * t.dim)));
-  tuning.machines[machineKey()] = choice;
+  const tuning: SearchTuning = { target: goal, queries: t.queries.length / t.dim, source: t.source, measured, machines: {} };
+  const timed = t.target ?? t.index;
+  tuning.machines[machineKey()] = await chooseForMachine(timed, tuning, t.queries.subarray(0, Math.min(t.queries.length, TIMING_QUERIES * t.dim)));
+  if (timed !== t.index) t.index.setParams(tuning.machines[machineKey()].params);
   return tuning;
 }
 

@@ -21,7 +21,7 @@ import { SCHEMA_VERSION, writeBank, writeBankFiles, type StagedModel } from './a
 import { calibrate } from './calibration';
 import { scoringParams, type ModelParams } from './params';
 
-/** Wall-clock seconds per phase: mark(phase) closes the phase that ran since the last mark. */
+/** Wall-clock seconds per phase: mark(phase) closes the phase that ran since the last mark (added to its earlier laps). */
 export function phaseTimer(): { seconds: Record<string, number>; mark(phase: string): void; finish(): Record<string, number> } {
   const started = Date.now();
   let lap = started;
@@ -30,7 +30,7 @@ export function phaseTimer(): { seconds: Record<string, number>; mark(phase: str
     seconds,
     mark(phase) {
       const now = Date.now();
-      seconds[phase] = (now - lap) / 1000;
+      seconds[phase] = (seconds[phase] ?? 0) + (now - lap) / 1000;
       lap = now;
     },
     finish() {
@@ -136,22 +136,48 @@ export async function appendIndex(backends: EngineBackends, dir: string, from: s
 
 /**
  * The search parameters of a fit's bank by measured recall of the map (bank/search-tuning.ts), unless the user gave
- * them. The held-out queries are training patches the coreset did not keep: patches of good parts, from every image
- * and position, that the bank has not stored (a bank vector as its own query would always be found). The index is
- * left with the chosen parameters and `choice.params` updated to them.
+ * them. The queries are patches of good images the bank has not seen, where the fit has them: the held-out calibration
+ * images, searched in the calibration bank (the bank without them, same factory) — a new good part's patches against
+ * a bank of its kind. Otherwise (validation images are only read later, or the calibration bank got another factory)
+ * training patches the coreset did not keep, in the model's bank: the closest substitute (a bank vector as its own
+ * query would always be found), though a little optimistic, since the coreset covers every training patch. The
+ * model's index is left with the chosen parameters and `choice.params` updated to them.
  */
 export async function tuneBankSearch(
   backends: EngineBackends,
   index: KnnIndex,
   choice: IndexChoice,
-  fit: { patches: Float32Array; dim: number; bank: Float32Array; selected: ArrayLike<number>; given: boolean },
+  fit: {
+    patches: Float32Array;
+    dim: number;
+    bank: Float32Array;
+    selected: ArrayLike<number>;
+    given: boolean;
+    /** The calibration bank and its index, and which rows of `patches` are the held-out images'. */
+    heldOut?: { index: KnnIndex; factory: string; bank: Float32Array; isHeld: (row: number) => boolean };
+  },
 ): Promise<SearchTuning | undefined> {
   if (fit.given) return undefined;
-  const inBank = new Uint8Array(fit.patches.length / fit.dim);
-  for (let i = 0; i < fit.selected.length; i++) inBank[fit.selected[i]] = 1;
-  const queries = spreadRows(fit.patches, fit.dim, TUNING_QUERIES, (r) => inBank[r] === 1);
+  const held = fit.heldOut && fit.heldOut.factory === choice.factory ? fit.heldOut : undefined;
+  let queries: Float32Array;
+  if (held) {
+    queries = spreadRows(fit.patches, fit.dim, TUNING_QUERIES, (r) => !held.isHeld(r));
+  } else {
+    const inBank = new Uint8Array(fit.patches.length / fit.dim);
+    for (let i = 0; i < fit.selected.length; i++) inBank[fit.selected[i]] = 1;
+    queries = spreadRows(fit.patches, fit.dim, TUNING_QUERIES, (r) => inBank[r] === 1);
+  }
   if (queries.length === 0) return undefined;
-  const tuning = await tuneSearch({ index, factory: choice.factory, dim: fit.dim, bank: fit.bank, queries, source: 'training patches not kept in the bank', backend: backends.index });
+  const tuning = await tuneSearch({
+    index: held?.index ?? index,
+    target: index,
+    factory: choice.factory,
+    dim: fit.dim,
+    bank: held?.bank ?? fit.bank,
+    queries,
+    source: held ? 'patches of the held-out calibration images, in the bank without them' : 'training patches not kept in the bank',
+    backend: backends.index,
+  });
   if (tuning) choice.params = { ...choice.params, ...tuning.machines[machineKey()].params };
   return tuning;
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FitOptions, FitResult, SkippedFile } from '../api';
 import { resolveBackends, type EngineBackends } from '../bank/backends';
 import { chooseIndex, type IndexChoice } from '../bank/index-rule';
+import type { SearchTuning } from '../bank/search-tuning';
 import type { KnnIndex } from '../bank/knn';
 import { openFitSource } from '../data/dataset';
 import { openImageFeatures, planFeatures } from '../features/image-features';
@@ -94,15 +95,16 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
     opened.push(index);
     timer.mark('index');
     throwIfAborted(o.signal);
-    const searchTuning = await tuneBankSearch(backends, index, choice, { patches, dim, bank, selected, given: Boolean(o.nprobe || o.efSearch) });
-    timer.mark('tune');
-    throwIfAborted(o.signal);
+    const tuneInput = { patches, dim, bank, selected, given: Boolean(o.nprobe || o.efSearch) };
+    let searchTuning: SearchTuning | undefined;
 
     // 4. Calibration on good images the bank has not seen.
     const calScores: number[] = [];
     let calSource: 'validation' | 'train-holdout';
     if (source.validation.length) {
       calSource = 'validation';
+      searchTuning = await tuneBankSearch(backends, index, choice, tuneInput);
+      timer.mark('tune');
       const scorer = await calibrationScorer(backends, dim, choice.factory, index, bank, params, opened);
       await scoreValidation(fx, source.validation, scorer, calScores, { strict: o.strict, signal: o.signal, onProgress: o.onProgress, skipped });
     } else {
@@ -118,6 +120,11 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
       const calChoice = indexChoice(o.index, o, () => chooseIndex(keepRows.length, dim));
       const calIndex = await buildIndex(backends, dim, calChoice, calBank, { signal: o.signal });
       opened.push(calIndex);
+      timer.mark('calibrate');
+      const isHeld = (row: number) => held.has(Math.floor(row / patchesPerImage));
+      searchTuning = await tuneBankSearch(backends, index, choice, { ...tuneInput, heldOut: { index: calIndex, factory: calChoice.factory, bank: calBank, isHeld } });
+      // tuneBankSearch leaves calIndex with the chosen parameters too: the calibration scores as the model will.
+      timer.mark('tune');
       const scorer = await calibrationScorer(backends, dim, calChoice.factory, calIndex, calBank, params, opened);
       const cp = new ProgressTracker('calibrate', held.size, o.onProgress);
       for (const img of [...held].sort((a, b) => a - b)) {

@@ -281,7 +281,9 @@ describe('search parameters by measured recall (native index)', () => {
     const tuning = r.manifest.bank.searchTuning;
     expect(tuning).toBeDefined();
     if (!tuning) return;
-    expect(tuning.queries).toBe(288); // every training patch the coreset did not keep (384 − 96)
+    // The held-out calibration image's 8 × 8 patches, searched in the bank without it.
+    expect(tuning.queries).toBe(64);
+    expect(tuning.source).toMatch(/held-out calibration images/);
     expect(tuning.measured.some((x) => x.passing)).toBe(true);
     const [key] = Object.keys(tuning.machines);
     expect(r.manifest.bank.indexParams).toMatchObject(tuning.machines[key].params);
