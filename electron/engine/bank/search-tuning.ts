@@ -17,10 +17,12 @@ export const TARGET_RECALL = 0.99;
 export const TUNING_QUERIES = 4096;
 /** Queries per timing run: one image of 28 × 28 patches. */
 const TIMING_QUERIES = 784;
-const TIMING_RUNS = 5;
+const TIMING_RUNS = 3;
 
-const NPROBES = [1, 2, 4, 8, 16, 32, 64, 128];
-const K_FACTORS = [1, 2, 4, 8];
+/** Powers of two with the 1.5× steps between: each family is walked by powers of two, then refined by one step. */
+const NPROBES = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256];
+/** Re-ranked candidates per result; 8 never beat 4 at the same nprobe on the banks measured (docs/speed.md). */
+const K_FACTORS = [1, 2, 4];
 const EF_SEARCHES = [16, 32, 64, 128, 256, 512];
 
 export type MachineChoice = SearchTuning['machines'][string];
@@ -43,6 +45,10 @@ export function candidateFamilies(factory: string): IndexParams[][] {
   const nprobes = NPROBES.filter((n) => n < nlist).concat(nlist <= NPROBES[NPROBES.length - 1] ? [nlist] : []);
   const refine = /RFlat|Refine/i.test(factory);
   return (refine ? K_FACTORS : [undefined]).map((kFactor) => nprobes.map((nprobe) => (kFactor === undefined ? { nprobe } : { nprobe, kFactor })));
+}
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(Math.log2(n));
 }
 
 /** Hits: the approximate neighbour is at the exact nearest distance (a tie counts: the map value is the same). */
@@ -74,9 +80,10 @@ export interface TuneInput {
  * ones would pass too, and cost more), then times the passing settings on this machine. Undefined when the factory
  * has nothing to tune. The target index is left with the chosen parameters.
  *
- * Recall never falls as nprobe or kFactor grows (more lists probed; a superset of candidates re-ranked), so a family
- * after the first starts just below the previous family's passing nprobe and walks down while it still passes: two
- * searches per family instead of the whole ladder.
+ * Recall never falls as nprobe or kFactor grows (more lists probed; a superset of candidates re-ranked), so the first
+ * family is walked by doubling steps and the step between the last failing and the first passing one tried; a later
+ * family starts at the previous family's passing setting and walks down while it still passes: a few searches per
+ * family instead of the whole ladder.
  */
 export async function tuneSearch(t: TuneInput): Promise<SearchTuning | undefined> {
   const families = candidateFamilies(t.factory);
@@ -102,7 +109,17 @@ export async function tuneSearch(t: TuneInput): Promise<SearchTuning | undefined
   for (const family of families) {
     let pass = -1;
     if (previousPass < 0) {
-      for (let i = 0; i < family.length && pass < 0; i++) if ((await measure(family[i])).recall >= goal) pass = i;
+      // The doubling rungs (and the last, nlist itself), then the 1.5× rung just below the first that passes.
+      const rungs = family.map((_, i) => i).filter((i) => isPowerOfTwo(family[i].nprobe ?? family[i].efSearch ?? 1) || i === family.length - 1);
+      let last = -1;
+      for (const i of rungs) {
+        if ((await measure(family[i])).recall >= goal) {
+          pass = i;
+          break;
+        }
+        last = i;
+      }
+      if (pass > 0 && pass - 1 > last && (await measure(family[pass - 1])).recall >= goal) pass--;
     } else {
       // At least as good as the previous family at the same nprobe: the passing one is at previousPass or below.
       pass = previousPass;
