@@ -8,7 +8,7 @@ import { Extractor } from '../backbone/session';
 import { resolveBackends, type EngineBackends } from '../bank/backends';
 import { exactIndexFor, oneCallVectors } from '../bank/exact-refine';
 import type { IndexParams, KnnIndex } from '../bank/knn';
-import { chooseForMachine, machineKey } from '../bank/search-tuning';
+import { chooseForMachine, machineKey, type MachineChoice } from '../bank/search-tuning';
 import { embedImage, type PatchEmbedding } from '../features/embed';
 import { featureSource } from '../features/image-features';
 import { preprocess, type Preprocessed, type PreprocessSpec } from '../image/preprocess';
@@ -109,13 +109,18 @@ export class PatchLineModel extends SourceModel implements Model {
     if (!mine) {
       const queries = readBankRows(path.join(this.dir, b.bankFile), b.vectors, b.dimension, 784);
       mine = await chooseForMachine(this.index, tuning, queries);
-      const next: ModelManifest = { ...this.manifest, bank: { ...b, searchTuning: { ...tuning, machines: { ...tuning.machines, [key]: mine } } } };
+      const withMine = (m: ModelManifest): ModelManifest => {
+        const t = m.bank.searchTuning ?? tuning;
+        return { ...m, bank: { ...m.bank, searchTuning: { ...t, machines: { ...t.machines, [key]: mine as MachineChoice } } } };
+      };
       try {
-        await writeManifest(this.dir, next);
+        // Merged into the manifest as it is now: another process may have changed it while this one timed.
+        const current = readManifest(this.dir);
+        if (current.bank.indexSha256 === b.indexSha256) await writeManifest(this.dir, withMine(current));
       } catch (err) {
         onNote?.(`search parameters for ${key} could not be saved in ${this.dir} (${(err as Error).message}); they are measured again on the next load`);
       }
-      this.manifest = next;
+      this.manifest = withMine(this.manifest);
     }
     this.index.setParams(mine.params);
   }
