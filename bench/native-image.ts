@@ -121,7 +121,7 @@ export async function runImageBench(args: BenchArgs): Promise<{ rows: Row[]; swe
   const { index: ivf, seconds: buildSeconds } = await build(ENGINE_FACTORY, bank);
   ivf.setParams(ENGINE_PARAMS);
   const scoring: ScoringParams = { k: K, reweight: false, reweightNeighbors: 9, sigma: 4, size: 224, imageScore: 'patch-max', exactTop: EXACT_TOP };
-  const scorer = new Scorer(ivf, scoring, () => bank, flat);
+  const scorer = new Scorer(ivf, scoring, () => bank, flat, { oneCall: false });
   const engine = empty();
   const oneCall = empty();
   const exact = empty();

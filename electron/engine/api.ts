@@ -159,6 +159,27 @@ export interface UpdateResult {
   seconds: number;
 }
 
+/** Index search parameters (IVF probes, re-ranked candidates, HNSW candidate list). */
+export interface SearchSetting {
+  nprobe?: number;
+  kFactor?: number;
+  efSearch?: number;
+}
+
+/**
+ * How the bank's search parameters were chosen: recall@1 of the anomaly map against exact search on held-out patches
+ * (machine independent), then, per machine (CPU model + SIMD level), the fastest setting that reached the target.
+ */
+export interface SearchTuning {
+  target: number;
+  queries: number;
+  /** Where the held-out queries came from. */
+  source: string;
+  /** Every setting measured, in order; `passing` marks the cheapest one per family that reached the target. */
+  measured: { params: SearchSetting; recall: number; passing: boolean }[];
+  machines: Record<string, { params: SearchSetting; ms: number; measuredAt: string }>;
+}
+
 export interface ModelManifest {
   schemaVersion: number;
   id: string;
@@ -180,6 +201,8 @@ export interface ModelManifest {
     /** Raw little-endian float32 bank vectors (rows × dimension), for Eq. 7 and index rebuilds. */
     bankFile?: string;
     bankSha256?: string;
+    /** Search parameters chosen by measured recall of the map (bank/search-tuning.ts); per machine. */
+    searchTuning?: SearchTuning;
   };
   calibration: Calibration;
   training: { images: number; patches: number; skipped: number; source: string };

@@ -14,6 +14,23 @@ export interface SearchResult {
   labels: BigInt64Array;
 }
 
+/** One image's answer from an index that searches and refines in one call (native FaissIndex.searchImage). */
+export interface ImageSearchResult extends SearchResult {
+  /** Per patch: the mean L2 distance to its k neighbours, exact for the refined patches. */
+  scores: Float32Array;
+  refined: Uint32Array;
+  rounds: number;
+  maxPatch: number;
+  maxScore: number;
+}
+
+export interface ImageSearchOptions extends IndexParams {
+  /** Patches searched again exactly per round (the engine's exactTop; 0 = no refinement). */
+  exactTop: number;
+  /** The bank (ntotal × dim, add order) where the index keeps no exact vectors of its own (exactSource null). */
+  exactVectors?: Float32Array;
+}
+
 export interface KnnIndex {
   readonly ntotal: number;
   train?(vectors: Float32Array, opts?: { signal?: AbortSignal }): Promise<void> | void;
@@ -24,6 +41,13 @@ export interface KnnIndex {
   write(file: string): Promise<void> | void;
   memoryBytes(): number;
   close(): void;
+  /**
+   * Optional: the k-NN of one image's patches and the exact refinement of its top patches in one call (no round trip
+   * per refinement round, no copy of the queries). Scorer uses it where present.
+   */
+  searchImage?(queries: Float32Array, k: number, options: ImageSearchOptions): Promise<ImageSearchResult>;
+  /** With searchImage: where it finds exact vectors ('flat': it is exact; 'refine': its RFlat stage; null: pass them). */
+  readonly exactSource?: 'flat' | 'refine' | null;
 }
 
 export interface IndexBackend {

@@ -1,7 +1,7 @@
 // The model artifact: a folder with manifest.json, the Faiss index and the raw bank vectors. A fit builds it in a temp
 // sibling folder and renames it into place; later changes write new files, then swap manifest.json atomically.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelManifest } from '../api';
@@ -196,6 +196,24 @@ export function readBank(file: string, rows: number, dim: number): Float32Array 
   // Copy into an aligned buffer (Buffer pool slices may not be 4-byte aligned).
   const out = new Float32Array(rows * dim);
   new Uint8Array(out.buffer).set(buf);
+  return out;
+}
+
+/** `count` rows spread evenly over a bank file (one read per row: a sample without loading the whole bank). */
+export function readBankRows(file: string, rows: number, dim: number, count: number): Float32Array {
+  const n = Math.min(count, rows);
+  const out = new Float32Array(n * dim);
+  const bytes = new Uint8Array(out.buffer);
+  const fd = openSync(file, 'r');
+  try {
+    for (let i = 0; i < n; i++) {
+      const r = Math.floor((i * rows) / n);
+      const got = readSync(fd, bytes, i * dim * 4, dim * 4, r * dim * 4);
+      if (got !== dim * 4) throw new Error(`${file}: row ${r} is truncated (${got} of ${dim * 4} bytes)`);
+    }
+  } finally {
+    closeSync(fd);
+  }
   return out;
 }
 

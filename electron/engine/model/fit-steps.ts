@@ -8,10 +8,11 @@ import type { Calibration, FitResult, LongRunning, ModelManifest, ModelVersion, 
 import { sha256File } from '../backbone/resolve';
 import type { EngineBackends } from '../bank/backends';
 import { chunkedGreedy } from '../bank/chunked-coreset';
-import { exactIndexFor } from '../bank/exact-refine';
+import { exactIndexFor, oneCallVectors } from '../bank/exact-refine';
 import { givenIndex, needsTraining, type IndexChoice } from '../bank/index-rule';
 import type { KnnIndex } from '../bank/knn';
 import { randomSubset } from '../bank/random-coreset';
+import { machineKey, spreadRows, tuneSearch, TUNING_QUERIES, type SearchTuning } from '../bank/search-tuning';
 import type { FeatureSource, ImageFeatures } from '../features/image-features';
 import type { PatchEmbedding } from '../features/embed';
 import { ProgressTracker, throwIfAborted } from '../progress';
@@ -20,7 +21,7 @@ import { SCHEMA_VERSION, writeBank, writeBankFiles, type StagedModel } from './a
 import { calibrate } from './calibration';
 import { scoringParams, type ModelParams } from './params';
 
-/** Wall-clock seconds per phase: mark(phase) closes the phase that ran since the last mark. */
+/** Wall-clock seconds per phase: mark(phase) closes the phase that ran since the last mark (added to its earlier laps). */
 export function phaseTimer(): { seconds: Record<string, number>; mark(phase: string): void; finish(): Record<string, number> } {
   const started = Date.now();
   let lap = started;
@@ -29,7 +30,7 @@ export function phaseTimer(): { seconds: Record<string, number>; mark(phase: str
     seconds,
     mark(phase) {
       const now = Date.now();
-      seconds[phase] = (now - lap) / 1000;
+      seconds[phase] = (seconds[phase] ?? 0) + (now - lap) / 1000;
       lap = now;
     },
     finish() {
@@ -133,6 +134,54 @@ export async function appendIndex(backends: EngineBackends, dir: string, from: s
   }
 }
 
+/**
+ * The search parameters of a fit's bank by measured recall of the map (bank/search-tuning.ts), unless the user gave
+ * them. The queries are patches of good images the bank has not seen, where the fit has them: the held-out calibration
+ * images, searched in the calibration bank (the bank without them, same factory) — a new good part's patches against
+ * a bank of its kind. Otherwise (validation images are only read later, or the calibration bank got another factory)
+ * training patches the coreset did not keep, in the model's bank: the closest substitute (a bank vector as its own
+ * query would always be found), though a little optimistic, since the coreset covers every training patch. The
+ * model's index is left with the chosen parameters and `choice.params` updated to them.
+ */
+export async function tuneBankSearch(
+  backends: EngineBackends,
+  index: KnnIndex,
+  choice: IndexChoice,
+  fit: {
+    patches: Float32Array;
+    dim: number;
+    bank: Float32Array;
+    selected: ArrayLike<number>;
+    given: boolean;
+    /** The calibration bank and its index, and which rows of `patches` are the held-out images'. */
+    heldOut?: { index: KnnIndex; factory: string; bank: Float32Array; isHeld: (row: number) => boolean };
+  },
+): Promise<SearchTuning | undefined> {
+  if (fit.given) return undefined;
+  const held = fit.heldOut && fit.heldOut.factory === choice.factory ? fit.heldOut : undefined;
+  let queries: Float32Array;
+  if (held) {
+    queries = spreadRows(fit.patches, fit.dim, TUNING_QUERIES, (r) => !held.isHeld(r));
+  } else {
+    const inBank = new Uint8Array(fit.patches.length / fit.dim);
+    for (let i = 0; i < fit.selected.length; i++) inBank[fit.selected[i]] = 1;
+    queries = spreadRows(fit.patches, fit.dim, TUNING_QUERIES, (r) => inBank[r] === 1);
+  }
+  if (queries.length === 0) return undefined;
+  const tuning = await tuneSearch({
+    index: held?.index ?? index,
+    target: index,
+    factory: choice.factory,
+    dim: fit.dim,
+    bank: held?.bank ?? fit.bank,
+    queries,
+    source: held ? 'patches of the held-out calibration images, in the bank without them' : 'training patches not kept in the bank',
+    backend: backends.index,
+  });
+  if (tuning) choice.params = { ...choice.params, ...tuning.machines[machineKey()].params };
+  return tuning;
+}
+
 // 4. Calibrate --------------------------------------------------------------------------------------------------
 
 /**
@@ -148,9 +197,9 @@ export async function calibrationScorer(
   params: ModelParams,
   opened: KnnIndex[],
 ): Promise<Scorer> {
-  const exact = await exactIndexFor(backends, factory, dim, () => bank, params.exactTop);
+  const exact = await exactIndexFor(backends, factory, dim, () => bank, params.exactTop, index);
   if (exact) opened.push(exact);
-  return new Scorer(index, scoringParams(params), () => bank, exact);
+  return new Scorer(index, scoringParams(params), () => bank, exact, { exactVectors: oneCallVectors(index, () => bank, params.exactTop, bank.byteLength) });
 }
 
 /** One image's score from its patches. */
@@ -191,6 +240,8 @@ export interface NewModel {
   /** Image scores of held-out good images, and where those came from. */
   calibration: { scores: number[]; source: Calibration['source'] };
   training: ModelManifest['training'];
+  /** How the search parameters were chosen, when they were measured (tuneBankSearch). */
+  searchTuning?: SearchTuning;
   /** The first version's own facts (its images, vectors, radius, note). */
   first: Omit<ModelVersion, 'version' | 'createdAt' | 'kind'>;
   skipped: SkippedFile[];
@@ -206,7 +257,8 @@ export async function commitNewModel(stage: StagedModel, m: NewModel, timer: Ret
   timer.mark('calibrate');
   throwIfAborted(signal);
   const vectors = m.bank.length / m.fx.dim;
-  const bankInfo = await writeBankFiles(stage.dir, m.index, m.bank, { vectors, dimension: m.fx.dim, ...m.choice });
+  const written = await writeBankFiles(stage.dir, m.index, m.bank, { vectors, dimension: m.fx.dim, ...m.choice });
+  const bankInfo = m.searchTuning ? { ...written, searchTuning: m.searchTuning } : written;
   const createdAt = new Date().toISOString();
   const manifest: ModelManifest = {
     schemaVersion: SCHEMA_VERSION,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FitOptions, FitResult, ModelManifest, SkippedFile } from '../api';
 import { resolveBackends, type EngineBackends } from '../bank/backends';
 import { chooseIndex, type IndexChoice } from '../bank/index-rule';
+import type { SearchTuning } from '../bank/search-tuning';
 import type { KnnIndex } from '../bank/knn';
 import { openFitSource } from '../data/dataset';
 import { openImageFeatures, planFeatures } from '../features/image-features';
@@ -21,6 +22,7 @@ import {
   phaseTimer,
   scoreValidation,
   selectCoreset,
+  tuneBankSearch,
 } from './fit-steps';
 
 export interface FitInternals {
@@ -107,12 +109,16 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
     opened.push(index);
     timer.mark('index');
     throwIfAborted(o.signal);
+    const tuneInput = { patches, dim, bank, selected, given: Boolean(o.nprobe || o.efSearch) };
+    let searchTuning: SearchTuning | undefined;
 
     // 4. Calibration on good images the bank has not seen.
     const calScores: number[] = [];
     let calSource: 'validation' | 'train-holdout';
     if (source.validation.length) {
       calSource = 'validation';
+      searchTuning = await tuneBankSearch(backends, index, choice, tuneInput);
+      timer.mark('tune');
       const scorer = await calibrationScorer(backends, dim, choice.factory, index, bank, params, opened);
       await scoreValidation(fx, source.validation, scorer, calScores, { strict: o.strict, signal: o.signal, onProgress: o.onProgress, skipped });
     } else {
@@ -128,6 +134,12 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
       const calChoice = indexChoice(o.index, o, () => chooseIndex(keepRows.length, dim));
       const calIndex = await buildIndex(backends, dim, calChoice, calBank, { signal: o.signal });
       opened.push(calIndex);
+      timer.mark('calibrate');
+      // Rows are the units' (an image, or each of its tiles): a row is held out with the image its unit came from.
+      const isHeld = (row: number) => held.has(unitOwner[Math.floor(row / patchesPerImage)]);
+      searchTuning = await tuneBankSearch(backends, index, choice, { ...tuneInput, heldOut: { index: calIndex, factory: calChoice.factory, bank: calBank, isHeld } });
+      // tuneBankSearch leaves calIndex with the chosen parameters too: the calibration scores as the model will.
+      timer.mark('tune');
       const scorer = await calibrationScorer(backends, dim, calChoice.factory, calIndex, calBank, params, opened);
       const cp = new ProgressTracker('calibrate', held.size, o.onProgress);
       // A held image's score is the maximum over its units (its tiles), as a prediction's is.
@@ -144,7 +156,7 @@ export async function fit(o: FitOptions, internals: FitInternals = {}): Promise<
     // 5. The artifact.
     const training = { images: kept.length, patches: rows, skipped: skipped.length, source: source.root };
     const first = { addedImages: kept.length, addedVectors: selected.length, bankVectors: selected.length, radius, ...(tiled ? { note: `${units} tiles of ${kept.length} images` } : {}) };
-    return await commitNewModel(stage, { out: o.out, fx, index, bank, choice, calibration: { scores: calScores, source: calSource }, training, first, skipped }, timer, o.signal);
+    return await commitNewModel(stage, { out: o.out, fx, index, bank, choice, calibration: { scores: calScores, source: calSource }, training, searchTuning, first, skipped }, timer, o.signal);
   } catch (err) {
     await stage.abort();
     throw err;

@@ -324,3 +324,34 @@ describe('staging', () => {
     expect(readdirSync(parent).sort()).toEqual(['model-other.tmp-4194305-deadbeef', `model.tmp-${process.pid}-cafebabe`]);
   });
 });
+
+describe('search parameters by measured recall (native index)', () => {
+  it('are measured at fit, recorded per machine, and timed again on the first load on a machine without an entry', async () => {
+    const out = path.join(tempDir(), 'model');
+    // 96 bank vectors in 4 lists: small, but an IVF with re-ranking, so there is something to tune.
+    const r = await fit({ data, out, ...base(), index: 'IVF4,SQ8,RFlat' });
+    const tuning = r.manifest.bank.searchTuning;
+    expect(tuning).toBeDefined();
+    if (!tuning) return;
+    // The held-out calibration image's 8 × 8 patches, searched in the bank without it.
+    expect(tuning.queries).toBe(64);
+    expect(tuning.source).toMatch(/held-out calibration images/);
+    expect(tuning.measured.some((x) => x.passing)).toBe(true);
+    const [key] = Object.keys(tuning.machines);
+    expect(r.manifest.bank.indexParams).toMatchObject(tuning.machines[key].params);
+
+    editManifest(out, (m) => {
+      if (m.bank.searchTuning) m.bank.searchTuning.machines = { 'another CPU / scalar': { params: { nprobe: 1, kFactor: 1 }, ms: 1, measuredAt: '2020-01-01T00:00:00.000Z' } };
+    });
+    const model = await loadModel(out);
+    try {
+      const saved = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as ModelManifest;
+      const machines = saved.bank.searchTuning?.machines ?? {};
+      expect(Object.keys(machines).sort()).toEqual(['another CPU / scalar', key].sort());
+      expect(tuning.measured.filter((x) => x.passing).map((x) => x.params)).toContainEqual(machines[key].params);
+      expect(model.searchParams()).toEqual(machines[key].params);
+    } finally {
+      await model.close();
+    }
+  });
+});

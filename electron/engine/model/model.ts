@@ -6,8 +6,9 @@ import { parseCard, type BackboneCard } from '../backbone/card';
 import { resolveModelFile } from '../backbone/resolve';
 import { Extractor } from '../backbone/session';
 import { resolveBackends, type EngineBackends } from '../bank/backends';
-import { exactIndexFor } from '../bank/exact-refine';
-import type { KnnIndex } from '../bank/knn';
+import { exactIndexFor, oneCallVectors } from '../bank/exact-refine';
+import type { IndexParams, KnnIndex } from '../bank/knn';
+import { chooseForMachine, machineKey, type MachineChoice } from '../bank/search-tuning';
 import { embedImage, type PatchEmbedding } from '../features/embed';
 import { featureSource } from '../features/image-features';
 import { preprocessTiles, stitchedSize, stitchMaps, type TiledImage } from '../features/tiling';
@@ -16,7 +17,7 @@ import { ProgressTracker } from '../progress';
 import { mapToOriginal, resampleMap } from '../score/anomaly-map';
 import { SourceModel, type ImageSource } from '../score/inspection';
 import { Scorer, type PatchScores } from '../score/scorer';
-import { readBank, readManifest, removeQuietly, verifyModelFiles, writeManifest } from './artifact';
+import { readBank, readBankRows, readManifest, removeQuietly, verifyModelFiles, writeManifest } from './artifact';
 import { concatRows, gatherRows, selectCoreset, writeBankVersion } from './fit-steps';
 import { preprocessSpec, scoringParams, withDefaults, type ModelParams } from './params';
 
@@ -48,7 +49,7 @@ export class PatchLineModel extends SourceModel implements Model {
     readonly extractor: Extractor,
     private index: KnnIndex,
     private readonly backends: EngineBackends,
-    /** Flat copy of the bank behind an approximate index (exact image scores; see Scorer.refine). */
+    /** Flat copy of the bank behind an approximate index that cannot refine in one call (see Scorer.refine). */
     private exact: KnnIndex | undefined,
   ) {
     super();
@@ -85,6 +86,7 @@ export class PatchLineModel extends SourceModel implements Model {
     index.setParams(manifest.bank.indexParams ?? {});
     const model = new PatchLineModel(root, manifest, card, params, preprocessSpec(params, card), extractor, index, backends, undefined);
     try {
+      await model.tuneForMachine(o.onNote);
       await model.openExact();
     } catch (err) {
       await model.close();
@@ -93,16 +95,55 @@ export class PatchLineModel extends SourceModel implements Model {
     return model;
   }
 
+  /**
+   * The search parameters measured for this machine (CPU model + SIMD level) at fit or an earlier load; on a machine
+   * the manifest has no entry for, the settings that reached the target recall at fit are timed here (well under a
+   * second: a few 784-query searches each) and the fastest recorded in the manifest. A read-only model folder keeps
+   * the choice in memory.
+   */
+  private async tuneForMachine(onNote?: (msg: string) => void): Promise<void> {
+    const b = this.manifest.bank;
+    const tuning = b.searchTuning;
+    if (!tuning || !b.bankFile) return;
+    const key = machineKey();
+    let mine = tuning.machines[key];
+    if (!mine) {
+      const queries = readBankRows(path.join(this.dir, b.bankFile), b.vectors, b.dimension, 784);
+      mine = await chooseForMachine(this.index, tuning, queries);
+      const withMine = (m: ModelManifest): ModelManifest => {
+        const t = m.bank.searchTuning ?? tuning;
+        return { ...m, bank: { ...m.bank, searchTuning: { ...t, machines: { ...t.machines, [key]: mine as MachineChoice } } } };
+      };
+      try {
+        // Merged into the manifest as it is now: another process may have changed it while this one timed.
+        const current = readManifest(this.dir);
+        if (current.bank.indexSha256 === b.indexSha256) await writeManifest(this.dir, withMine(current));
+      } catch (err) {
+        onNote?.(`search parameters for ${key} could not be saved in ${this.dir} (${(err as Error).message}); they are measured again on the next load`);
+      }
+      this.manifest = withMine(this.manifest);
+    }
+    this.index.setParams(mine.params);
+  }
+
+  /** The index's search parameters on this machine: the tuned ones where measured, else the fit's. */
+  searchParams(): IndexParams {
+    const b = this.manifest.bank;
+    return b.searchTuning?.machines[machineKey()]?.params ?? b.indexParams ?? {};
+  }
+
   private async openExact(): Promise<void> {
     const b = this.manifest.bank;
-    const exact = b.bankFile ? await exactIndexFor(this.backends, b.indexFactory, b.dimension, () => this.bank(), this.params.exactTop) : undefined;
+    const exact = b.bankFile ? await exactIndexFor(this.backends, b.indexFactory, b.dimension, () => this.bank(), this.params.exactTop, this.index) : undefined;
     this.exact?.close();
     this.exact = exact;
     this.scorer = this.makeScorer();
   }
 
   private makeScorer(): Scorer {
-    return new Scorer(this.index, scoringParams(this.params), () => this.bank(), this.exact);
+    const b = this.manifest.bank;
+    const exactVectors = b.bankFile ? oneCallVectors(this.index, () => this.bank(), this.params.exactTop, b.vectors * b.dimension * 4) : undefined;
+    return new Scorer(this.index, scoringParams(this.params), () => this.bank(), this.exact, { exactVectors });
   }
 
   private bank(): Float32Array {
@@ -121,14 +162,27 @@ export class PatchLineModel extends SourceModel implements Model {
   /** Preprocessed tensor → anomaly map, batch 1: what `ms_per_image` measures. */
   async scoreTensor(tensor: Float32Array): Promise<Scored> {
     const t0 = performance.now();
+    const emb = await this.embed(tensor);
+    const s = await this.scoreEmbedding(emb);
+    s.timings.extractMs = performance.now() - t0 - s.timings.totalMs;
+    s.timings.totalMs += s.timings.extractMs;
+    return s;
+  }
+
+  /** One preprocessed tensor's patch embedding (the backbone and the patch pooling). */
+  async embed(tensor: Float32Array): Promise<PatchEmbedding> {
     const taps = await this.extractor.run(tensor, 1, this.params.imageSize);
-    const emb = embedImage(taps, 0, this.params.embedDimension, this.params.gridStride ?? undefined);
+    return embedImage(taps, 0, this.params.embedDimension, this.params.gridStride ?? undefined);
+  }
+
+  /** One image's embedding → its scores and anomaly map (extractMs 0: the embedding was given). */
+  async scoreEmbedding(emb: PatchEmbedding): Promise<Scored> {
     const t1 = performance.now();
     const [patch] = await this.scorer.score([emb]);
     const t2 = performance.now();
     const map = this.scorer.map(patch);
     const t3 = performance.now();
-    return { patch, map, timings: { extractMs: t1 - t0, searchMs: t2 - t1, mapMs: t3 - t2, totalMs: t3 - t0 } };
+    return { patch, map, timings: { extractMs: 0, searchMs: t2 - t1, mapMs: t3 - t2, totalMs: t3 - t1 } };
   }
 
   /** Scores embeddings already computed (batched searches; no maps). */
@@ -250,7 +304,7 @@ export class PatchLineModel extends SourceModel implements Model {
     const next: ModelManifest = { ...this.manifest, bank: section, history: [...this.manifest.history, entry] };
     await writeManifest(this.dir, next);
     const reopened = await this.backends.index.read(path.join(this.dir, section.indexFile), { mmap: true });
-    reopened.setParams(b.indexParams ?? {});
+    reopened.setParams(this.searchParams());
     this.index.close();
     this.index = reopened;
     this.manifest = next;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { KnnIndex, SearchResult } from '../bank/knn';
 import { ExactIndex } from '../testing/exact-backends';
 import { rng } from '../random';
+import { FaissIndex } from '../../../native/index';
 import { Scorer } from './scorer';
 
 const dim = 4;
@@ -75,5 +76,82 @@ describe('Scorer with exact refinement of the top patches', () => {
     const approx = (await new Scorer(new MissingIndex(bank, all), params, () => bank).score([embedding]))[0];
     const off = (await new Scorer(new MissingIndex(bank, all), { ...params, exactTop: 0 }, () => bank, new ExactIndex(dim, bank)).score([embedding]))[0];
     expect(off.score).toBe(approx.score);
+  });
+});
+
+describe('Scorer with a native index: one searchImage call per image', () => {
+  const d = 32;
+  const side = 28;
+  // Clustered bank; queries near it, a few between two clusters and off them (a defect): the image maximum is then a
+  // patch whose nearest neighbour may lie in a list the IVF does not probe.
+  const r = rng(7);
+  const centres = Array.from({ length: 64 }, () => Float32Array.from({ length: d }, () => r() * 4));
+  const draw = (n: number, spread: number) => {
+    const out = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) {
+      const c = centres[Math.floor(r() * centres.length)];
+      for (let t = 0; t < d; t++) out[i * d + t] = c[t] + spread * (r() - 0.5);
+    }
+    return out;
+  };
+  const bank = draw(8000, 1);
+  const queries = draw(side * side, 1.2);
+  for (let p = 0; p < 40; p++) {
+    const a = centres[(p * 7) % centres.length];
+    const b = centres[(p * 13 + 1) % centres.length];
+    for (let t = 0; t < d; t++) queries[p * 19 * d + t] = (a[t] + b[t]) / 2 + 0.8 * (r() - 0.5);
+  }
+  const embedding = { data: queries, gridH: side, gridW: side, dim: d };
+  const params = { k: 1, reweight: false, reweightNeighbors: 3, sigma: 0, size: side, exactTop: 8 };
+
+  async function build(factory: string, search: { nprobe?: number; kFactor?: number }): Promise<FaissIndex> {
+    const index = FaissIndex.create(d, factory);
+    if (!index.isTrained) await index.train(bank);
+    await index.add(bank);
+    if (Object.keys(search).length) index.setParams(search);
+    return index;
+  }
+
+  it('refines inside the call: the image score is exact search\'s maximum, the map matches the JS path', async () => {
+    const flat = await build('Flat', {});
+    // One probe of 64 lists and no re-ranking slack: many patches miss their nearest neighbour.
+    const ivf = await build('IVF64,SQ8,RFlat', { nprobe: 1, kFactor: 1 });
+    try {
+      const truth = (await new Scorer(flat, params, () => bank).score([embedding]))[0];
+      const loose = (await new Scorer(ivf, { ...params, exactTop: 0 }, () => bank).score([embedding]))[0];
+      expect(loose.scores.filter((v, p) => v > truth.scores[p] + 1e-4).length).toBeGreaterThan(10);
+      expect(loose.score).toBeGreaterThan(truth.score + 1e-4);
+
+      const one = (await new Scorer(ivf, params, () => bank).score([embedding]))[0];
+      expect(one.profile?.oneCall).toBe(true);
+      expect(one.profile?.rounds).toBeGreaterThan(0);
+      expect(one.score).toBeCloseTo(truth.score, 5);
+      for (let p = 0; p < side * side; p++) expect(one.scores[p]).toBeGreaterThanOrEqual(truth.scores[p] - 1e-5);
+
+      const js = (await new Scorer(ivf, params, () => bank, flat, { oneCall: false }).score([embedding]))[0];
+      expect(js.profile?.oneCall).toBe(false);
+      expect(js.score).toBeCloseTo(one.score, 5);
+      for (let p = 0; p < side * side; p++) expect(js.scores[p]).toBeCloseTo(one.scores[p], 4);
+    } finally {
+      flat.close();
+      ivf.close();
+    }
+  });
+
+  it('an index without exact vectors of its own refines against the bank passed in place, and not without it', async () => {
+    const flat = await build('Flat', {});
+    const ivf = await build('IVF64,Flat', { nprobe: 1 });
+    try {
+      expect(ivf.exactSource).toBeNull();
+      const truth = (await new Scorer(flat, params, () => bank).score([embedding]))[0];
+      const refined = (await new Scorer(ivf, params, () => bank, undefined, { exactVectors: () => bank }).score([embedding]))[0];
+      expect(refined.score).toBeCloseTo(truth.score, 5);
+      const bare = (await new Scorer(ivf, params, () => bank).score([embedding]))[0];
+      expect(bare.profile?.rounds).toBe(0);
+      expect(bare.score).toBeGreaterThan(truth.score + 1e-4);
+    } finally {
+      flat.close();
+      ivf.close();
+    }
   });
 });
