@@ -77,6 +77,22 @@ describe('Extractor on a float trunk (the WideResNet card path)', () => {
     await ex.close();
   });
 
+  it('gives the same taps whatever the session options (threads, spinning, graph optimisation)', async () => {
+    const batch = Float32Array.from({ length: 3 * 32 * 32 }, (_, i) => Math.sin(i * 0.37));
+    const runWith = async (o: Parameters<typeof Extractor.create>[3]) => {
+      const ex = await Extractor.create(tinyCard, tinyCard.taps, tinyFile(), o);
+      const [l2] = await ex.run(batch, 1, 32);
+      await ex.close();
+      return l2.data;
+    };
+    const ref = await runWith({ threads: 1 });
+    for (const o of [{ threads: 2, spin: true }, { threads: 0, spin: false }, { threads: 1, graphOptimization: 'basic' as const }]) {
+      const d = await runWith(o);
+      expect(d.length).toBe(ref.length);
+      for (let i = 0; i < d.length; i += 7) expect(d[i]).toBeCloseTo(ref[i], 4);
+    }
+  });
+
   it('refuses a missing execution provider and falls back only for auto', async () => {
     const file = tinyFile();
     await expect(Extractor.create(tinyCard, tinyCard.taps, file, { device: 'cuda' })).rejects.toThrow(/cuda execution provider is not available.*--device auto/);

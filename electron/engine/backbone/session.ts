@@ -30,6 +30,8 @@ export interface ExtractorOptions {
   threads?: number;
   /** onnxruntime's graph optimisation (default 'all': every fusion, and the int8 kernels need the QDQ ones). */
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Let idle intra-op threads spin (onnxruntime's default); default off, or PATCHLINE_ORT_SPIN=1. */
+  spin?: boolean;
   /** Network input side when it differs from the card's (e.g. 320). */
   inputSize?: number;
   /** Messages such as "cuda unavailable, using cpu" for `auto`. */
@@ -44,6 +46,10 @@ export interface TapOutput {
   channels: number;
   height: number;
   width: number;
+}
+
+function spinning(o: ExtractorOptions): boolean {
+  return o.spin ?? process.env.PATCHLINE_ORT_SPIN === '1';
 }
 
 export class Extractor {
@@ -69,6 +75,9 @@ export class Extractor {
           intraOpNumThreads: opts.threads ?? 0,
           interOpNumThreads: 1,
           graphOptimizationLevel: opts.graphOptimization ?? 'all',
+          // Spinning intra-op threads keep polling for work after a run; the search that follows each extract needs
+          // those cores (PATCHLINE_ORT_SPIN=1 restores onnxruntime's default; bench:ort measures both).
+          extra: { session: { intra_op: { allow_spinning: spinning(opts) ? '1' : '0' }, inter_op: { allow_spinning: spinning(opts) ? '1' : '0' } } },
           // Probing providers that are absent logs loudly at lower levels; the failure is reported below instead.
           logSeverityLevel: 4,
         });
