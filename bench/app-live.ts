@@ -112,7 +112,8 @@ async function main(): Promise<void> {
     await page.getByTestId('mode-continuous').click();
     await setRange(page, 'rate', fps);
     await page.getByTestId('camera-start').click();
-    const count = async (id: string) => Number(await page.getByTestId(id).textContent());
+    // The screen formats counts for its locale (1,234): digits only.
+    const count = async (id: string) => Number(((await page.getByTestId(id).textContent()) ?? '').replace(/[^0-9]/g, ''));
 
     await page.waitForTimeout(warmup * 1000);
     const samples: { t: number; scored: number; dropped: number; rss: number; cpu: number; allCpu: number }[] = [];
