@@ -259,7 +259,8 @@ describe('hot folder sorting and journal', () => {
     await Promise.all(Array.from({ length: 200 }, (_, i) => writeFile(path.join(dir, `p${i}.png`), 'IMG')));
     await waitFor(() => seen.length === 200);
     const before = { ...folder.stats };
-    await new Promise((r) => setTimeout(r, 400));
+    // Polls counted, not timed: on a loaded machine a 30 ms interval can stretch far beyond it.
+    await waitFor(() => folder!.stats.polls - before.polls > 3, 20_000);
     const after = folder.stats;
     expect(after.polls - before.polls).toBeGreaterThan(3);
     expect(after.stats - before.stats).toBe(0); // 200 handled files stay in place, none is stat'ed again
