@@ -23,7 +23,7 @@ import { shuffledIndices } from '../random';
 import { anomalyMap } from '../score/anomaly-map';
 import { auroc } from '../../../shared/roc';
 import { fit, type FitInternals } from './fit';
-import { buildIndex, calibrationScorer, gatherRows, indexChoice, selectCoreset } from './fit-steps';
+import { buildIndex, calibrationScorer, gatherRows, indexChoice, phaseTimer, selectCoreset } from './fit-steps';
 import { DEFAULT_RESIZE_MODE, DEFAULT_SIGMA, type ModelParams } from './params';
 
 /** PatchCore's published map blur (the shipped default, params.ts). */
@@ -133,22 +133,13 @@ interface GridData {
 /** Features, bank and patch scores of one feature setting; the metrics for every σ from the same patch scores. */
 async function scoreSetting(g: GridData, s: FeatureSetting): Promise<SettingResult> {
   const { o, backends } = g;
-  const started = performance.now();
-  const lap = (() => {
-    let t = started;
-    return () => {
-      const now = performance.now();
-      const d = (now - t) / 1000;
-      t = now;
-      return d;
-    };
-  })();
+  const timer = phaseTimer();
   const opts = optionsFor({ ...o, onProgress: undefined }, s, g.sigmas[0]);
   const fx = await openImageFeatures(opts, g.note);
   const opened: KnnIndex[] = [];
   try {
     const { dim, patchesPerImage: ppi, params } = fx;
-    const load = lap();
+    timer.mark('load');
     const patches = new Float32Array(g.fitFiles.length * ppi * dim);
     let kept = 0;
     const skipped: SkippedFile[] = [];
@@ -162,15 +153,15 @@ async function scoreSetting(g: GridData, s: FeatureSetting): Promise<SettingResu
     );
     if (kept < 2) throw new Error(`only ${kept} of the grid's ${g.fitFiles.length} fit images could be read`);
     const rows = patches.subarray(0, kept * ppi * dim);
-    const extractFit = lap();
+    timer.mark('extractFit');
     const { indices } = await selectCoreset(backends, rows, { images: kept, perImage: ppi, dim }, { coreset: params.coreset, seed: params.seed }, { signal: o.signal });
     const bank = gatherRows(rows, dim, indices);
-    const coreset = lap();
+    timer.mark('coreset');
     const choice = indexChoice(o.index, o, () => chooseIndex(indices.length, dim));
     const index = await buildIndex(backends, dim, choice, bank, { signal: o.signal });
     opened.push(index);
     const scorer = await calibrationScorer(backends, dim, choice.factory, index, bank, params, opened);
-    const indexT = lap();
+    timer.mark('index');
     const byPath = new Map(g.heldOut.map((h) => [h.path, h]));
     const scored: { item: HeldOutImage; scores: Float32Array; gridH: number; gridW: number; score: number }[] = [];
     await fx.each(
@@ -181,7 +172,7 @@ async function scoreSetting(g: GridData, s: FeatureSetting): Promise<SettingResu
       },
       { signal: o.signal, strict: true },
     );
-    const score = lap();
+    timer.mark('score');
     const size = params.imageSize;
     const plane = size * size;
     const masks = new Uint8Array(scored.length * plane);
@@ -202,10 +193,10 @@ async function scoreSetting(g: GridData, s: FeatureSetting): Promise<SettingResu
       const parts = [imageAuroc, aupro].filter((v): v is number => v !== null);
       out.push({ ...s, resize: params.resize, sigma, imageAuroc, aupro, score: parts.length ? parts.reduce((a, v) => a + v, 0) / parts.length : 0, seconds: 0 });
     }
-    const metrics = lap();
-    const total = (performance.now() - started) / 1000;
-    for (const r of out) r.seconds = total;
-    return { rows: out, seconds: { load, extractFit, coreset, index: indexT, score, metrics, total } };
+    timer.mark('metrics');
+    const seconds = timer.finish() as SettingResult['seconds'];
+    for (const r of out) r.seconds = seconds.total;
+    return { rows: out, seconds };
   } finally {
     for (const ix of opened) ix.close();
     await fx.close();

@@ -23,18 +23,18 @@ import { scoringParams, type ModelParams } from './params';
 
 /** Wall-clock seconds per phase: mark(phase) closes the phase that ran since the last mark (added to its earlier laps). */
 export function phaseTimer(): { seconds: Record<string, number>; mark(phase: string): void; finish(): Record<string, number> } {
-  const started = Date.now();
+  const started = performance.now();
   let lap = started;
   const seconds: Record<string, number> = {};
   return {
     seconds,
     mark(phase) {
-      const now = Date.now();
+      const now = performance.now();
       seconds[phase] = (seconds[phase] ?? 0) + (now - lap) / 1000;
       lap = now;
     },
     finish() {
-      seconds.total = (Date.now() - started) / 1000;
+      seconds.total = (performance.now() - started) / 1000;
       return seconds;
     },
   };
