@@ -6,6 +6,14 @@ export function isNg(score: number, threshold: number): boolean {
   return score > threshold;
 }
 
+/** The median (the mean of the two middle values for an even count); NaN for no values. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 /** Nearest-rank percentile (p in 0..100); null for no values. */
 export function percentile(values: readonly number[], p: number): number | null {
   if (values.length === 0) return null;

@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 import { simdKernels } from '../../../native/index';
 import type { SearchTuning } from '../api';
 import type { IndexBackend, IndexParams, KnnIndex } from './knn';
+import { median } from '../../../shared/stats';
 
 export type { SearchTuning };
 
@@ -140,11 +141,6 @@ export async function tuneSearch(t: TuneInput): Promise<SearchTuning | undefined
   tuning.machines[machineKey()] = await chooseForMachine(timed, tuning, t.queries.subarray(0, Math.min(t.queries.length, TIMING_QUERIES * t.dim)));
   if (timed !== t.index) t.index.setParams(tuning.machines[machineKey()].params);
   return tuning;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[s.length >> 1];
 }
 
 /**

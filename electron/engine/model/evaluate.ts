@@ -18,6 +18,7 @@ import { preprocessTiles, stitchedSize, tilesFor, tileViews, type TiledImage } f
 import { mapOntoImage } from '../../../shared/heatmap';
 import { pixelMetrics } from '../metrics/pro';
 import { auroc, f1Max, rocCurve } from '../../../shared/roc';
+import { median } from '../../../shared/stats';
 import { mapLimit, ProgressTracker, throwIfAborted } from '../progress';
 import { dataUri, overlay, sideBySide } from '../report/heatmap';
 import { renderReport, type ReportImage } from '../report/html';
@@ -27,13 +28,6 @@ import { loadModel, type LoadOptions, type PatchLineModel } from './model';
 export interface EvalInternals extends Pick<LoadOptions, 'backends' | 'onNote' | 'modelFile'> {
   /** Images decoded ahead of scoring; scoring itself runs one image at a time. */
   chunk?: number;
-}
-
-export function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /**
