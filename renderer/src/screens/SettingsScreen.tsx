@@ -4,7 +4,8 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { useApp, usePick } from '../lib/app-context';
 import { Facts, TextField, type Fact } from '../components/form';
-import { sectionDraft, sectionPatch, soundOnNG, type SectionDraft } from '../state/selectors';
+import { sectionDraft, sectionPatch, type SectionDraft } from '../state/selectors';
+import { useSoundOnNG } from '../lib/alerts';
 import { useFormat, useT } from '../i18n/hooks';
 import { msg, type MessageKey } from '../i18n/message';
 import type { OutputStatus, StationSettings } from '../../../shared/settings';
@@ -222,13 +223,12 @@ function HttpToken() {
 
 function AlertsPanel() {
   const t = useT();
-  const on = useApp((s) => soundOnNG(s.stationSettings));
-  const setSound = useApp((s) => s.setSoundOnNG);
+  const [on, setSound] = useSoundOnNG();
   return (
     <div className="panel settings-section" data-testid="settings-alerts">
       <h3>{t('settings.alerts.title')}</h3>
       <label className="check">
-        <input type="checkbox" checked={on} onChange={(e) => void setSound(e.target.checked)} data-testid="settings-alerts-soundOnNG" />
+        <input type="checkbox" checked={on} onChange={(e) => setSound(e.target.checked)} data-testid="settings-alerts-soundOnNG" />
         {t('settings.alerts.soundOnNG')}
       </label>
       <p className="muted small">{t('settings.alerts.help')}</p>
