@@ -10,6 +10,8 @@ export interface RawIndexStats {
   memoryBytes: number;
   /** Bytes of inverted lists mapped from the index file (read with mmap). */
   mappedBytes: number;
+  /** Bytes of the packed copy of the IVF lists that searches built (native/src/index_ivf_packed.h). */
+  packedBytes: number;
 }
 
 export interface RawIndexInfo {
@@ -45,6 +47,7 @@ export interface RawIndex {
   info(): RawIndexInfo;
   params(): RawParams;
   setParams(params: RawParams): void;
+  setListPacking(on: boolean): void;
   train(vectors: Float32Array, token: RawCancelToken | undefined): Promise<void>;
   add(vectors: Float32Array, ids: BigInt64Array | undefined): Promise<void>;
   /** fastPaths = false runs Faiss's own search at every node: the reference for tests. */

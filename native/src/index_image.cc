@@ -86,7 +86,7 @@ void searchImage(const faiss::Index& index, const ImageSearchRequest& req, Image
     nb = req.exactRows;
   }
 
-  searchTree(inner, n, req.queries, k, out.distances, out.labels, req.params, true);
+  searchTree(inner, n, req.queries, k, out.distances, out.labels, req.params, true, req.cache);
   markMissing(out.distances, out.labels, static_cast<size_t>(n * k));
   for (idx_t p = 0; p < n; p++) out.scores[p] = patchScore(out.distances + p * k, k);
   out.exact = flat;

@@ -21,6 +21,8 @@
 
 namespace patchline {
 
+class SearchCache;
+
 struct ImageSearchRequest {
   faiss::Index::idx_t n = 0;  // patches
   const float* queries = nullptr;  // n x d
@@ -30,6 +32,7 @@ struct ImageSearchRequest {
   // The bank's vectors in position (add) order, when the index keeps none of its own; ignored when it does.
   const float* exactVectors = nullptr;
   size_t exactRows = 0;
+  SearchCache* cache = nullptr;  // the index's derived search data (index_ivf_packed.h), or none
 };
 
 // Caller-owned output arrays.

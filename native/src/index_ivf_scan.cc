@@ -15,6 +15,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "index_ivf_packed.h"
 #include "index_scratch.h"
 #include "index_simd.h"
 
@@ -60,6 +61,12 @@ struct BoundSite;
 struct OutBufSite;
 struct CandBufSite;
 struct SlotOfOriginSite;
+struct QueryNormSite;
+struct TileQuerySite;
+struct TileNormSite;
+struct TileOutSite;
+struct TileMinSite;
+struct GatherSite;
 
 // Vectors per kernel call: 4 queries x 512 distances stay in L1.
 constexpr size_t kChunk = 512;
@@ -175,12 +182,49 @@ void scanList(const SimdKernels& K, const faiss::IndexIVF& ivf, const Decoder& d
   }
 }
 
+// Queries of one tile call, and packed vectors per tile call: 64 x 512 distances (128 KiB) per thread.
+constexpr size_t kTileQueries = 64;
+constexpr size_t kTileVectors = 512;
+
+// One list of the packed copy against the queries that probe it, as l2Tile products (the slot heaps then hold
+// packed positions, turned into ids when the results are merged).
+void scanPackedList(const SimdKernels& K, const PackedLists& P, const ListTask& task, const idx_t* slotQuery,
+                    TopK* slotHeaps, std::atomic<float>* bounds, const float* x, const float* xnorm, float* qbuf,
+                    float* qn, float* out, float* rowMin, uint32_t* cand) {
+  const size_t d = P.d, l = static_cast<size_t>(task.list);
+  const size_t m = P.size[l], base = P.start[l], padded = P.start[l + 1] - base;
+  if (m == 0) return;
+  for (size_t g = 0; g < task.count; g += kTileQueries) {
+    const size_t rows = std::min(kTileQueries, task.count - g);
+    for (size_t r = 0; r < rows; r++) {
+      const idx_t q = slotQuery[task.first + g + r];
+      std::copy_n(x + q * d, d, qbuf + r * d);
+      qn[r] = xnorm[q];
+    }
+    for (size_t j0 = 0; j0 < padded; j0 += kTileVectors) {
+      const size_t len = std::min(kTileVectors, padded - j0), real = std::min(len, m - std::min(m, j0));
+      K.l2Tile(qbuf, rows, qn, P.panels.get() + (base + j0) * d, P.norms.get() + base + j0, len, d, out, len, rowMin);
+      const size_t first = base + j0;
+      for (size_t r = 0; r < rows; r++) {
+        const size_t slot = task.first + g + r;
+        std::atomic<float>& bound = bounds[slotQuery[slot]];
+        TopK& h = slotHeaps[slot];
+        const float limit = bound.load(std::memory_order_relaxed);
+        if (!(rowMin[r] < std::min(h.worst(), limit))) continue;
+        pushRow(h, out + r * len, real, [first](uint32_t j) { return static_cast<idx_t>(first + j); }, K.below, cand,
+                limit);
+        if (h.ids[0] >= 0) lowerBound(bound, h.worst());
+      }
+    }
+  }
+}
+
 }  // namespace
 
 bool ivfScanSupported(const faiss::IndexIVF& ivf) { return layoutOf(ivf) != Layout::None; }
 
 void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, size_t nprobe, float* distances,
-               idx_t* labels) {
+               idx_t* labels, SearchCache* cache) {
   FAISS_THROW_IF_NOT_MSG(ivf.is_trained, "the index is not trained");
   nprobe = std::max<size_t>(1, std::min(nprobe, ivf.nlist));
   double t0 = profiling() ? nowMs() : 0;
@@ -196,7 +240,8 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
 
   double t1 = profiling() ? nowMs() : 0;
   Layout layout = layoutOf(ivf);
-  if (layout == Layout::None) {
+  std::shared_ptr<const PackedLists> packed = cache != nullptr ? cache->packed(ivf) : nullptr;
+  if (layout == Layout::None && !packed) {
     faiss::SearchParametersIVF params;
     params.nprobe = nprobe;
     ivf.search_preassigned(n, x, k, assign.get(), coarseD.get(), distances, labels, false, &params);
@@ -252,22 +297,42 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
     slotHeaps[s].clear();
   }
 
-  std::vector<float> centroidStore;
-  Decoder dec = makeDecoder(ivf, layout, centroidStore);
   const SimdKernels& K = indexKernels();
   int threads = std::max(1, omp_get_max_threads());
   size_t d = ivf.d;
-  Scratch<float, QueryBufSite> qbuf(static_cast<size_t>(threads) * kGroup * d);
   Scratch<std::atomic<float>, BoundSite> bounds(n);
   for (idx_t i = 0; i < n; i++) bounds[i].store(std::numeric_limits<float>::infinity(), std::memory_order_relaxed);
-  Scratch<float, OutBufSite> outbuf(static_cast<size_t>(threads) * kGroup * kChunk);
-  Scratch<uint32_t, CandBufSite> candbuf(static_cast<size_t>(threads) * kChunk);
   double t2 = profiling() ? nowMs() : 0;
+  if (packed) {
+    const size_t th = static_cast<size_t>(threads);
+    Scratch<float, QueryNormSite> xnorm(n);
+    Scratch<float, TileQuerySite> qbuf(th * kTileQueries * d);
+    std::fill(qbuf.get(), qbuf.get() + d, 0.0f);
+    for (idx_t i = 0; i < n; i++) xnorm[i] = K.l2sqr(x + i * d, qbuf.get(), d);
+    Scratch<float, TileNormSite> qn(th * kTileQueries);
+    Scratch<float, TileOutSite> outbuf(th * kTileQueries * kTileVectors);
+    Scratch<float, TileMinSite> rowMin(th * kTileQueries);
+    Scratch<uint32_t, CandBufSite> candbuf(th * kTileVectors);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (size_t t = 0; t < tasks.size(); t++) {
-    int th = omp_get_thread_num();
-    scanList(K, ivf, dec, tasks[t], slotQuery.get(), slotHeaps.get(), bounds.get(), x, qbuf.get() + th * kGroup * d,
-             outbuf.get() + th * kGroup * kChunk, candbuf.get() + th * kChunk);
+    for (size_t t = 0; t < tasks.size(); t++) {
+      size_t me = static_cast<size_t>(omp_get_thread_num());
+      scanPackedList(K, *packed, tasks[t], slotQuery.get(), slotHeaps.get(), bounds.get(), x, xnorm.get(),
+                     qbuf.get() + me * kTileQueries * d, qn.get() + me * kTileQueries,
+                     outbuf.get() + me * kTileQueries * kTileVectors, rowMin.get() + me * kTileQueries,
+                     candbuf.get() + me * kTileVectors);
+    }
+  } else {
+    std::vector<float> centroidStore;
+    Decoder dec = makeDecoder(ivf, layout, centroidStore);
+    Scratch<float, QueryBufSite> qbuf(static_cast<size_t>(threads) * kGroup * d);
+    Scratch<float, OutBufSite> outbuf(static_cast<size_t>(threads) * kGroup * kChunk);
+    Scratch<uint32_t, CandBufSite> candbuf(static_cast<size_t>(threads) * kChunk);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (size_t t = 0; t < tasks.size(); t++) {
+      int th = omp_get_thread_num();
+      scanList(K, ivf, dec, tasks[t], slotQuery.get(), slotHeaps.get(), bounds.get(), x, qbuf.get() + th * kGroup * d,
+               outbuf.get() + th * kGroup * kChunk, candbuf.get() + th * kChunk);
+    }
   }
 
   double t3 = profiling() ? nowMs() : 0;
@@ -275,16 +340,28 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
   Scratch<size_t, SlotOfOriginSite> slotOfOrigin(nslots);
   std::fill(slotOfOrigin.get(), slotOfOrigin.get() + nslots, std::numeric_limits<size_t>::max());
   for (size_t pos = 0; pos < used; pos++) slotOfOrigin[slotOrigin[pos]] = pos;
+  // The packed scan's distances come from ||q||^2 + ||x||^2 - 2<q,x>: each slot's survivors are re-scored by
+  // direct differences against their reconstruction (as knnL2 does), so results carry no cancellation error.
+  Scratch<float, GatherSite> gathered(static_cast<size_t>(threads) * d);
 #pragma omp parallel for schedule(static) num_threads(threads) if (n > 64)
   for (idx_t i = 0; i < n; i++) {
     TopK h{static_cast<size_t>(k), distances + i * k, labels + i * k};
     h.clear();
+    float* rec = gathered.get() + static_cast<size_t>(omp_get_thread_num()) * d;
     for (size_t p = 0; p < nprobe; p++) {
       size_t pos = slotOfOrigin[i * nprobe + p];
       if (pos == std::numeric_limits<size_t>::max()) continue;
       const TopK& src = slotHeaps[pos];
       for (idx_t c = 0; c < k; c++) {
-        if (src.ids[c] >= 0 && src.dis[c] < h.worst()) h.push(src.dis[c], src.ids[c]);
+        if (src.ids[c] < 0) continue;
+        float dist = src.dis[c];
+        idx_t id = src.ids[c];
+        if (packed) {
+          packed->gather(static_cast<size_t>(id), rec);
+          dist = K.l2sqr(x + i * d, rec, d);
+          id = packed->ids[static_cast<size_t>(id)];
+        }
+        if (dist < h.worst()) h.push(dist, id);
       }
     }
     h.sortAscending();

@@ -7,6 +7,10 @@
 #include "index_knn.h"
 
 namespace patchline {
+class SearchCache;
+}
+
+namespace patchline {
 
 // True when ivf's code layout has a batched kernel here: IndexIVFFlat, and IndexIVFScalarQuantizer with 8-bit
 // (per-dimension range, factory "SQ8") or fp16 codes, with or without residuals.
@@ -14,7 +18,8 @@ bool ivfScanSupported(const faiss::IndexIVF& ivf);
 
 // Searches with nprobe lists per query. Layouts without a kernel (PQ, ...) still get the coarse quantizer's
 // search from here and Faiss's own list scan (search_preassigned).
+// With a cache whose index qualifies (index_ivf_packed.h), the lists are scanned from their packed copy.
 void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, size_t nprobe, float* distances,
-               idx_t* labels);
+               idx_t* labels, SearchCache* cache = nullptr);
 
 }  // namespace patchline

@@ -33,7 +33,7 @@ constexpr size_t kTileRows = 64;
 
 // Below this many multiply-adds a call runs on one thread: an OpenMP fork/join costs more than it saves, and
 // k-means (thousands of small assignment calls) would mostly wait on barriers.
-constexpr double kParallelWork = 64.0 * 1024 * 1024;
+constexpr double kParallelWork = 16.0 * 1024 * 1024;
 
 // Few queries (an image's top patches refined exactly, single lookups): packing the database for the tile kernel
 // would cost more than the products, so the rows are streamed as they are, 4 queries per kernel pass while a block

@@ -23,6 +23,7 @@
 #include "finite_check.h"
 #include "index_image.h"
 #include "index_io.h"
+#include "index_ivf_packed.h"
 #include "index_search.h"
 #include "index_tree.h"
 #include "job.h"
@@ -33,6 +34,8 @@ namespace {
 
 struct IndexState {
   std::unique_ptr<faiss::Index> index;
+  // Derived from the index (packed IVF lists): cleared before every operation that may change it.
+  SearchCache cache;
 };
 
 struct Snapshot {
@@ -131,7 +134,10 @@ class IndexJob : public Job {
   using Job::throwIfCancelled;
 
  protected:
-  void run() override { body_(*state_, *this); }
+  void run() override {
+    if (mutates_) state_->cache.clear();
+    body_(*state_, *this);
+  }
 
   void afterRun() noexcept override {
     try {
@@ -178,6 +184,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
                                      InstanceMethod<&NativeIndex::Info>("info"),
                                      InstanceMethod<&NativeIndex::Params>("params"),
                                      InstanceMethod<&NativeIndex::SetParams>("setParams"),
+                                     InstanceMethod<&NativeIndex::SetListPacking>("setListPacking"),
                                      InstanceMethod<&NativeIndex::Train>("train"),
                                      InstanceMethod<&NativeIndex::Add>("add"),
                                      InstanceMethod<&NativeIndex::Search>("search"),
@@ -257,7 +264,15 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     o.Set("isTrained", Napi::Boolean::New(env, snapshot_.trained));
     o.Set("memoryBytes", Napi::Number::New(env, static_cast<double>(snapshot_.memory.heap)));
     o.Set("mappedBytes", Napi::Number::New(env, static_cast<double>(snapshot_.memory.mapped)));
+    o.Set("packedBytes", Napi::Number::New(env, static_cast<double>(live(env)->cache.bytes())));
     return o;
+  }
+
+  // setListPacking(on): whether searches may scan a packed copy of the IVF lists (index_ivf_packed.h).
+  Napi::Value SetListPacking(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "on must be a boolean");
+    live(info.Env())->cache.setEnabled(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
   }
 
   Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -364,7 +379,8 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
         [n, k, data, params, fast, out](IndexState& s, IndexJob&) {
           if (!s.index->is_trained) throw StateError("the index is not trained: call train() before search()");
           checkFinite(data, n, s.index->d, "queries");
-          searchTree(*s.index, static_cast<faiss::Index::idx_t>(n), data, k, out.distances, out.labels, params, fast);
+          searchTree(*s.index, static_cast<faiss::Index::idx_t>(n), data, k, out.distances, out.labels, params, fast,
+                     fast ? &s.cache : nullptr);
           markMissing(out.distances, out.labels, n * static_cast<size_t>(k));
         },
         [out](Napi::Env) -> Napi::Value { return out.object->Value(); }, false);
@@ -410,7 +426,9 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
         info,
         [req, out](IndexState& s, IndexJob& self) {
           checkFinite(req.queries, static_cast<size_t>(req.n), s.index->d, "queries");
-          searchImage(*s.index, req, *out, [&self] { self.throwIfCancelled(); });
+          ImageSearchRequest r = req;
+          r.cache = &s.cache;
+          searchImage(*s.index, r, *out, [&self] { self.throwIfCancelled(); });
         },
         [out, arrays, refinedRef](Napi::Env e) -> Napi::Value {
           Napi::Object v = arrays.object->Value();

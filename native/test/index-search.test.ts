@@ -68,24 +68,58 @@ describe('IVF fast paths agree with Faiss', () => {
     'PCA24,IVF32,SQ8,RFlat', // PCA applied by the SIMD tile kernel instead of OpenBLAS
     'RR48,IVF32,Flat', // random rotation: another linear step
   ])(
-    '%s: the batched SIMD scan returns what faiss::IndexIVF::search returns',
+    '%s: the batched SIMD scan, from the packed lists and from the index\'s own, returns what faiss::IndexIVF::search returns',
     async (factory) => {
       const raw = binding().createIndex(d, factory);
       await raw.train(bank, undefined);
       await raw.add(bank, undefined);
       const params = { nprobe: 6, efSearch: -1, kFactor: -1 };
-      const fast = await raw.search(queries, 4, params, true);
       const ref = await raw.search(queries, 4, params, false);
-      let same = 0;
-      for (let i = 0; i < ref.labels.length; i++) {
-        if (fast.labels[i] === ref.labels[i]) same++;
-        expect(Math.abs(fast.distances[i] - ref.distances[i])).toBeLessThanOrEqual(1e-3 * ref.distances[i] + 1e-4);
+      const packs = !factory.includes('PQ');
+      for (const packing of [true, false]) {
+        raw.setListPacking(packing);
+        const fast = await raw.search(queries, 4, params, true);
+        // PQ codes (under a byte per dimension) are never packed: that index exists to save the memory.
+        expect(raw.stats().packedBytes > 0).toBe(packing && packs);
+        let same = 0;
+        for (let i = 0; i < ref.labels.length; i++) {
+          if (fast.labels[i] === ref.labels[i]) same++;
+          expect(Math.abs(fast.distances[i] - ref.distances[i])).toBeLessThanOrEqual(1e-3 * ref.distances[i] + 1e-4);
+        }
+        // Identical up to float rounding of near ties.
+        expect(same / ref.labels.length).toBeGreaterThanOrEqual(0.99);
       }
-      // Identical up to float rounding of near ties.
-      expect(same / ref.labels.length).toBeGreaterThanOrEqual(0.99);
       raw.close();
     },
   );
+
+  it('the packed copy of the lists is counted in memoryBytes, dropped by a mutation and rebuilt by the next search', async () => {
+    const index = FaissIndex.create(d, 'IVF32,SQ8');
+    await index.train(bank);
+    await index.add(bank.subarray(0, 3000 * d));
+    const before = index.memoryBytes();
+    expect(index.packedBytes()).toBe(0);
+    const first = await index.search(queries, 2, { nprobe: 32 });
+    // 4·d + 12 bytes per vector, padded to whole SIMD panels per list.
+    expect(index.packedBytes()).toBeGreaterThanOrEqual(3000 * (4 * d + 12));
+    expect(index.packedBytes()).toBeLessThan(3000 * (4 * d + 12) + 32 * 16 * (4 * d + 12));
+    expect(index.memoryBytes()).toBe(before + index.packedBytes());
+    await index.add(bank.subarray(3000 * d));
+    expect(index.packedBytes()).toBe(0);
+    // nprobe = nlist is exact search over the reconstructions: the new vectors must be found.
+    const after = await index.search(queries, 2, { nprobe: 32 });
+    expect(index.packedBytes()).toBeGreaterThanOrEqual(6000 * (4 * d + 12));
+    let improved = 0;
+    for (let i = 0; i < first.distances.length; i++) {
+      expect(after.distances[i]).toBeLessThanOrEqual(first.distances[i] * (1 + 1e-5) + 1e-6);
+      if (after.distances[i] < first.distances[i] * (1 - 1e-4)) improved++;
+    }
+    expect(improved).toBeGreaterThan(0);
+    index.setListPacking(false);
+    expect(index.packedBytes()).toBe(0);
+    expect(() => index.setListPacking('yes' as unknown as boolean)).toThrow(/on must be a boolean/);
+    index.close();
+  });
 });
 
 describe('ids', () => {
