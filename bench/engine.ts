@@ -8,7 +8,9 @@
 // --compare: every image's embedding is also scored, in the same process and interleaved image by image, by exact
 //   Flat search (the accuracy reference: recall@1 of the map and the metrics' distance to it) and by the engine's
 //   previous defaults (IVF nprobe 16, kFactor 4: search then a JS refinement round trip against a Flat copy, and the
-//   same settings through the one-call search), so the gains of the one call and of the measured settings separate.
+//   same settings through the one-call search), so the gains of the one call and of the measured settings separate;
+//   and by the model's own settings on the index's own lists (no packed copy, float32 refinement): the gain of the
+//   packed scan. The previous-defaults rows run unpacked too, as the engine did.
 // --keep DIR keeps the fitted model; --model DIR scores an already fitted one (no fit).
 // Default data: ../shared/datasets/magnetic_tile (762 train, 630 test images).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -107,8 +109,16 @@ async function main(): Promise<void> {
       const make = (name: string, scorer: Scorer): Variant => ({ name, scorer, ms: [], maps: new Float32Array(images.length * plane), scores: new Float32Array(images.length), hits: 0, patches: 0 });
       variants.push(make('exact Flat', new Scorer(flat, sp, () => bank, undefined, { oneCall: false })));
       if (/IVF/i.test(b.indexFactory)) {
+        // The same index and parameters, scanning the index's own lists and refining against float32 (the engine
+        // before the packed scan and the binary16 pass, native/src/index_ivf_packed.h): the ratio of that change.
+        const unpacked = await FaissIndex.read(path.join(out, b.indexFile), { mmap: true });
+        opened.push(unpacked);
+        unpacked.setParams(model.searchParams());
+        unpacked.setListPacking(false);
+        variants.push(make(`same params, unpacked lists (before the packed scan)`, new Scorer(unpacked, sp, () => bank)));
         const previous = await FaissIndex.read(path.join(out, b.indexFile), { mmap: true });
         opened.push(previous);
+        previous.setListPacking(false);
         previous.setParams(/RFlat/i.test(b.indexFactory) ? PREVIOUS_PARAMS : { nprobe: PREVIOUS_PARAMS.nprobe });
         const label = `previous defaults (nprobe ${PREVIOUS_PARAMS.nprobe}, kFactor ${PREVIOUS_PARAMS.kFactor}`;
         variants.push(make(`${label}, JS refine)`, new Scorer(previous, sp, () => bank, flat, { oneCall: false })));

@@ -10,6 +10,7 @@
         "src/index_wrap.cc",
         "src/index_image.cc",
         "src/index_io.cc",
+        "src/index_exact_half.cc",
         "src/index_ivf_packed.cc",
         "src/index_ivf_scan.cc",
         "src/index_knn.cc",

@@ -9,7 +9,12 @@
 #include <limits>
 #include <numeric>
 #include <string>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 
+#include "index_exact_half.h"
+#include "index_ivf_packed.h"
 #include "index_knn.h"
 #include "index_scratch.h"
 #include "index_search.h"
@@ -20,6 +25,19 @@ namespace patchline {
 namespace {
 
 using IDMap = faiss::IndexIDMapTemplate<faiss::Index>;
+
+// Queries per round up to which the binary16 pass pays (knnL2's direct-scan regime, index_knn.cc).
+constexpr size_t kHalfQueries = 16;
+
+// PATCHLINE_IVF_PROFILE=1 prints the split between the approximate search and the exact rounds (stderr).
+bool profiling() {
+  static const bool on = std::getenv("PATCHLINE_IVF_PROFILE") != nullptr;
+  return on;
+}
+
+double nowMs() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 struct OrderSite;
 struct BatchQuerySite;
@@ -86,7 +104,9 @@ void searchImage(const faiss::Index& index, const ImageSearchRequest& req, Image
     nb = req.exactRows;
   }
 
+  const double t0 = profiling() ? nowMs() : 0;
   searchTree(inner, n, req.queries, k, out.distances, out.labels, req.params, true, req.cache);
+  const double t1 = profiling() ? nowMs() : 0;
   markMissing(out.distances, out.labels, static_cast<size_t>(n * k));
   for (idx_t p = 0; p < n; p++) out.scores[p] = patchScore(out.distances + p * k, k);
   out.exact = flat;
@@ -104,12 +124,20 @@ void searchImage(const faiss::Index& index, const ImageSearchRequest& req, Image
     Scratch<float, BatchDSite> bd(batch * static_cast<size_t>(k));
     Scratch<idx_t, BatchISite> bi(batch * static_cast<size_t>(k));
     float best = -std::numeric_limits<float>::infinity();
+    // A few queries against the index's own vectors stream the whole bank, memory bound: read a binary16 copy
+    // first (index_exact_half.h). Many queries are compute bound and stay on the tile kernel.
+    std::shared_ptr<const HalfStore> half;
+    if (req.cache != nullptr && refineStore(inner) != nullptr && batch <= kHalfQueries) half = req.cache->half(xb, nb, d);
     for (size_t start = 0; start < static_cast<size_t>(n); start += batch) {
       if (best >= out.scores[order[start]]) break;
       throwIfCancelled();
       const size_t m = std::min(batch, static_cast<size_t>(n) - start);
       for (size_t i = 0; i < m; i++) std::copy_n(req.queries + order[start + i] * d, d, q.get() + i * d);
-      knnL2(q.get(), m, xb, nb, d, static_cast<size_t>(k), bd.get(), bi.get(), true);
+      if (half) {
+        exactKnnHalf(*half, q.get(), m, static_cast<size_t>(k), bd.get(), bi.get());
+      } else {
+        knnL2(q.get(), m, xb, nb, d, static_cast<size_t>(k), bd.get(), bi.get(), true);
+      }
       markMissing(bd.get(), bi.get(), m * static_cast<size_t>(k));
       for (size_t i = 0; i < m; i++) {
         const uint32_t p = order[start + i];
@@ -123,6 +151,10 @@ void searchImage(const faiss::Index& index, const ImageSearchRequest& req, Image
     }
   }
 
+  if (profiling()) {
+    std::fprintf(stderr, "image: search %.2f ms, exact rounds %.2f ms (%zu rounds, %zu patches)\n", t1 - t0, nowMs() - t1,
+                 out.rounds, out.refinedCount);
+  }
   out.maxPatch = 0;
   for (idx_t p = 1; p < n; p++) {
     if (out.scores[p] > out.scores[out.maxPatch]) out.maxPatch = static_cast<size_t>(p);

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <vector>
 
+#include "index_exact_half.h"
 #include "index_knn.h"
 
 namespace patchline {
@@ -33,8 +34,10 @@ struct PackedLists {
   std::vector<idx_t> ids;            // start[nlist]: the index's ids; -1 for the padding
 
   size_t bytes() const { return start.back() * (d * sizeof(float) + sizeof(float) + sizeof(idx_t)); }
-  // The reconstruction at packed position pos, read back out of its panel (strided; for the few final results).
-  void gather(size_t pos, float* out) const;
+  // The reconstruction at packed position pos of ivf (the index this was packed from), decoded from its code: a
+  // panel is dimension-major, so reading one vector back out of it would touch d cache lines. centroid: d floats
+  // of scratch.
+  void reconstruct(const faiss::IndexIVF& ivf, size_t pos, float* out, float* centroid) const;
 };
 
 // Whether ivf's lists may be packed, and the bytes it would take; nullptr reason means yes.
@@ -49,10 +52,14 @@ class SearchCache {
  public:
   // The packed lists of ivf, built on first use; nullptr when it does not qualify (packRefusal).
   std::shared_ptr<const PackedLists> packed(const faiss::IndexIVF& ivf);
+  // The binary16 copy of the index's own exact vectors xb (n x d), built on first use; nullptr when they do not fit
+  // binary16 or the switch is off.
+  std::shared_ptr<const HalfStore> half(const float* xb, size_t n, size_t d);
   void clear();
-  // Bytes of the packed copy now held (0 until a search built it).
+  // Bytes of the packed lists and the binary16 copy now held (0 until a search built them).
   size_t bytes();
-  // Off: searches scan the index's own lists (the baseline of bench:engine --compare, and a memory saving).
+  // Off: searches scan the index's own lists and vectors (the baseline of bench:engine --compare, and a memory
+  // saving).
   void setEnabled(bool on);
   bool enabled();
 
@@ -62,6 +69,8 @@ class SearchCache {
   const faiss::IndexIVF* key_ = nullptr;
   std::shared_ptr<const PackedLists> packed_;
   bool refused_ = false;
+  std::shared_ptr<const HalfStore> half_;
+  bool halfRefused_ = false;
 };
 
 }  // namespace patchline

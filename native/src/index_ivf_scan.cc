@@ -67,6 +67,8 @@ struct TileNormSite;
 struct TileOutSite;
 struct TileMinSite;
 struct GatherSite;
+struct MergeIdSite;
+struct MergePairSite;
 
 // Vectors per kernel call: 4 queries x 512 distances stay in L1.
 constexpr size_t kChunk = 512;
@@ -340,31 +342,41 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
   Scratch<size_t, SlotOfOriginSite> slotOfOrigin(nslots);
   std::fill(slotOfOrigin.get(), slotOfOrigin.get() + nslots, std::numeric_limits<size_t>::max());
   for (size_t pos = 0; pos < used; pos++) slotOfOrigin[slotOrigin[pos]] = pos;
-  // The packed scan's distances come from ||q||^2 + ||x||^2 - 2<q,x>: each slot's survivors are re-scored by
-  // direct differences against their reconstruction (as knnL2 does), so results carry no cancellation error.
-  Scratch<float, GatherSite> gathered(static_cast<size_t>(threads) * d);
+  // The packed scan's distances come from ||q||^2 + ||x||^2 - 2<q,x>: the best k + 1 of them (a spare for a near
+  // tie ranked wrongly) are re-scored by direct differences against their reconstruction, as knnL2 does, so the
+  // results carry no cancellation error.
+  const size_t kk = packed ? static_cast<size_t>(k) + 1 : static_cast<size_t>(k);
+  Scratch<float, GatherSite> gathered(static_cast<size_t>(threads) * (2 * d + kk));
+  Scratch<idx_t, MergeIdSite> mergeIds(static_cast<size_t>(threads) * kk);
+  Scratch<std::pair<float, idx_t>, MergePairSite> pairs(static_cast<size_t>(threads) * kk);
 #pragma omp parallel for schedule(static) num_threads(threads) if (n > 64)
   for (idx_t i = 0; i < n; i++) {
-    TopK h{static_cast<size_t>(k), distances + i * k, labels + i * k};
+    const size_t me = static_cast<size_t>(omp_get_thread_num());
+    float* rec = gathered.get() + me * (2 * d + kk);
+    TopK h = packed ? TopK{kk, rec + 2 * d, mergeIds.get() + me * kk} : TopK{static_cast<size_t>(k), distances + i * k, labels + i * k};
     h.clear();
-    float* rec = gathered.get() + static_cast<size_t>(omp_get_thread_num()) * d;
     for (size_t p = 0; p < nprobe; p++) {
       size_t pos = slotOfOrigin[i * nprobe + p];
       if (pos == std::numeric_limits<size_t>::max()) continue;
       const TopK& src = slotHeaps[pos];
       for (idx_t c = 0; c < k; c++) {
-        if (src.ids[c] < 0) continue;
-        float dist = src.dis[c];
-        idx_t id = src.ids[c];
-        if (packed) {
-          packed->gather(static_cast<size_t>(id), rec);
-          dist = K.l2sqr(x + i * d, rec, d);
-          id = packed->ids[static_cast<size_t>(id)];
-        }
-        if (dist < h.worst()) h.push(dist, id);
+        if (src.ids[c] >= 0 && src.dis[c] < h.worst()) h.push(src.dis[c], src.ids[c]);
       }
     }
-    h.sortAscending();
+    if (!packed) {
+      h.sortAscending();
+      continue;
+    }
+    for (size_t c = 0; c < kk; c++) {
+      if (h.ids[c] < 0) continue;
+      const size_t at = static_cast<size_t>(h.ids[c]);
+      packed->reconstruct(ivf, at, rec, rec + d);
+      h.dis[c] = K.l2sqr(x + i * d, rec, d);
+      h.ids[c] = packed->ids[at];
+    }
+    sortByDistance(kk, h.dis, h.ids, pairs.get() + me * kk);
+    std::copy_n(h.dis, k, distances + i * k);
+    std::copy_n(h.ids, k, labels + i * k);
   }
   if (profiling()) {
     size_t pairs = 0;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <utility>
 
@@ -44,6 +45,21 @@ inline void pushRow(TopK& h, const float* row, size_t n, Label label,
                     size_t (*below)(const float*, size_t, float, uint32_t*), uint32_t* cand,
                     float limit = std::numeric_limits<float>::infinity()) {
   float worst = std::min(h.worst(), limit);
+  if (worst == std::numeric_limits<float>::infinity() && h.k <= 64 && n >= 8 * h.k) {
+    // An empty heap lets the whole row through the filter (the coarse step's first block is every centroid, at
+    // k = nprobe). Each of 2k groups' minimum is an element of the row, so the k-th smallest of those minima
+    // bounds the row's k-th smallest from above: a filter that keeps a few times k candidates instead of n.
+    const size_t groups = 2 * h.k, per = n / groups;
+    float mins[128];
+    for (size_t g = 0; g < groups; g++) {
+      const float* r = row + g * per;
+      float m = r[0];
+      for (size_t j = 1; j < per; j++) m = r[j] < m ? r[j] : m;
+      mins[g] = m;
+    }
+    std::nth_element(mins, mins + (h.k - 1), mins + groups);
+    worst = std::nextafter(mins[h.k - 1], std::numeric_limits<float>::infinity());
+  }
   size_t count = below(row, n, worst, cand);
   for (size_t c = 0; c < count; c++) {
     uint32_t j = cand[c];

@@ -54,8 +54,13 @@ export interface ModelParams {
  */
 export const CORESET_CHUNK_ROWS = 65536;
 export const CORESET_PROJECTION = 128;
-/** 8 exact queries per round: one round almost always settles the maximum (a few ms on a 60k bank). */
-export const EXACT_TOP = 8;
+/**
+ * One exact query per round. A round costs one pass over the whole bank whatever it holds, and the search's recall
+ * rule (≥ 0.99 of patches exact, bank/search-tuning.ts) makes the top patch's approximate score its exact one almost
+ * always, which already settles the maximum: 1.07 rounds per image on magnetic tile, exact rounds 1.1 ms against
+ * 3.9 ms for rounds of 8 (AMD EPYC, docs/speed.md). Models record the value they were fitted with.
+ */
+export const EXACT_TOP = 1;
 /** Anomaly-map blur: PatchCore's published σ = 4 (patchcore-inspection), not a value measured on any data set. */
 export const DEFAULT_SIGMA = 4;
 /**
