@@ -7,17 +7,19 @@
 //   and the exact refinement of the top patches (0 where the refinement runs inside the native one-call search).
 // --compare: every image's embedding is also scored, in the same process and interleaved image by image, by exact
 //   Flat search (the accuracy reference: recall@1 of the map and the metrics' distance to it) and by the engine's
-//   previous defaults (IVF nprobe 16, kFactor 4: search then a JS refinement round trip against a Flat copy, and the
+//   previous defaults (IVF nprobe 16, kFactor 4, 8 exact patches per round: search then a JS refinement round trip against a Flat copy, and the
 //   same settings through the one-call search), so the gains of the one call and of the measured settings separate;
 //   and by the model's own settings on the index's own lists (no packed copy, float32 refinement): the gain of the
 //   packed scan. The previous-defaults rows run unpacked too, as the engine did.
-// --keep DIR keeps the fitted model; --model DIR scores an already fitted one (no fit).
+// --keep DIR keeps the fitted model; --model DIR scores an already fitted one (no fit). The fit runs in a child
+//   process (as the workstation trains); both processes' peak RSS are reported.
 // Default data: ../shared/datasets/magnetic_tile (762 train, 630 test images).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FaissIndex, simdKernels } from '../native/index';
-import { auroc, fit, loadMask, loadModel, openFitSource, openTestSet, pixelMetrics, preprocess, sharedDir, type FitResult, type Preprocessed } from '../electron/engine/index';
+import { auroc, fit, loadMask, loadModel, openFitSource, openTestSet, PixelMetricsAccumulator, preprocess, sharedDir, type FitResult, type Preprocessed } from '../electron/engine/index';
 import { readBank } from '../electron/engine/model/artifact';
 import { scoringParams } from '../electron/engine/model/params';
 import { Scorer } from '../electron/engine/score/scorer';
@@ -35,20 +37,50 @@ process.env.PATCHLINE_CORESET_NICE ??= '0';
 
 /** The engine's search settings before they were measured per bank (index-rule.ts's fixed IVF_NPROBE). */
 const PREVIOUS_PARAMS = { nprobe: 16, kFactor: 4 };
+/** Exact patches per refinement round before one per round (model/params.ts EXACT_TOP). */
+const PREVIOUS_EXACT_TOP = 8;
 
 interface Variant {
   name: string;
   scorer: Scorer;
   ms: number[];
-  maps: Float32Array;
+  pixels: PixelMetricsAccumulator;
   scores: Float32Array;
   hits: number;
   patches: number;
 }
 
-function accuracyOf(maps: Float32Array, masks: Uint8Array, scores: Float32Array, labels: number[], size: number) {
-  const pixel = pixelMetrics(maps, masks, size, size, 0.3);
+// Maps go into an accumulator as they are made (8 bytes per pixel, metrics/pro.ts) instead of being held: the
+// sort behind pixel AUROC / AUPRO over 582 maps of 224² was the benchmark's peak memory.
+function accuracyOf(pixels: PixelMetricsAccumulator, scores: Float32Array, labels: number[]) {
+  const pixel = pixels.result(0.3);
   return { imageAuroc: auroc(scores, labels), pixelAuroc: pixel.pixelAuroc, aupro: pixel.aupro };
+}
+
+interface FitReport {
+  seconds: FitResult['seconds'];
+  peakRssMiB: number;
+}
+
+// The fit runs in a child process, as the workstation trains (electron/services/worker): this process's peak RSS is
+// then the scoring one's, and the fit's is measured in its own process.
+const FIT_CHILD = '--fit-child';
+
+async function fitInChild(options: { data: string; out: string; threads?: number; index?: string; overwrite: boolean }, work: string): Promise<FitReport> {
+  const report = path.join(work, 'fit-report.json');
+  const child = fork(process.argv[1], [FIT_CHILD, JSON.stringify({ ...options, report })], { execArgv: process.execArgv, stdio: 'inherit' });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`the fit process exited with code ${code}`);
+  return JSON.parse(readFileSync(report, 'utf8')) as FitReport;
+}
+
+async function fitChildMain(spec: string): Promise<void> {
+  const { report, ...options } = JSON.parse(spec) as { data: string; out: string; threads?: number; index?: string; overwrite: boolean; report: string };
+  const f = await fit(options);
+  writeFileSync(report, JSON.stringify({ seconds: f.seconds, peakRssMiB: peakRssMiB() } satisfies FitReport));
 }
 
 async function main(): Promise<void> {
@@ -80,8 +112,7 @@ async function main(): Promise<void> {
   const opened: FaissIndex[] = [];
   try {
     const out = given ?? keep ?? path.join(work, 'model');
-    const f: FitResult | null = given ? null : await fit({ data: fitData, out, threads, index, overwrite: Boolean(keep) });
-    const fitRss = peakRssMiB();
+    const f: FitReport | null = given ? null : await fitInChild({ data: fitData, out, threads, index, overwrite: Boolean(keep) }, work);
     const model = await loadModel(out, { threads });
     const m = model.manifest;
     const stages = ['preprocess', 'extract', 'search', 'refine', 'map', 'total'] as const;
@@ -92,9 +123,7 @@ async function main(): Promise<void> {
     const images = Array.from({ length: testCount }, (_, i) => test.images[Math.floor((i * test.images.length) / testCount)]);
     const labels = images.map((im) => im.label);
     const size = model.params.imageSize;
-    const plane = size * size;
-    const maps = new Float32Array(images.length * plane);
-    const masks = new Uint8Array(images.length * plane);
+    const pixels = new PixelMetricsAccumulator(size, size, images.length);
     const scores = new Float32Array(images.length);
 
     const variants: Variant[] = [];
@@ -106,7 +135,7 @@ async function main(): Promise<void> {
       opened.push(flat);
       await flat.add(bank);
       const sp = scoringParams(model.params);
-      const make = (name: string, scorer: Scorer): Variant => ({ name, scorer, ms: [], maps: new Float32Array(images.length * plane), scores: new Float32Array(images.length), hits: 0, patches: 0 });
+      const make = (name: string, scorer: Scorer): Variant => ({ name, scorer, ms: [], pixels: new PixelMetricsAccumulator(size, size, images.length), scores: new Float32Array(images.length), hits: 0, patches: 0 });
       variants.push(make('exact Flat', new Scorer(flat, sp, () => bank, undefined, { oneCall: false })));
       if (/IVF/i.test(b.indexFactory)) {
         // The same index and parameters, scanning the index's own lists and refining against float32 (the engine
@@ -115,14 +144,15 @@ async function main(): Promise<void> {
         opened.push(unpacked);
         unpacked.setParams(model.searchParams());
         unpacked.setListPacking(false);
-        variants.push(make(`same params, unpacked lists (before the packed scan)`, new Scorer(unpacked, sp, () => bank)));
+        variants.push(make(`same params, unpacked lists, float32 exact rounds`, new Scorer(unpacked, sp, () => bank)));
         const previous = await FaissIndex.read(path.join(out, b.indexFile), { mmap: true });
         opened.push(previous);
         previous.setListPacking(false);
         previous.setParams(/RFlat/i.test(b.indexFactory) ? PREVIOUS_PARAMS : { nprobe: PREVIOUS_PARAMS.nprobe });
         const label = `previous defaults (nprobe ${PREVIOUS_PARAMS.nprobe}, kFactor ${PREVIOUS_PARAMS.kFactor}`;
-        variants.push(make(`${label}, JS refine)`, new Scorer(previous, sp, () => bank, flat, { oneCall: false })));
-        variants.push(make(`${label}, one call)`, new Scorer(previous, sp, () => bank)));
+        const previousSp = { ...sp, exactTop: PREVIOUS_EXACT_TOP };
+        variants.push(make(`${label}, exactTop ${PREVIOUS_EXACT_TOP}, JS refine)`, new Scorer(previous, previousSp, () => bank, flat, { oneCall: false })));
+        variants.push(make(`${label}, exactTop ${PREVIOUS_EXACT_TOP}, one call)`, new Scorer(previous, previousSp, () => bank)));
       }
     }
 
@@ -163,8 +193,7 @@ async function main(): Promise<void> {
         rounds += p?.rounds ?? 0;
         oneCall ||= p?.oneCall ?? false;
         const i = start + j;
-        maps.set(s.map.data, i * plane);
-        if (partMasks[j]) masks.set(partMasks[j] as Uint8Array, i * plane);
+        pixels.add(s.map.data, partMasks[j]);
         scores[i] = s.patch.score;
         let exactScores: Float32Array | null = null;
         for (const v of variants) {
@@ -172,7 +201,7 @@ async function main(): Promise<void> {
           const [ps] = await v.scorer.score([emb]);
           const map = v.scorer.map(ps);
           v.ms.push(performance.now() - t);
-          v.maps.set(map.data, i * plane);
+          v.pixels.add(map.data, partMasks[j]);
           v.scores[i] = ps.score;
           exactScores ??= ps.scores;
           for (let q = 0; q < ps.scores.length; q++) if (ps.scores[q] <= exactScores[q] * (1 + 1e-5) + 1e-6) v.hits++;
@@ -196,7 +225,7 @@ async function main(): Promise<void> {
     console.log(`model: ${m.bank.vectors.toLocaleString('en-US')} bank vectors, ${m.bank.indexFactory} ${JSON.stringify(params ?? {})}${m.bank.searchTuning ? ' (tuned by measured recall)' : ''}`);
     console.log(table(rows));
     console.log(`refinement rounds per image: ${(rounds / images.length).toFixed(2)}${oneCall ? ' (inside the native call)' : ''}`);
-    const accuracy = accuracyOf(maps, masks, scores, labels, size);
+    const accuracy = accuracyOf(pixels, scores, labels);
     const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '–' : v.toFixed(5));
     console.log(`accuracy on ${images.length} test images: image AUROC ${fmt(accuracy.imageAuroc)}, pixel AUROC ${fmt(accuracy.pixelAuroc)}, AUPRO@0.3 ${fmt(accuracy.aupro)}`);
 
@@ -204,7 +233,7 @@ async function main(): Promise<void> {
     const compared: Row[] = [];
     if (variants.length) {
       compared.push({ path: `this engine (${m.bank.indexFactory} ${JSON.stringify(params ?? {})}${oneCall ? ', one call' : ''})`, 'search+map ms': median(searchMapMs), 'recall@1 map': modelHits / patchCount, ...accuracy });
-      for (const v of variants) compared.push({ path: v.name, 'search+map ms': median(v.ms), 'recall@1 map': v.hits / v.patches, ...accuracyOf(v.maps, masks, v.scores, labels, size) });
+      for (const v of variants) compared.push({ path: v.name, 'search+map ms': median(v.ms), 'recall@1 map': v.hits / v.patches, ...accuracyOf(v.pixels, v.scores, labels) });
       const exactMs = compared[1]['search+map ms'] as number;
       for (const r of compared) {
         r['vs exact ms'] = (r['search+map ms'] as number) / exactMs;
@@ -224,7 +253,7 @@ async function main(): Promise<void> {
       console.log(`\nfit of ${m.training.images} images (${m.training.patches.toLocaleString('en-US')} patches → ${m.bank.vectors.toLocaleString('en-US')} bank vectors, index ${m.bank.indexFactory}):`);
       console.log(table(fitRows));
     }
-    console.log(`\npeak RSS ${peakRssMiB().toFixed(0)} MiB (after the fit: ${fitRss.toFixed(0)} MiB${compare ? '; --compare holds three sets of maps' : ''})`);
+    console.log(`\npeak RSS ${peakRssMiB().toFixed(0)} MiB (this process: model, scoring, metrics${compare ? `, and ${variants.length} more scorers` : ''})${f ? `; fit process ${f.peakRssMiB.toFixed(0)} MiB` : ''}`);
     const targets = { totalMs: 20, searchMs: 8, rssMiB: 600 };
     const totalMedian = median(timings.total);
     const searchMedian = median(timings.search.map((v, i) => v + timings.refine[i]));
@@ -249,7 +278,7 @@ async function main(): Promise<void> {
         accuracy,
         compare: compared.length ? compared : null,
         peakRssMiB: peakRssMiB(),
-        fitPeakRssMiB: fitRss,
+        fitPeakRssMiB: f?.peakRssMiB ?? null,
       });
       console.log(`JSON written to ${args.json}`);
     }
@@ -259,7 +288,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+(process.argv[2] === FIT_CHILD ? fitChildMain(process.argv[3]) : main()).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -40,7 +40,7 @@ export { anomalyMap, resampleMap, mapToOriginal } from './score/anomaly-map';
 export { inspection, SourceModel, type ImageSource } from './score/inspection';
 export { scoreLabelledFolder } from './model/score-folder';
 export { auroc, f1Max, rocCurve, labelled } from '../../shared/roc';
-export { pixelMetrics, labelRegions } from './metrics/pro';
+export { pixelMetrics, labelRegions, PixelMetricsAccumulator } from './metrics/pro';
 export { openFitSource, openTestSet, openLabelledSet, isMvtecLayout, type TestImage, type TestSet } from './data/dataset';
 export { IMAGE_EXTENSIONS, isImageFileName } from '../../shared/images';
 export { generateSynthetic, syntheticName, DEFECT_KINDS } from './data/synthetic';

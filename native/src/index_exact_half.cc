@@ -34,7 +34,7 @@ std::unique_ptr<HalfStore> makeHalfStore(const float* xb, size_t n, size_t d) {
   s->source = xb;
   s->n = n;
   s->d = d;
-  s->codes.reset(new uint16_t[n * d]);
+  s->codes = hugeBuffer<uint16_t>(n * d);
   double worst = 0;
   for (size_t j = 0; j < n; j++) {
     double err = 0;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "huge_buffer.h"
 #include "index_knn.h"
 
 namespace patchline {
@@ -17,7 +18,7 @@ namespace patchline {
 struct HalfStore {
   const float* source = nullptr;  // the float32 vectors this copies (owned by the index)
   size_t n = 0, d = 0;
-  std::unique_ptr<uint16_t[]> codes;  // n x d binary16, row-major
+  HugeBuffer<uint16_t> codes;         // n x d binary16, row-major
   float maxError = 0;                 // max over vectors of ||x - half(x)||, rounded up
   size_t bytes() const { return n * d * sizeof(uint16_t); }
 };

@@ -96,8 +96,8 @@ std::unique_ptr<PackedLists> packLists(const faiss::IndexIVF& ivf) {
     P->start[l + 1] = P->start[l] + (P->size[l] + panel - 1) / panel * panel;
   }
   const size_t total = P->start[nlist];
-  P->panels.reset(new float[total * d]);
-  P->norms.reset(new float[total]);
+  P->panels = hugeBuffer<float>(total * d);
+  P->norms = hugeBuffer<float>(total);
   P->ids.assign(total, -1);
   std::vector<float> rows, zeros(d, 0.0f), centroid(d);
   for (size_t l = 0; l < nlist; l++) {

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <vector>
 
+#include "huge_buffer.h"
 #include "index_exact_half.h"
 #include "index_knn.h"
 
@@ -29,8 +30,8 @@ struct PackedLists {
   size_t panel = 0;
   std::vector<size_t> start;         // nlist + 1: first packed position of each list, a multiple of panel
   std::vector<size_t> size;          // nlist: vectors in each list
-  std::unique_ptr<float[]> panels;   // start[nlist] x d, in panels of `panel` vectors stored dimension-major
-  std::unique_ptr<float[]> norms;    // start[nlist]: squared norms; +inf for the padding, which never wins
+  HugeBuffer<float> panels;          // start[nlist] x d, in panels of `panel` vectors stored dimension-major
+  HugeBuffer<float> norms;           // start[nlist]: squared norms; +inf for the padding, which never wins
   std::vector<idx_t> ids;            // start[nlist]: the index's ids; -1 for the padding
 
   size_t bytes() const { return start.back() * (d * sizeof(float) + sizeof(float) + sizeof(idx_t)); }
