@@ -76,26 +76,31 @@ describe('searchImage: one call per image', () => {
     [3, 8],
     [1, 1],
     [2, 500], // one round holds every patch
-  ])('IVF,SQ8,RFlat k=%i exactTop=%i: equals the engine path (approximate values, exact refined ones) and the exact max', async (k, top) => {
-    const index = await build('IVF64,SQ8,RFlat');
-    const exact = await build('Flat');
-    // Few probes and no re-ranking slack, so that the approximate answers are often wrong and refinement matters.
-    const params = { nprobe: 1, kFactor: 1 };
-    const got = await index.searchImage(queries, k, { exactTop: top, ...params });
-    const want = await reference(index, exact, queries, k, top, params);
-    expectSame(got, want);
-    expect(got.refined.length).toBeGreaterThan(0);
-    expect(got.rounds).toBe(Math.ceil(got.refined.length / top));
-    expect(got.exact).toBe(false);
-    expect(got.maxScore).toBe(await exactMax(queries, k));
-    // The unrefined patches kept their approximate values.
-    const approx = await index.search(queries, k, params);
-    const refined = new Set(got.refined);
-    for (let p = 0; p < queries.length / D; p++) {
-      if (!refined.has(p)) expect(got.labels.subarray(p * k, (p + 1) * k)).toEqual(approx.labels.subarray(p * k, (p + 1) * k));
+  ])('IVF,SQ8,RFlat k=%i exactTop=%i: equals the engine path (approximate values, exact refined ones) and the exact max, with and without the packed lists and binary16 bank', async (k, top) => {
+    for (const packing of [true, false]) {
+      const index = await build('IVF64,SQ8,RFlat');
+      index.setListPacking(packing);
+      const exact = await build('Flat');
+      // Few probes and no re-ranking slack, so that the approximate answers are often wrong and refinement matters.
+      const params = { nprobe: 1, kFactor: 1 };
+      const got = await index.searchImage(queries, k, { exactTop: top, ...params });
+      // Packed lists and, for rounds of at most 16 patches, the binary16 copy of the bank (2 bytes per component).
+      expect(index.packedBytes() > 0).toBe(packing);
+      const want = await reference(index, exact, queries, k, top, params);
+      expectSame(got, want);
+      expect(got.refined.length).toBeGreaterThan(0);
+      expect(got.rounds).toBe(Math.ceil(got.refined.length / top));
+      expect(got.exact).toBe(false);
+      expect(got.maxScore).toBe(await exactMax(queries, k));
+      // The unrefined patches kept their approximate values.
+      const approx = await index.search(queries, k, params);
+      const refined = new Set(got.refined);
+      for (let p = 0; p < queries.length / D; p++) {
+        if (!refined.has(p)) expect(got.labels.subarray(p * k, (p + 1) * k)).toEqual(approx.labels.subarray(p * k, (p + 1) * k));
+      }
+      index.close();
+      exact.close();
     }
-    index.close();
-    exact.close();
   });
 
   it('an index without exact vectors refines against the caller bank, read in place', async () => {
