@@ -226,7 +226,7 @@ void scanPackedList(const SimdKernels& K, const PackedLists& P, const ListTask& 
 bool ivfScanSupported(const faiss::IndexIVF& ivf) { return layoutOf(ivf) != Layout::None; }
 
 void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, size_t nprobe, float* distances,
-               idx_t* labels, SearchCache* cache) {
+               idx_t* labels, SearchCache* cache, bool candidatesOnly) {
   FAISS_THROW_IF_NOT_MSG(ivf.is_trained, "the index is not trained");
   nprobe = std::max<size_t>(1, std::min(nprobe, ivf.nlist));
   double t0 = profiling() ? nowMs() : 0;
@@ -344,7 +344,8 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
   for (size_t pos = 0; pos < used; pos++) slotOfOrigin[slotOrigin[pos]] = pos;
   // The packed scan's distances come from ||q||^2 + ||x||^2 - 2<q,x>: the best k + 1 of them (a spare for a near
   // tie ranked wrongly) are re-scored by direct differences against their reconstruction, as knnL2 does, so the
-  // results carry no cancellation error.
+  // results carry no cancellation error. Under a refine stage (candidatesOnly), which re-scores them against the
+  // exact vectors anyway, the tile's distances only rank them.
   const size_t kk = packed ? static_cast<size_t>(k) + 1 : static_cast<size_t>(k);
   Scratch<float, GatherSite> gathered(static_cast<size_t>(threads) * (2 * d + kk));
   Scratch<idx_t, MergeIdSite> mergeIds(static_cast<size_t>(threads) * kk);
@@ -370,8 +371,10 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
     for (size_t c = 0; c < kk; c++) {
       if (h.ids[c] < 0) continue;
       const size_t at = static_cast<size_t>(h.ids[c]);
-      packed->reconstruct(ivf, at, rec, rec + d);
-      h.dis[c] = K.l2sqr(x + i * d, rec, d);
+      if (!candidatesOnly) {
+        packed->reconstruct(ivf, at, rec, rec + d);
+        h.dis[c] = K.l2sqr(x + i * d, rec, d);
+      }
       h.ids[c] = packed->ids[at];
     }
     sortByDistance(kk, h.dis, h.ids, pairs.get() + me * kk);

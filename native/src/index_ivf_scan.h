@@ -19,7 +19,8 @@ bool ivfScanSupported(const faiss::IndexIVF& ivf);
 // Searches with nprobe lists per query. Layouts without a kernel (PQ, ...) still get the coarse quantizer's
 // search from here and Faiss's own list scan (search_preassigned).
 // With a cache whose index qualifies (index_ivf_packed.h), the lists are scanned from their packed copy.
+// candidatesOnly: the caller re-scores the results itself (a refine stage), so their distances need only rank them.
 void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, size_t nprobe, float* distances,
-               idx_t* labels, SearchCache* cache = nullptr);
+               idx_t* labels, SearchCache* cache = nullptr, bool candidatesOnly = false);
 
 }  // namespace patchline

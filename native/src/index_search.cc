@@ -34,7 +34,7 @@ void refineSearch(const faiss::IndexRefine& r, idx_t n, const float* x, idx_t k,
   idx_t kb = std::max<idx_t>(k, static_cast<idx_t>(std::ceil(k * factor)));
   std::vector<float> baseD(n * kb);
   std::vector<idx_t> baseI(n * kb);
-  searchTree(*r.base_index, n, x, kb, baseD.data(), baseI.data(), params, fastPaths, cache);
+  searchTree(*r.base_index, n, x, kb, baseD.data(), baseI.data(), params, fastPaths, cache, true);
 
   auto* flat = dynamic_cast<const faiss::IndexFlat*>(r.refine_index);
   bool simdFlat = fastPaths && flat != nullptr && flat->metric_type == faiss::METRIC_L2;
@@ -128,7 +128,7 @@ const float* applyLinearChain(const faiss::IndexPreTransform& p, idx_t n, const 
 }  // namespace
 
 void searchTree(const faiss::Index& index, idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                const RuntimeParams& params, bool fastPaths, SearchCache* cache) {
+                const RuntimeParams& params, bool fastPaths, SearchCache* cache, bool candidatesOnly) {
   FAISS_THROW_IF_NOT_MSG(k > 0, "k must be > 0");
   if (n == 0) return;
 
@@ -139,9 +139,9 @@ void searchTree(const faiss::Index& index, idx_t n, const float* x, idx_t k, flo
       xt = p->apply_chain(n, x);
       owned.reset(xt != x ? xt : nullptr);
     }
-    searchTree(*p->index, n, xt, k, distances, labels, params, fastPaths, cache);
+    searchTree(*p->index, n, xt, k, distances, labels, params, fastPaths, cache, candidatesOnly);
   } else if (auto* m = dynamic_cast<const IDMap*>(&index)) {
-    searchTree(*m->index, n, x, k, distances, labels, params, fastPaths, cache);
+    searchTree(*m->index, n, x, k, distances, labels, params, fastPaths, cache, candidatesOnly);
     for (idx_t i = 0; i < n * k; i++) {
       if (labels[i] >= 0) labels[i] = m->id_map.at(labels[i]);
     }
@@ -151,7 +151,7 @@ void searchTree(const faiss::Index& index, idx_t n, const float* x, idx_t k, flo
   } else if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&index)) {
     size_t nprobe = params.nprobe > 0 ? static_cast<size_t>(params.nprobe) : ivf->nprobe;
     if (fastPaths) {
-      ivfSearch(*ivf, n, x, k, nprobe, distances, labels, cache);
+      ivfSearch(*ivf, n, x, k, nprobe, distances, labels, cache, candidatesOnly);
     } else {
       faiss::SearchParametersIVF sp;
       sp.nprobe = std::min(nprobe, ivf->nlist);
