@@ -6,11 +6,11 @@
 // --profile: decode/preprocess timed image by image (not 16 in parallel), and the search split into the k-NN search
 //   and the exact refinement of the top patches (0 where the refinement runs inside the native one-call search).
 // --compare: every image's embedding is also scored, in the same process and interleaved image by image, by exact
-//   Flat search (the accuracy reference: recall@1 of the map and the metrics' distance to it) and by the engine's
-//   previous defaults (IVF nprobe 16, kFactor 4, 8 exact patches per round: search then a JS refinement round trip against a Flat copy, and the
-//   same settings through the one-call search), so the gains of the one call and of the measured settings separate;
-//   and by the model's own settings on the index's own lists (no packed copy, float32 refinement): the gain of the
-//   packed scan. The previous-defaults rows run unpacked too, as the engine did.
+//   Flat search (the accuracy reference: recall@1 of the map and the metrics' distance to it), by the engine's
+//   previous defaults (IVF nprobe 16, kFactor 4, 8 exact patches per round, unpacked lists: search then a JS
+//   refinement round trip against a Flat copy, and the same settings through the one-call search), and by the
+//   model's own settings on the index's own lists (no packed copy, float32 exact rounds), so the gains of the one
+//   call, of the measured settings and of the packed scan separate.
 // --keep DIR keeps the fitted model; --model DIR scores an already fitted one (no fit). The fit runs in a child
 //   process (as the workstation trains); both processes' peak RSS are reported.
 // Default data: ../shared/datasets/magnetic_tile (762 train, 630 test images).

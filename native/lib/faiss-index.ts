@@ -149,7 +149,7 @@ export class FaissIndex {
    * Bytes of process memory the index holds: stored vectors and codes, ids, inverted-list and HNSW link arrays,
    * centroids, quantizer tables and transform matrices, counted by capacity (growth slack included). Not counted:
    * allocator overhead, small fixed-size fields, and lists mapped from a file (see mappedBytes). Updated when a
-   * mutation completes. The packed copy of the IVF lists that searches build is included once built (packedBytes).
+   * mutation completes. The search copies that searches build beside the index are included once built (packedBytes).
    */
   memoryBytes(): number {
     const s = this.live().stats();
@@ -157,16 +157,17 @@ export class FaissIndex {
   }
 
   /**
-   * Bytes of the packed copy of the inverted lists (0 until the first search builds it, or when not packed). An
-   * IVF index over Flat, SQ8 or fp16 codes of at most 256 MiB of floats is searched from a copy of its lists
-   * decoded into the layout of the tile kernel (native/src/index_ivf_packed.h): same results, a fraction of the
-   * scan time, 4·d + 12 bytes per vector. Mutations drop it; the next search rebuilds it.
+   * Bytes of the search copies kept beside the index (0 until the first search builds them). An IVF index over
+   * Flat, SQ8 or fp16 codes of at most 256 MiB of floats is searched from a copy of its lists decoded into the
+   * layout of the tile kernel (native/src/index_ivf_packed.h; same results, a fraction of the scan time, 4·d + 12
+   * bytes per vector), and searchImage's exact rounds against an RFlat stage read a binary16 copy of the bank first
+   * (index_exact_half.h; 2·d bytes per vector). Mutations drop them; the next search rebuilds them.
    */
   packedBytes(): number {
     return this.live().stats().packedBytes;
   }
 
-  /** Whether searches may use the packed copy of the lists (default true); off frees it. */
+  /** Whether searches may build and use those copies (default true); off frees them. */
   setListPacking(on: boolean): void {
     const args = new Args('FaissIndex.setListPacking');
     if (typeof on !== 'boolean') args.type(`on must be a boolean, got ${typeof on}`);

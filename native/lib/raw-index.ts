@@ -10,7 +10,7 @@ export interface RawIndexStats {
   memoryBytes: number;
   /** Bytes of inverted lists mapped from the index file (read with mmap). */
   mappedBytes: number;
-  /** Bytes of the packed copy of the IVF lists that searches built (native/src/index_ivf_packed.h). */
+  /** Bytes of the search copies searches built beside the index: packed IVF lists, binary16 bank (index_ivf_packed.h). */
   packedBytes: number;
 }
 

@@ -5,13 +5,13 @@
 #include <faiss/IndexRefine.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <numeric>
 #include <string>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
 
 #include "index_exact_half.h"
 #include "index_ivf_packed.h"

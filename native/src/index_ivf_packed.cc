@@ -1,16 +1,15 @@
 #include "index_ivf_packed.h"
 
-
 #include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexScalarQuantizer.h>
 
 #include <algorithm>
-#include <cstring>
-#include <typeinfo>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
+#include <typeinfo>
 
 #include "index_simd.h"
 #include "simd_half.h"
@@ -19,61 +18,76 @@ namespace patchline {
 
 namespace {
 
-// The m vectors of list l as Faiss reconstructs them (reconstruct_from_offset), decoded here for the layouts the
-// index uses: Faiss's per-vector call costs ~45 us in the generic build (2.7 s for a 60k bank, paid by the first
-// image). Same arithmetic as Faiss: SQ8 component = vmin + ((code + 0.5) / 255) * vdiff, then + the centroid.
-void decodeList(const faiss::IndexIVF& ivf, size_t l, size_t first, size_t m, float* out, float* centroid) {
+enum class Codes { None, F32, Sq8, F16 };
+
+Codes codesOf(const faiss::IndexIVF& ivf) {
+  if (typeid(ivf) == typeid(faiss::IndexIVFFlat)) return Codes::F32;
+  if (typeid(ivf) == typeid(faiss::IndexIVFScalarQuantizer)) {
+    const auto& sq = static_cast<const faiss::IndexIVFScalarQuantizer&>(ivf).sq;
+    if (sq.qtype == faiss::ScalarQuantizer::QT_8bit && sq.trained.size() == 2 * static_cast<size_t>(ivf.d)) return Codes::Sq8;
+    if (sq.qtype == faiss::ScalarQuantizer::QT_fp16) return Codes::F16;
+  }
+  return Codes::None;
+}
+
+// PATCHLINE_IVF_PROFILE=1 prints how long each derived copy took to build (stderr), as the IVF search prints its
+// stages.
+void reportBuild(const char* what, std::chrono::steady_clock::time_point t0) {
+  static const bool on = std::getenv("PATCHLINE_IVF_PROFILE") != nullptr;
+  if (!on) return;
+  std::fprintf(stderr, "built %s in %.1f ms\n", what,
+               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+}
+
+bool byResidual(const faiss::IndexIVF& ivf) {
+  return typeid(ivf) == typeid(faiss::IndexIVFScalarQuantizer) && static_cast<const faiss::IndexIVFScalarQuantizer&>(ivf).by_residual;
+}
+
+// The m vectors of list l from offset `first`, as Faiss's reconstruct_from_offset gives them, decoded here: Faiss's
+// per-vector call costs ~45 us in the generic build (2.7 s for a 60k bank, paid by the first image), and the merge
+// calls this inside an OpenMP region, where nothing may throw. Same arithmetic as Faiss: SQ8 component
+// = vmin + ((code + 0.5) / 255) * vdiff, then + the list's centroid (by residual).
+void decodeList(const faiss::IndexIVF& ivf, Codes kind, const float* centroids, size_t l, size_t first, size_t m,
+                float* out) {
   const size_t d = static_cast<size_t>(ivf.d);
   const uint8_t* listCodes = ivf.invlists->get_codes(l);
   const uint8_t* codes = listCodes + first * ivf.code_size;
-  auto release = [&] { ivf.invlists->release_codes(l, listCodes); };
-  if (typeid(ivf) == typeid(faiss::IndexIVFFlat)) {
+  if (kind == Codes::F32) {
     std::copy_n(reinterpret_cast<const float*>(codes), m * d, out);
-    return release();
-  }
-  if (typeid(ivf) == typeid(faiss::IndexIVFScalarQuantizer)) {
-    const auto& sqi = static_cast<const faiss::IndexIVFScalarQuantizer&>(ivf);
-    const auto& sq = sqi.sq;
-    const bool sq8 = sq.qtype == faiss::ScalarQuantizer::QT_8bit && sq.trained.size() == 2 * d;
-    const bool fp16 = sq.qtype == faiss::ScalarQuantizer::QT_fp16;
-    if (sq8 || fp16) {
-      if (sqi.by_residual) ivf.quantizer->reconstruct(static_cast<idx_t>(l), centroid);
-      for (size_t o = 0; o < m; o++) {
-        float* v = out + o * d;
-        const uint8_t* c = codes + o * ivf.code_size;
-        for (size_t t = 0; t < d; t++) {
-          if (sq8) {
-            float xi = (c[t] + 0.5f) / 255.0f;
-            v[t] = sq.trained[t] + xi * sq.trained[d + t];
-          } else {
-            uint16_t h;
-            std::memcpy(&h, c + 2 * t, sizeof h);
-            v[t] = simd::halfToFloat(h);
-          }
-        }
-        if (sqi.by_residual) {
-          for (size_t t = 0; t < d; t++) v[t] += centroid[t];
+  } else {
+    const auto& sq = static_cast<const faiss::IndexIVFScalarQuantizer&>(ivf).sq;
+    const float* centroid = centroids != nullptr ? centroids + l * d : nullptr;
+    for (size_t o = 0; o < m; o++) {
+      float* v = out + o * d;
+      const uint8_t* c = codes + o * ivf.code_size;
+      for (size_t t = 0; t < d; t++) {
+        if (kind == Codes::Sq8) {
+          float xi = (c[t] + 0.5f) / 255.0f;
+          v[t] = sq.trained[t] + xi * sq.trained[d + t];
+        } else {
+          uint16_t h;
+          std::memcpy(&h, c + 2 * t, sizeof h);
+          v[t] = simd::halfToFloat(h);
         }
       }
-      return release();
+      if (centroid != nullptr) {
+        for (size_t t = 0; t < d; t++) v[t] += centroid[t];
+      }
     }
   }
-  release();
-  for (size_t o = 0; o < m; o++) {
-    ivf.reconstruct_from_offset(static_cast<int64_t>(l), static_cast<int64_t>(first + o), out + o * d);
-  }
+  ivf.invlists->release_codes(l, listCodes);
 }
 
 }  // namespace
 
-void PackedLists::reconstruct(const faiss::IndexIVF& ivf, size_t pos, float* out, float* centroid) const {
+void PackedLists::reconstruct(const faiss::IndexIVF& ivf, size_t pos, float* out) const {
   // The list holding pos: the last one starting at or before it (empty lists start where the next one does).
   size_t l = static_cast<size_t>(std::upper_bound(start.begin(), start.end(), pos) - start.begin()) - 1;
-  decodeList(ivf, l, pos - start[l], 1, out, centroid);
+  decodeList(ivf, codesOf(ivf), centroids.empty() ? nullptr : centroids.data(), l, pos - start[l], 1, out);
 }
 
 const char* packRefusal(const faiss::IndexIVF& ivf) {
-  if (ivf.code_size < static_cast<size_t>(ivf.d)) return "compressed codes (under a byte per dimension)";
+  if (codesOf(ivf) == Codes::None) return "codes of a kind the packing does not decode (it takes Flat, SQ8 and fp16)";
   size_t panel = indexKernels().panel;
   size_t padded = 0;
   for (size_t l = 0; l < ivf.nlist; l++) padded += (ivf.invlists->list_size(l) + panel - 1) / panel * panel;
@@ -99,12 +113,17 @@ std::unique_ptr<PackedLists> packLists(const faiss::IndexIVF& ivf) {
   P->panels = hugeBuffer<float>(total * d);
   P->norms = hugeBuffer<float>(total);
   P->ids.assign(total, -1);
-  std::vector<float> rows, zeros(d, 0.0f), centroid(d);
+  std::vector<float> rows, zeros(d, 0.0f);
+  const Codes kind = codesOf(ivf);
+  if (byResidual(ivf)) {
+    P->centroids.resize(nlist * d);
+    ivf.quantizer->reconstruct_n(0, static_cast<idx_t>(nlist), P->centroids.data());
+  }
   for (size_t l = 0; l < nlist; l++) {
     const size_t m = P->size[l], s = P->start[l];
     if (m == 0) continue;
     rows.resize(m * d);
-    decodeList(ivf, l, 0, m, rows.data(), centroid.data());
+    decodeList(ivf, kind, P->centroids.empty() ? nullptr : P->centroids.data(), l, 0, m, rows.data());
     K.pack(rows.data(), m, d, P->panels.get() + s * d);
     for (size_t o = 0; o < m; o++) P->norms[s + o] = K.l2sqr(rows.data() + o * d, zeros.data(), d);
     std::fill(P->norms.get() + s + m, P->norms.get() + P->start[l + 1], std::numeric_limits<float>::infinity());
@@ -129,9 +148,9 @@ std::shared_ptr<const PackedLists> SearchCache::packed(const faiss::IndexIVF& iv
     refused_ = true;
     return nullptr;
   }
-  auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = std::chrono::steady_clock::now();
   packed_ = packLists(ivf);
-  if (std::getenv("PATCHLINE_IVF_PROFILE")) std::fprintf(stderr, "pack: %.1f ms\n", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  reportBuild("packed lists", t0);
   return packed_;
 }
 
@@ -140,9 +159,9 @@ std::shared_ptr<const HalfStore> SearchCache::half(const float* xb, size_t n, si
   if (!enabled_) return nullptr;
   if (half_ && (half_->source != xb || half_->n != n || half_->d != d)) half_.reset();
   if (half_ || halfRefused_) return half_;
-  auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = std::chrono::steady_clock::now();
   half_ = makeHalfStore(xb, n, d);
-  if (std::getenv("PATCHLINE_IVF_PROFILE")) std::fprintf(stderr, "half: %.1f ms\n", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  reportBuild("binary16 bank", t0);
   halfRefused_ = !half_;
   return half_;
 }

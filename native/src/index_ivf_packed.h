@@ -4,8 +4,8 @@
 // list scan was ~4x slower per distance than the tile kernel (docs/speed.md, "Packed lists").
 //
 // The panels hold the index's own reconstructions (Faiss's reconstruct_from_offset), so distances are those the
-// plain list scan computes, to float rounding. Only lists of at least one byte per dimension (Flat, SQ8, fp16) are
-// packed, up to kMaxPackedBytes of floats: compressed (PQ) and day-scale banks exist to save that memory. A mapped
+// plain list scan computes, to float rounding. Only Flat, SQ8 and fp16 lists are packed, up to kMaxPackedBytes of
+// floats: compressed (PQ) and day-scale banks exist to save that memory. A mapped
 // index (IO_FLAG_MMAP) gets a private copy too: a fit's bank is tens of MB, and its lists are then not paged in.
 #pragma once
 
@@ -34,11 +34,15 @@ struct PackedLists {
   HugeBuffer<float> norms;           // start[nlist]: squared norms; +inf for the padding, which never wins
   std::vector<idx_t> ids;            // start[nlist]: the index's ids; -1 for the padding
 
-  size_t bytes() const { return start.back() * (d * sizeof(float) + sizeof(float) + sizeof(idx_t)); }
+  size_t bytes() const {
+    return start.back() * (d * sizeof(float) + sizeof(float) + sizeof(idx_t)) + centroids.size() * sizeof(float);
+  }
+  std::vector<float> centroids;      // nlist x d, for codes stored as residuals; empty otherwise
+
   // The reconstruction at packed position pos of ivf (the index this was packed from), decoded from its code: a
-  // panel is dimension-major, so reading one vector back out of it would touch d cache lines. centroid: d floats
-  // of scratch.
-  void reconstruct(const faiss::IndexIVF& ivf, size_t pos, float* out, float* centroid) const;
+  // panel is dimension-major, so reading one vector back out of it would touch d cache lines. Never throws (it
+  // runs inside OpenMP regions).
+  void reconstruct(const faiss::IndexIVF& ivf, size_t pos, float* out) const;
 };
 
 // Whether ivf's lists may be packed, and the bytes it would take; nullptr reason means yes.

@@ -347,14 +347,14 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
   // results carry no cancellation error. Under a refine stage (candidatesOnly), which re-scores them against the
   // exact vectors anyway, the tile's distances only rank them.
   const size_t kk = packed ? static_cast<size_t>(k) + 1 : static_cast<size_t>(k);
-  Scratch<float, GatherSite> gathered(static_cast<size_t>(threads) * (2 * d + kk));
+  Scratch<float, GatherSite> gathered(static_cast<size_t>(threads) * (d + kk));
   Scratch<idx_t, MergeIdSite> mergeIds(static_cast<size_t>(threads) * kk);
   Scratch<std::pair<float, idx_t>, MergePairSite> pairs(static_cast<size_t>(threads) * kk);
 #pragma omp parallel for schedule(static) num_threads(threads) if (n > 64)
   for (idx_t i = 0; i < n; i++) {
     const size_t me = static_cast<size_t>(omp_get_thread_num());
-    float* rec = gathered.get() + me * (2 * d + kk);
-    TopK h = packed ? TopK{kk, rec + 2 * d, mergeIds.get() + me * kk} : TopK{static_cast<size_t>(k), distances + i * k, labels + i * k};
+    float* rec = gathered.get() + me * (d + kk);
+    TopK h = packed ? TopK{kk, rec + d, mergeIds.get() + me * kk} : TopK{static_cast<size_t>(k), distances + i * k, labels + i * k};
     h.clear();
     for (size_t p = 0; p < nprobe; p++) {
       size_t pos = slotOfOrigin[i * nprobe + p];
@@ -372,7 +372,7 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
       if (h.ids[c] < 0) continue;
       const size_t at = static_cast<size_t>(h.ids[c]);
       if (!candidatesOnly) {
-        packed->reconstruct(ivf, at, rec, rec + d);
+        packed->reconstruct(ivf, at, rec);
         h.dis[c] = K.l2sqr(x + i * d, rec, d);
       }
       h.ids[c] = packed->ids[at];

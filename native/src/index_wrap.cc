@@ -34,7 +34,7 @@ namespace {
 
 struct IndexState {
   std::unique_ptr<faiss::Index> index;
-  // Derived from the index (packed IVF lists): cleared before every operation that may change it.
+  // Derived from the index (packed IVF lists, the binary16 bank): cleared before every operation that may change it.
   SearchCache cache;
 };
 
@@ -268,7 +268,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     return o;
   }
 
-  // setListPacking(on): whether searches may scan a packed copy of the IVF lists (index_ivf_packed.h).
+  // setListPacking(on): whether searches may build and use the search copies (index_ivf_packed.h).
   Napi::Value SetListPacking(const Napi::CallbackInfo& info) {
     if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "on must be a boolean");
     live(info.Env())->cache.setEnabled(info[0].As<Napi::Boolean>().Value());
