@@ -55,8 +55,13 @@ std::unique_ptr<HalfStore> makeHalfStore(const float* xb, size_t n, size_t d) {
 
 void exactKnnHalf(const HalfStore& store, const float* x, size_t m, size_t k, float* distances, idx_t* labels) {
   if (m == 0 || k == 0) return;
-  const SimdKernels& K = indexKernels();
   const size_t n = store.n, d = store.d;
+  if (n == 0) {
+    std::fill(distances, distances + m * k, std::numeric_limits<float>::infinity());
+    std::fill(labels, labels + m * k, idx_t(-1));
+    return;
+  }
+  const SimdKernels& K = indexKernels();
   const float* xb = store.source;
   int threads = std::max(1, omp_get_max_threads());
 

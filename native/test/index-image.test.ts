@@ -103,6 +103,18 @@ describe('searchImage: one call per image', () => {
     }
   });
 
+  it('an empty RFlat bank: every patch without a neighbour, packed or not', async () => {
+    for (const packing of [true, false]) {
+      const index = FaissIndex.create(D, 'IVF4,SQ8,RFlat');
+      index.setListPacking(packing);
+      await index.train(bank);
+      const got = await index.searchImage(queries, 1, { exactTop: 1 });
+      expect(Array.from(new Set(got.labels))).toEqual([-1n]);
+      expect(got.maxScore).toBe(Infinity);
+      index.close();
+    }
+  });
+
   it('an index without exact vectors refines against the caller bank, read in place', async () => {
     const index = await build('IVF64,SQ8');
     expect(index.exactSource).toBeNull();
