@@ -7,6 +7,7 @@
         "src/cancel_token.cc",
         "src/errors.cc",
         "src/job.cc",
+        "src/search_lane.cc",
         "src/index_wrap.cc",
         "src/index_image.cc",
         "src/index_io.cc",

@@ -101,7 +101,8 @@ void exactKnnHalf(const HalfStore& store, const float* x, size_t m, size_t k, fl
     for (size_t c = 0; c < kk; c++) {
       if (approx.ids[c] >= 0) T = std::max(T, std::sqrt(static_cast<double>(K.l2sqr(q, xb + approx.ids[c] * d, d))));
     }
-    const double reach = (T + store.maxError) * (1 + 1e-5) + 1e-30;
+    // 1e-4: well past the float32 rounding of a d-term sum of squares (~d · 2^-24 relative) in either distance.
+    const double reach = (T + store.maxError) * (1 + 1e-4) + 1e-30;
     const float bound = static_cast<float>(std::nextafter(static_cast<float>(reach * reach), std::numeric_limits<float>::infinity()));
     TopK exact{kk, heapD.get() + me * 2 * kk + kk, heapI.get() + me * 2 * kk + kk};
     exact.clear();

@@ -129,6 +129,11 @@ class IndexJob : public Job {
         resolve_(std::move(resolve)),
         mutates_(mutates) {}
 
+  // Searches run on the search lane (search_lane.h); everything else (train, add, read, write) on the libuv thread,
+  // so that a long operation on one index does not hold up the searches of another.
+  void useSearchLane() { lane_ = true; }
+  bool onSearchLane() const override { return lane_; }
+
   // readIndex's job hands its state to the JS side in result(), so it must keep it until then.
   void keepStateUntilDone() { releaseOnWorker_ = false; }
   using Job::throwIfCancelled;
@@ -158,6 +163,7 @@ class IndexJob : public Job {
   Body body_;
   Resolve resolve_;
   bool mutates_;
+  bool lane_ = false;
   bool releaseOnWorker_ = true;
   Snapshot snapshot_;
 };
@@ -384,6 +390,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
           markMissing(out.distances, out.labels, n * static_cast<size_t>(k));
         },
         [out](Napi::Env) -> Napi::Value { return out.object->Value(); }, false);
+    j->useSearchLane();
     j->keep(x);
     return j->start();
   }
@@ -441,6 +448,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
           return v;
         },
         false);
+    j->useSearchLane();
     j->keep(x);
     j->keep(exact);
     j->setToken(info.Length() > 5 ? info[5] : env.Undefined());

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <utility>
 
+#include "search_lane.h"
+
 namespace patchline {
 
 namespace {
@@ -86,12 +88,19 @@ void Job::reportProgress(double done, double total) {
 }
 
 void Job::Execute() {
-  omp_set_num_threads(threads_);
   const std::function<bool()> poll = cancelPoll();
-  CurrentJob current(&poll);
-  try {
+  const std::function<void()> body = [this, &poll] {
+    omp_set_num_threads(threads_);
+    CurrentJob current(&poll);
     throwIfCancelled();
     run();
+  };
+  try {
+    if (onSearchLane()) {
+      runOnSearchLane(body);
+    } else {
+      body();
+    }
   } catch (...) {
     failure_ = currentFailure(cancelled());
     failed_ = true;

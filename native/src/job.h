@@ -1,6 +1,6 @@
 // The addon's one AsyncWorker: every operation that can take more than a moment runs as a Job on a libuv worker
 // thread behind a Promise. What a Job does for every family (index, coreset, epsilon-net):
-//   - carries the JS thread's OpenMP thread count (setNumThreads) over to the worker thread;
+//   - carries the JS thread's OpenMP thread count (setNumThreads) over to the worker thread (or the search lane);
 //   - keeps the JS objects it borrows (input and output arrays, the cancel token, `this`) referenced until it settles;
 //   - polls an optional CancelToken, which also answers Faiss's interrupt callback on the job's thread;
 //   - delivers optional progress to a JS callback on the JS thread, always before the Promise settles;
@@ -34,6 +34,8 @@ class Job : public Napi::AsyncWorker {
  protected:
   // On the worker thread. Throw to fail; poll cancelled() between chunks of long work.
   virtual void run() = 0;
+  // Whether run() goes to the process's search lane (search_lane.h) instead of running on the libuv thread.
+  virtual bool onSearchLane() const { return false; }
   // On the worker thread after run(), whether it succeeded or not. Must not throw.
   virtual void afterRun() noexcept {}
   // On the JS thread, before the Promise settles (both outcomes).
