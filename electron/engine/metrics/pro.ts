@@ -91,17 +91,19 @@ export interface PixelMetrics {
 const SIZE_BITS = 2 ** 21;
 
 /**
- * Pixel AUROC and AUPRO gathered image by image, in 8 bytes per pixel: one float64 per pixel holding its score's
- * order key (32 bits) above the size of its ground-truth region (21 bits; 0 for a defect-free pixel), sorted once
- * at the end. The same figures as sorting the maps themselves, without holding the maps and masks and the four
- * index arrays of the sort (20 bytes per pixel more: 584 MB for magnetic tile's 582 maps of 224², the peak of
- * bench:engine). Maps of 2^21 pixels or more (above ~1448²) do not fit the code: use pixelMetrics on them.
+ * Pixel AUROC and AUPRO gathered image by image: a defect-free pixel as its float32 score (4 bytes), a defect pixel
+ * as one float64 holding its score's order key (32 bits) above the size of its ground-truth region (21 bits); both
+ * sorted once at the end and walked together from the top. The same figures as sorting the maps themselves, without
+ * holding the maps and masks and the four index arrays of the sort (about 20 bytes per pixel more: 584 MB for
+ * magnetic tile's 582 maps of 224², the peak of bench:engine). Maps of 2^21 pixels or more (above ~1448²) do not fit
+ * the code: use pixelMetrics on them.
  */
 export class PixelMetricsAccumulator {
-  private readonly codes: Float64Array;
+  private readonly ok: Float32Array;
+  private defect = new Float64Array(1024);
   private readonly bits = new Uint32Array(1);
   private readonly asFloat = new Float32Array(this.bits.buffer);
-  private filled = 0;
+  private images = 0;
   private regions = 0;
   private okPixels = 0;
   private defectPixels = 0;
@@ -112,7 +114,14 @@ export class PixelMetricsAccumulator {
     readonly capacity: number,
   ) {
     if (width * height >= SIZE_BITS) throw new RangeError(`maps of ${width}×${height} are too large for the pixel-metrics accumulator (at most ${SIZE_BITS - 1} pixels)`);
-    this.codes = new Float64Array(width * height * capacity);
+    this.ok = new Float32Array(width * height * capacity);
+  }
+
+  /** The order key of a float32 score: unsigned order equals float order. */
+  private keyOf(v: number): number {
+    this.asFloat[0] = v;
+    const b = this.bits[0];
+    return b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
   }
 
   /** One map and its 0/1 mask (null: a defect-free image). */
@@ -121,41 +130,48 @@ export class PixelMetricsAccumulator {
     if (map.length !== plane || (mask && mask.length !== plane)) {
       throw new Error(`pixel metrics need maps and masks of ${this.width}×${this.height}: ${map.length} scores, ${mask?.length ?? 0} mask pixels`);
     }
-    if (this.filled + plane > this.codes.length) throw new RangeError(`the accumulator holds ${this.capacity} maps`);
+    if (this.images >= this.capacity) throw new RangeError(`the accumulator holds ${this.capacity} maps`);
     const region = mask ? labelRegions(mask, this.width, this.height) : null;
     if (region) this.regions += region.count;
     for (let i = 0; i < plane; i++) {
       const v = map[i];
-      if (Number.isNaN(v)) throw new Error(`score ${this.filled + i} is NaN`);
-      // -0 and +0 are one score (the tie walk compares with ===).
-      this.asFloat[0] = v === 0 ? 0 : v;
-      const b = this.bits[0];
-      const key = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+      if (Number.isNaN(v)) throw new Error(`score ${this.images * plane + i} is NaN`);
       const l = region ? region.labels[i] : 0;
-      const size = l ? region!.sizes[l - 1] : 0;
-      if (size) this.defectPixels++;
-      else this.okPixels++;
-      this.codes[this.filled + i] = key * SIZE_BITS + size;
+      // -0 and +0 are one score (the tie walk compares with ===).
+      if (!l) {
+        this.ok[this.okPixels++] = v === 0 ? 0 : v;
+        continue;
+      }
+      if (this.defectPixels === this.defect.length) {
+        const grown = new Float64Array(this.defect.length * 2);
+        grown.set(this.defect);
+        this.defect = grown;
+      }
+      this.defect[this.defectPixels++] = this.keyOf(v === 0 ? 0 : v) * SIZE_BITS + region!.sizes[l - 1];
     }
-    this.filled += plane;
+    this.images++;
   }
 
   result(limit = 0.3): PixelMetrics {
-    const codes = this.codes.subarray(0, this.filled).sort();
+    const ok = this.ok.subarray(0, this.okPixels).sort();
+    const defect = this.defect.subarray(0, this.defectPixels).sort();
     const sweep = new Sweep(this.defectPixels, this.okPixels, this.regions, limit);
-    // Highest score first, one group of equal keys at a time.
-    for (let i = codes.length - 1; i >= 0; ) {
-      const key = Math.floor(codes[i] / SIZE_BITS);
-      let gp = 0;
+    // Highest score first, one group of equal keys at a time, from both lists.
+    let i = ok.length - 1;
+    let j = defect.length - 1;
+    while (i >= 0 || j >= 0) {
+      const key = Math.max(i >= 0 ? this.keyOf(ok[i]) : -1, j >= 0 ? Math.floor(defect[j] / SIZE_BITS) : -1);
       let gn = 0;
-      let pro = 0;
-      while (i >= 0 && Math.floor(codes[i] / SIZE_BITS) === key) {
-        const size = codes[i] - key * SIZE_BITS;
-        if (size) {
-          gp++;
-          pro += 1 / size;
-        } else gn++;
+      while (i >= 0 && this.keyOf(ok[i]) === key) {
+        gn++;
         i--;
+      }
+      let gp = 0;
+      let pro = 0;
+      while (j >= 0 && Math.floor(defect[j] / SIZE_BITS) === key) {
+        gp++;
+        pro += 1 / (defect[j] - key * SIZE_BITS);
+        j--;
       }
       sweep.group(gp, gn, pro);
     }
