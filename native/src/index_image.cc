@@ -5,10 +5,8 @@
 #include <faiss/IndexRefine.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <numeric>
 #include <string>
@@ -16,6 +14,7 @@
 #include "index_exact_half.h"
 #include "index_ivf_packed.h"
 #include "index_knn.h"
+#include "index_profile.h"
 #include "index_scratch.h"
 #include "index_search.h"
 #include "native_error.h"
@@ -28,16 +27,6 @@ using IDMap = faiss::IndexIDMapTemplate<faiss::Index>;
 
 // Queries per round up to which the binary16 pass pays (knnL2's direct-scan regime, index_knn.cc).
 constexpr size_t kHalfQueries = 16;
-
-// PATCHLINE_IVF_PROFILE=1 prints the split between the approximate search and the exact rounds (stderr).
-bool profiling() {
-  static const bool on = std::getenv("PATCHLINE_IVF_PROFILE") != nullptr;
-  return on;
-}
-
-double nowMs() {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 struct OrderSite;
 struct BatchQuerySite;
@@ -104,9 +93,9 @@ void searchImage(const faiss::Index& index, const ImageSearchRequest& req, Image
     nb = req.exactRows;
   }
 
-  const double t0 = profiling() ? nowMs() : 0;
+  const double t0 = ivfProfiling() ? nowMs() : 0;
   searchTree(inner, n, req.queries, k, out.distances, out.labels, req.params, true, req.cache);
-  const double t1 = profiling() ? nowMs() : 0;
+  const double t1 = ivfProfiling() ? nowMs() : 0;
   markMissing(out.distances, out.labels, static_cast<size_t>(n * k));
   for (idx_t p = 0; p < n; p++) out.scores[p] = patchScore(out.distances + p * k, k);
   out.exact = flat;
@@ -151,7 +140,7 @@ void searchImage(const faiss::Index& index, const ImageSearchRequest& req, Image
     }
   }
 
-  if (profiling()) {
+  if (ivfProfiling()) {
     std::fprintf(stderr, "image: search %.2f ms, exact rounds %.2f ms (%zu rounds, %zu patches)\n", t1 - t0, nowMs() - t1,
                  out.rounds, out.refinedCount);
   }

@@ -1,16 +1,12 @@
 #include "index_ivf_packed.h"
 
-#include <faiss/IndexIVFFlat.h>
-#include <faiss/IndexScalarQuantizer.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <typeinfo>
 
+#include "index_ivf_layout.h"
+#include "index_profile.h"
 #include "index_simd.h"
 #include "simd_half.h"
 
@@ -18,41 +14,21 @@ namespace patchline {
 
 namespace {
 
-enum class Codes { None, F32, Sq8, F16 };
-
-Codes codesOf(const faiss::IndexIVF& ivf) {
-  if (typeid(ivf) == typeid(faiss::IndexIVFFlat)) return Codes::F32;
-  if (typeid(ivf) == typeid(faiss::IndexIVFScalarQuantizer)) {
-    const auto& sq = static_cast<const faiss::IndexIVFScalarQuantizer&>(ivf).sq;
-    if (sq.qtype == faiss::ScalarQuantizer::QT_8bit && sq.trained.size() == 2 * static_cast<size_t>(ivf.d)) return Codes::Sq8;
-    if (sq.qtype == faiss::ScalarQuantizer::QT_fp16) return Codes::F16;
-  }
-  return Codes::None;
-}
-
-// PATCHLINE_IVF_PROFILE=1 prints how long each derived copy took to build (stderr), as the IVF search prints its
-// stages.
-void reportBuild(const char* what, std::chrono::steady_clock::time_point t0) {
-  static const bool on = std::getenv("PATCHLINE_IVF_PROFILE") != nullptr;
-  if (!on) return;
-  std::fprintf(stderr, "built %s in %.1f ms\n", what,
-               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-}
-
-bool byResidual(const faiss::IndexIVF& ivf) {
-  return typeid(ivf) == typeid(faiss::IndexIVFScalarQuantizer) && static_cast<const faiss::IndexIVFScalarQuantizer&>(ivf).by_residual;
+// PATCHLINE_IVF_PROFILE=1 also prints how long each search copy took to build.
+void reportBuild(const char* what, double t0) {
+  if (ivfProfiling()) std::fprintf(stderr, "built %s in %.1f ms\n", what, nowMs() - t0);
 }
 
 // The m vectors of list l from offset `first`, as Faiss's reconstruct_from_offset gives them, decoded here: Faiss's
 // per-vector call costs ~45 us in the generic build (2.7 s for a 60k bank, paid by the first image), and the merge
 // calls this inside an OpenMP region, where nothing may throw. Same arithmetic as Faiss: SQ8 component
 // = vmin + ((code + 0.5) / 255) * vdiff, then + the list's centroid (by residual).
-void decodeList(const faiss::IndexIVF& ivf, Codes kind, const float* centroids, size_t l, size_t first, size_t m,
+void decodeList(const faiss::IndexIVF& ivf, Layout kind, const float* centroids, size_t l, size_t first, size_t m,
                 float* out) {
   const size_t d = static_cast<size_t>(ivf.d);
   const uint8_t* listCodes = ivf.invlists->get_codes(l);
   const uint8_t* codes = listCodes + first * ivf.code_size;
-  if (kind == Codes::F32) {
+  if (kind == Layout::F32) {
     std::copy_n(reinterpret_cast<const float*>(codes), m * d, out);
   } else {
     const auto& sq = static_cast<const faiss::IndexIVFScalarQuantizer&>(ivf).sq;
@@ -61,7 +37,7 @@ void decodeList(const faiss::IndexIVF& ivf, Codes kind, const float* centroids, 
       float* v = out + o * d;
       const uint8_t* c = codes + o * ivf.code_size;
       for (size_t t = 0; t < d; t++) {
-        if (kind == Codes::Sq8) {
+        if (kind == Layout::Sq8) {
           float xi = (c[t] + 0.5f) / 255.0f;
           v[t] = sq.trained[t] + xi * sq.trained[d + t];
         } else {
@@ -83,11 +59,11 @@ void decodeList(const faiss::IndexIVF& ivf, Codes kind, const float* centroids, 
 void PackedLists::reconstruct(const faiss::IndexIVF& ivf, size_t pos, float* out) const {
   // The list holding pos: the last one starting at or before it (empty lists start where the next one does).
   size_t l = static_cast<size_t>(std::upper_bound(start.begin(), start.end(), pos) - start.begin()) - 1;
-  decodeList(ivf, codesOf(ivf), centroids.empty() ? nullptr : centroids.data(), l, pos - start[l], 1, out);
+  decodeList(ivf, layoutOf(ivf), centroids.empty() ? nullptr : centroids.data(), l, pos - start[l], 1, out);
 }
 
 const char* packRefusal(const faiss::IndexIVF& ivf) {
-  if (codesOf(ivf) == Codes::None) return "codes of a kind the packing does not decode (it takes Flat, SQ8 and fp16)";
+  if (layoutOf(ivf) == Layout::None) return "codes of a kind the packing does not decode (it takes Flat, SQ8 and fp16)";
   size_t panel = indexKernels().panel;
   size_t padded = 0;
   for (size_t l = 0; l < ivf.nlist; l++) padded += (ivf.invlists->list_size(l) + panel - 1) / panel * panel;
@@ -114,7 +90,7 @@ std::unique_ptr<PackedLists> packLists(const faiss::IndexIVF& ivf) {
   P->norms = hugeBuffer<float>(total);
   P->ids.assign(total, -1);
   std::vector<float> rows, zeros(d, 0.0f);
-  const Codes kind = codesOf(ivf);
+  const Layout kind = layoutOf(ivf);
   if (byResidual(ivf)) {
     P->centroids.resize(nlist * d);
     ivf.quantizer->reconstruct_n(0, static_cast<idx_t>(nlist), P->centroids.data());
@@ -148,7 +124,7 @@ std::shared_ptr<const PackedLists> SearchCache::packed(const faiss::IndexIVF& iv
     refused_ = true;
     return nullptr;
   }
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = nowMs();
   packed_ = packLists(ivf);
   reportBuild("packed lists", t0);
   return packed_;
@@ -159,7 +135,7 @@ std::shared_ptr<const HalfStore> SearchCache::half(const float* xb, size_t n, si
   if (!enabled_) return nullptr;
   if (half_ && (half_->source != xb || half_->n != n || half_->d != d)) half_.reset();
   if (half_ || halfRefused_) return half_;
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = nowMs();
   half_ = makeHalfStore(xb, n, d);
   reportBuild("binary16 bank", t0);
   halfRefused_ = !half_;

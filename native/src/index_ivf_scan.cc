@@ -6,46 +6,21 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <atomic>
 #include <memory>
 #include <limits>
-#include <typeinfo>
 #include <vector>
 
+#include "index_ivf_layout.h"
 #include "index_ivf_packed.h"
+#include "index_profile.h"
 #include "index_scratch.h"
 #include "index_simd.h"
 
 namespace patchline {
 
 namespace {
-
-// PATCHLINE_IVF_PROFILE=1 prints where each batched IVF search spends its time (stderr), for tuning.
-bool profiling() {
-  static const bool on = std::getenv("PATCHLINE_IVF_PROFILE") != nullptr;
-  return on;
-}
-
-double nowMs() {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-enum class Layout { None, F32, Sq8, F16 };
-
-using SQ = faiss::ScalarQuantizer;
-
-Layout layoutOf(const faiss::IndexIVF& ivf) {
-  if (typeid(ivf) == typeid(faiss::IndexIVFFlat)) return Layout::F32;
-  if (typeid(ivf) == typeid(faiss::IndexIVFScalarQuantizer)) {
-    const auto& sq = static_cast<const faiss::IndexIVFScalarQuantizer&>(ivf).sq;
-    if (sq.qtype == SQ::QT_8bit && sq.trained.size() == 2 * static_cast<size_t>(ivf.d)) return Layout::Sq8;
-    if (sq.qtype == SQ::QT_fp16) return Layout::F16;
-  }
-  return Layout::None;
-}
 
 struct CoarseDSite;
 struct AssignSite;
@@ -229,7 +204,7 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
                idx_t* labels, SearchCache* cache, bool candidatesOnly) {
   FAISS_THROW_IF_NOT_MSG(ivf.is_trained, "the index is not trained");
   nprobe = std::max<size_t>(1, std::min(nprobe, ivf.nlist));
-  double t0 = profiling() ? nowMs() : 0;
+  double t0 = ivfProfiling() ? nowMs() : 0;
   Scratch<float, CoarseDSite> coarseD(n * nprobe);
   Scratch<idx_t, AssignSite> assign(n * nprobe);
   if (auto* flat = dynamic_cast<const faiss::IndexFlat*>(ivf.quantizer);
@@ -240,7 +215,7 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
     ivf.quantizer->search(n, x, nprobe, coarseD.get(), assign.get());
   }
 
-  double t1 = profiling() ? nowMs() : 0;
+  double t1 = ivfProfiling() ? nowMs() : 0;
   Layout layout = layoutOf(ivf);
   std::shared_ptr<const PackedLists> packed = cache != nullptr ? cache->packed(ivf) : nullptr;
   if (layout == Layout::None && !packed) {
@@ -304,7 +279,7 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
   size_t d = ivf.d;
   Scratch<std::atomic<float>, BoundSite> bounds(n);
   for (idx_t i = 0; i < n; i++) bounds[i].store(std::numeric_limits<float>::infinity(), std::memory_order_relaxed);
-  double t2 = profiling() ? nowMs() : 0;
+  double t2 = ivfProfiling() ? nowMs() : 0;
   if (packed) {
     const size_t th = static_cast<size_t>(threads);
     Scratch<float, QueryNormSite> xnorm(n);
@@ -337,7 +312,7 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
     }
   }
 
-  double t3 = profiling() ? nowMs() : 0;
+  double t3 = ivfProfiling() ? nowMs() : 0;
   // Merge each query's nprobe slot heaps.
   Scratch<size_t, SlotOfOriginSite> slotOfOrigin(nslots);
   std::fill(slotOfOrigin.get(), slotOfOrigin.get() + nslots, std::numeric_limits<size_t>::max());
@@ -381,7 +356,7 @@ void ivfSearch(const faiss::IndexIVF& ivf, idx_t n, const float* x, idx_t k, siz
     std::copy_n(h.dis, k, distances + i * k);
     std::copy_n(h.ids, k, labels + i * k);
   }
-  if (profiling()) {
+  if (ivfProfiling()) {
     size_t pairs = 0;
     for (const ListTask& t : tasks) pairs += t.work - 1;
     std::fprintf(stderr, "ivf: coarse %.2f ms, group %.2f ms, scan %.2f ms (%zu lists, %.0f vectors/query), merge %.2f ms\n",
