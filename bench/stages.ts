@@ -7,20 +7,12 @@
 // Both pairs produce the same output (checked here: identical tensors, maps equal to float rounding).
 import path from 'node:path';
 import sharp from 'sharp';
-import { anomalyMap, gaussianKernel } from '../electron/engine/score/anomaly-map';
+import { anomalyMap, gaussianKernel, reflectIndex } from '../electron/engine/score/anomaly-map';
 import { bilinearResize } from '../electron/engine/features/resample';
-import { geometryFor, preprocess, type PreprocessSpec } from '../electron/engine/image/preprocess';
+import { geometryFor, letterboxed, preprocess, type PreprocessSpec } from '../electron/engine/image/preprocess';
 import { preprocessSpec, resolveParams } from '../electron/engine/model/params';
 import { loadCard, openTestSet, sharedDir } from '../electron/engine/index';
 import { describeMachine, machine, median, parseBenchArgs, percentile, table, writeJson, type Row } from './lib/report';
-
-function reflect(i: number, n: number): number {
-  for (;;) {
-    if (i < 0) i = -i - 1;
-    else if (i >= n) i = 2 * n - i - 1;
-    else return i;
-  }
-}
 
 /** Upsample the grid to size², then blur every row and column there (scipy's gaussian_filter, mode 'reflect'). */
 function twoStepMap(scores: Float32Array, grid: number, size: number, sigma: number): Float32Array {
@@ -31,7 +23,7 @@ function twoStepMap(scores: Float32Array, grid: number, size: number, sigma: num
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       let s = 0;
-      for (let d = -r; d <= r; d++) s += k[d + r] * up[y * size + reflect(x + d, size)];
+      for (let d = -r; d <= r; d++) s += k[d + r] * up[y * size + reflectIndex(x + d, size)];
       rows[y * size + x] = s;
     }
   }
@@ -39,7 +31,7 @@ function twoStepMap(scores: Float32Array, grid: number, size: number, sigma: num
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       let s = 0;
-      for (let d = -r; d <= r; d++) s += k[d + r] * rows[reflect(y + d, size) * size + x];
+      for (let d = -r; d <= r; d++) s += k[d + r] * rows[reflectIndex(y + d, size) * size + x];
       out[y * size + x] = s;
     }
   }
@@ -50,7 +42,7 @@ function twoStepMap(scores: Float32Array, grid: number, size: number, sigma: num
 async function twoStepPixels(file: string, spec: PreprocessSpec): Promise<Buffer> {
   const { data, info } = await sharp(file).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const g = geometryFor(info.width, info.height, spec);
-  const pad = g.left < 0 || g.top < 0 || g.resizedWidth < spec.size || g.resizedHeight < spec.size;
+  const pad = letterboxed(g, spec.size);
   let p = sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } }).resize(g.resizedWidth, g.resizedHeight, { fit: 'fill', kernel: spec.interpolation, fastShrinkOnLoad: false });
   if (!pad) p = p.extract({ left: g.left, top: g.top, width: spec.size, height: spec.size });
   return p.raw().toBuffer();
@@ -61,7 +53,7 @@ async function onePipelinePixels(file: string, spec: PreprocessSpec): Promise<Bu
   const img = sharp(file);
   const meta = await img.metadata();
   const g = geometryFor(meta.width!, meta.height!, spec);
-  const pad = g.left < 0 || g.top < 0 || g.resizedWidth < spec.size || g.resizedHeight < spec.size;
+  const pad = letterboxed(g, spec.size);
   let p = img.toColourspace('srgb').removeAlpha().resize(g.resizedWidth, g.resizedHeight, { fit: 'fill', kernel: spec.interpolation, fastShrinkOnLoad: false });
   if (!pad) p = p.extract({ left: g.left, top: g.top, width: spec.size, height: spec.size });
   return p.raw().toBuffer();

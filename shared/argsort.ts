@@ -3,14 +3,17 @@
 // predictable memory footprint (4 arrays of n uint32); other scores (the window's float64 numbers) a comparator sort,
 // so no value is rounded on the way.
 
-/** Maps float bits to uint32 so that unsigned order equals float order (negative floats flipped, positives offset). */
+/** A float32's bits as a uint32 whose unsigned order equals the float order (negative floats flipped, positives offset). */
+export function orderKey(bits: number): number {
+  return bits & 0x80000000 ? ~bits >>> 0 : (bits | 0x80000000) >>> 0;
+}
+
 function sortableKeys(scores: Float32Array, descending: boolean): Uint32Array {
   const bits = new Uint32Array(scores.buffer, scores.byteOffset, scores.length);
   const keys = new Uint32Array(scores.length);
   for (let i = 0; i < scores.length; i++) {
     if (Number.isNaN(scores[i])) throw new Error(`score ${i} is NaN`);
-    const b = bits[i];
-    const k = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+    const k = orderKey(bits[i]);
     keys[i] = descending ? ~k >>> 0 : k;
   }
   return keys;

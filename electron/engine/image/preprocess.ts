@@ -116,6 +116,11 @@ export interface Region {
   height: number;
 }
 
+/** Letterbox: the resized image is smaller than the input along at least one side (by one pixel where it rounds). */
+export function letterboxed(g: Geometry, size: number): boolean {
+  return g.left < 0 || g.top < 0 || g.resizedWidth < size || g.resizedHeight < size;
+}
+
 /** The image, or only `region` of it (a tile: its geometry is then the region's, as if it were the whole image). */
 export async function preprocess(src: ImageSource, spec: PreprocessSpec, region?: Region): Promise<Preprocessed> {
   let img = await openImage(src);
@@ -131,8 +136,7 @@ export async function preprocess(src: ImageSource, spec: PreprocessSpec, region?
   }
   // fastShrinkOnLoad is off: JPEG DCT-domain shrinking would make large images differ from the reference's resize.
   const g = region ? geometryFor(region.width, region.height, spec) : geometryFor(meta.width, meta.height, spec);
-  // Letterbox: the resized image is smaller than the input along at least one side (by one pixel where it rounds).
-  const pad = g.left < 0 || g.top < 0 || g.resizedWidth < spec.size || g.resizedHeight < spec.size;
+  const pad = letterboxed(g, spec.size);
   let pipeline = img
     .toColourspace(bits === 16 ? 'rgb16' : 'srgb')
     .removeAlpha()

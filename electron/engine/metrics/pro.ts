@@ -1,7 +1,7 @@
 // Per-region overlap (PRO), integrated to an FPR limit, as the MVTec AD evaluation code computes it: 8-connected
 // ground-truth regions; FPR over every defect-free pixel of the category; PRO averaged over all regions; curve points
 // at each distinct score; trapezoid to the limit with linear interpolation there; divided by the limit.
-import { argsort } from '../../../shared/argsort';
+import { argsort, orderKey } from '../../../shared/argsort';
 import { forEachTieGroup } from '../../../shared/roc';
 
 /** 8-connected components of a binary mask. labels: 0 = background, 1..count = region. */
@@ -120,8 +120,7 @@ export class PixelMetricsAccumulator {
   /** The order key of a float32 score: unsigned order equals float order. */
   private keyOf(v: number): number {
     this.asFloat[0] = v;
-    const b = this.bits[0];
-    return b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+    return orderKey(this.bits[0]);
   }
 
   /** One map and its 0/1 mask (null: a defect-free image). */

@@ -6,7 +6,7 @@ import type { Geometry } from '../image/preprocess';
 import { bilinearResize, linearTaps } from '../features/resample';
 
 /** scipy's 'reflect' (d c b a | a b c d | d c b a). */
-function reflectIndex(i: number, n: number): number {
+export function reflectIndex(i: number, n: number): number {
   if (n === 1) return 0;
   for (;;) {
     if (i < 0) i = -i - 1;
